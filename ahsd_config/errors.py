@@ -1,0 +1,65 @@
+"""The one error family of `ahsd_config`.
+
+Every function in the package raises a subclass of `AhsdConfigError`; the CLI catches only this
+family and maps `exit_code` to the process exit status (PRODUCT.md: 1 = findings/gate/conflict,
+2 = usage or unreadable input). Messages say what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class AhsdConfigError(Exception):
+    """Base of every error `ahsd_config` raises on purpose."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def render(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class SourcePosition:
+    """1-based line and column in a file, as editors and SARIF count them."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class InputError(AhsdConfigError):
+    """Unreadable or unsafe input: missing file, bad bytes, malformed YAML, unsafe tags, bombs."""
+
+    exit_code = 2
+
+    def __init__(self, path: str | Path, message: str, line: int = 1, column: int = 1) -> None:
+        self.position = SourcePosition(str(path), line, column)
+        super().__init__(message)
+
+    def render(self) -> str:
+        return f"{self.position}: error: {self.message}"
+
+
+class UsageError(AhsdConfigError):
+    """The command was called wrongly (unknown revision, bad --set syntax, ...)."""
+
+    exit_code = 2
+
+
+class ConfigInvalid(AhsdConfigError):
+    """A config has error findings, so it may not run (used by the trainer's pre-run check)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, reports: list | None = None) -> None:
+        super().__init__(message)
+        self.reports = reports or []
