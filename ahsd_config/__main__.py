@@ -1,0 +1,3 @@
+from ahsd_config.cli import main
+
+main()

@@ -1,0 +1,3 @@
+"""`ahsd-config` commands of the migrate room (see cli.py)."""
+
+from ahsd_config.cli import app, reports_errors  # noqa: F401
