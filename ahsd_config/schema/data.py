@@ -1,0 +1,118 @@
+"""`data`: the dataset section, plus `data.synthetic`, the source `ahsd-train` draws scenarios from.
+
+The user's keys (sample rate, band, splits) describe their real-strain dataset generator;
+`data.synthetic` is the project's embedded generator of overlapping-signal scenarios, so the
+trainer runs on a fresh machine without the user's data. Its defaults live here.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import Field, model_validator
+
+from .base import NonNegFloat, PositiveInt, Probability, StrictModel, unused
+
+
+class SourceMix(StrictModel):
+    """Fractions of binary black hole, binary neutron star and NS-BH sources; they sum to 1."""
+
+    BBH: NonNegFloat = Field(default=0.7, description="Fraction of binary black hole signals.")
+    BNS: NonNegFloat = Field(default=0.2, description="Fraction of binary neutron star signals.")
+    NSBH: NonNegFloat = Field(default=0.1, description="Fraction of neutron star-black hole signals.")
+
+    @model_validator(mode="after")
+    def check_fractions_sum_to_one(self) -> "SourceMix":
+        """A mix is a probability distribution: the fractions must add up to 1 (+/- 1e-6)."""
+        total = self.BBH + self.BNS + self.NSBH
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"source fractions sum to {total:g}, not 1; rescale them")
+        return self
+
+
+class SyntheticDataConfig(StrictModel):
+    """The embedded generator of overlapping-signal scenarios that `ahsd-train` trains on."""
+
+    n_scenarios: int = Field(
+        default=4096, ge=8, description="Scenarios generated per epoch (count, >= 8)."
+    )
+    min_signals: int = Field(default=1, ge=1, description="Fewest signals in one scenario.")
+    max_signals: int = Field(
+        default=8, ge=1, le=64, description="Most signals in one scenario (padding width, <= 64)."
+    )
+    create_overlaps: bool = Field(
+        default=True,
+        description="Place signals so their time-frequency tracks overlap (the case PriorityNet "
+        "exists for); off = well-separated signals only.",
+    )
+    overlap_fraction: Probability = Field(
+        default=0.8, description="Fraction of multi-signal scenarios built with overlaps, in [0, 1]."
+    )
+    source_mix: SourceMix = Field(
+        default_factory=SourceMix, description="Source-class fractions of generated signals."
+    )
+    estimate_noise: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Relative noise on the parameter estimates the model sees (fraction of each "
+        "parameter's value, in [0, 1]); mimics upstream estimation error.",
+    )
+    strain_detectors: PositiveInt = Field(
+        default=2, description="Detectors in the synthetic strain (channels of the strain encoder)."
+    )
+    strain_samples: PositiveInt = Field(
+        default=256, description="Time samples per detector in the strain encoder's input."
+    )
+    segment_seconds: float = Field(
+        default=4.0, gt=0, description="Duration (seconds) the strain samples span."
+    )
+    seed_offset: int = Field(
+        default=0,
+        ge=0,
+        description="Added to random_seed for data generation, to draw new data with the same model init.",
+    )
+
+    @model_validator(mode="after")
+    def check_min_signals_not_above_max(self) -> "SyntheticDataConfig":
+        """A scenario cannot hold fewer than min and more than max signals at the same time."""
+        if self.min_signals > self.max_signals:
+            raise ValueError(
+                f"min_signals = {self.min_signals} is above max_signals = {self.max_signals}"
+            )
+        return self
+
+
+_REAL_DATA = "describes the user's real-strain dataset; ahsd-train's scenarios come from data.synthetic"
+
+
+class DataConfig(StrictModel):
+    """Dataset: the user's strain settings, splits, and the embedded synthetic source."""
+
+    sample_rate: PositiveInt = Field(
+        description="Strain sample rate (Hz).", json_schema_extra=unused(_REAL_DATA)
+    )
+    segment_duration: float = Field(
+        gt=0, description="Strain segment length (seconds).", json_schema_extra=unused(_REAL_DATA)
+    )
+    f_low: float = Field(
+        gt=0, description="Low-frequency cutoff (Hz).", json_schema_extra=unused(_REAL_DATA)
+    )
+    f_high: float = Field(
+        gt=0, description="High-frequency cutoff (Hz).", json_schema_extra=unused(_REAL_DATA)
+    )
+    validation_split: float = Field(
+        ge=0, lt=1, description="Fraction of scenarios held out for validation, in [0, 1)."
+    )
+    test_split: float = Field(
+        ge=0, lt=1, description="Fraction of scenarios held out for the final test, in [0, 1)."
+    )
+    signal_distribution: SourceMix | None = Field(
+        default=None,
+        description="Source-class fractions in files of Nov 11-12 2025 only.",
+        json_schema_extra=unused("superseded by data.synthetic.source_mix"),
+    )
+    synthetic: SyntheticDataConfig = Field(
+        default_factory=SyntheticDataConfig,
+        description="The embedded synthetic scenario generator (a project section; defaults apply).",
+    )
