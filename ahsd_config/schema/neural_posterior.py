@@ -25,6 +25,11 @@ from .base import (
 FlowType = Literal["realnvp", "maf", "flowmatching", "nsf"]
 ParamIndex = Annotated[int, Field(ge=0)]
 TailBound = Annotated[float, Field(gt=0)]
+# YAML gives integer keys; JSON (and editors) see them as digit strings, hence `propertyNames`.
+TailBoundMap = Annotated[
+    dict[ParamIndex, TailBound],
+    Field(json_schema_extra={"propertyNames": {"pattern": "^[0-9]+$"}}),
+]
 
 
 def _weight(what: str, history: str = "") -> object:
@@ -60,10 +65,12 @@ class FlowConfig(StrictModel):
         description="Half-width B of the spline interval [-B, B] in normalised parameter units "
         "(nsf); outside it the transform is the identity.",
     )
-    per_param_tail_bounds: dict[ParamIndex, TailBound] | None = Field(
+    per_param_tail_bounds: TailBoundMap | None = Field(
         default=None,
-        description="Per-parameter tail bound overriding `tail_bound`, keyed by the parameter's "
-        "index in `param_names` (integer keys, values > 0). Added Jan 20 2026.",
+        description="Per-parameter spline half-width overriding `tail_bound`, keyed by the "
+        "flow's integer parameter index (values > 0). The user's comments map 0..10 to mass_1, "
+        "mass_2, luminosity_distance, ra, dec, theta_jn, psi, phase, geocent_time, a1, a2 (the "
+        "flow's internal order, not `param_names` order). Added Jan 20 2026.",
     )
     solver_steps: PositiveInt | None = Field(
         default=None, description="ODE solver steps at sampling time (flowmatching only)."

@@ -72,8 +72,9 @@ class PriorityNetConfig(StrictModel):
 
     # --- training schedule --------------------------------------------------------------------
     batch_size: PositiveInt = Field(
-        description="Scenarios per optimiser step, summed over all data-parallel replicas. "
-        "Nov 15 2025 fix #1: 6 -> 24, because BatchNorm had unreliable statistics at 6.",
+        description="Scenarios per optimiser step, summed over all data-parallel replicas "
+        "(count). Nov 15 2025 fix #1: 6 -> 24 because BatchNorm had unreliable statistics at 6 "
+        "(the committed history shows 48 -> 24); 32 from Nov 25 2025, 64 from Jul 2026 (MPS).",
     )
     epochs: PositiveInt = Field(description="Maximum number of training epochs.")
     patience: int = Field(
@@ -172,12 +173,12 @@ class PriorityNetConfig(StrictModel):
     calib_max_weight: NonNegFloat = Field(
         default=0.0,
         description="Penalty weight pushing the batch max prediction toward the targets' max. "
-        "Nov 15 2025 fix #4: 2.50 -> 1.00 (it dominated the loss); absent = 0 (off).",
+        "Nov 15 2025 fix #4 (seed note): 2.50 -> 1.00, it dominated the loss; absent = 0 (off).",
     )
     calib_range_weight: NonNegFloat = Field(
         default=0.0,
         description="Penalty weight expanding the predicted range toward the targets' range. "
-        "Nov 15 2025 fix #4: 2.00 -> 0.75; absent = 0 (off).",
+        "Nov 15 2025 fix #4 (seed note): 2.00 -> 0.75; absent = 0 (off).",
     )
     affine_gain_min: float = Field(
         default=0.7,
