@@ -157,6 +157,11 @@ def _walk(model: type[BaseModel], prefix: str, inherited: str | None) -> dict[st
             unused=reason,
         )
         for star, sub in _models_in(info.annotation):
+            if star:  # one entry for "any key of this mapping", documented by the value's model
+                docs[f"{key}.*"] = FieldDoc(
+                    key=f"{key}.*", description=(sub.__doc__ or "").strip(),
+                    type=sub.__name__, unused=reason,
+                )
             child_prefix = f"{key}.{star}." if star else f"{key}."
             docs.update(_walk(sub, child_prefix, reason))
     return docs
