@@ -342,7 +342,6 @@ def test_unused_by_trainer_lists_the_unread_priority_net_keys_and_sections() -> 
     assert priority == [
         "priority_net.gradient_log_threshold",
         "priority_net.use_modal_fusion",
-        "priority_net.use_transformer_encoder",
     ]
     sections = {"stage", "components", "neural_posterior", "adaptive_subtractor",
                 "rl_controller", "bias_corrector"}

@@ -83,23 +83,32 @@ class SyntheticDataConfig(StrictModel):
         return self
 
 
-_REAL_DATA = "describes the user's real-strain dataset; ahsd-train's scenarios come from data.synthetic"
+_NOT_SYNTHETIC = (
+    "describes the user's real-strain dataset; ahsd-train's synthetic strain spans "
+    "data.synthetic.strain_samples at sample_rate and its chirps end at the ISCO frequency"
+)
 
 
 class DataConfig(StrictModel):
     """Dataset: the user's strain settings, splits, and the embedded synthetic source."""
 
     sample_rate: PositiveInt = Field(
-        description="Strain sample rate (Hz).", json_schema_extra=unused(_REAL_DATA)
+        description="Strain sample rate (Hz); also the synthetic strain's sample rate."
     )
     segment_duration: float = Field(
-        gt=0, description="Strain segment length (seconds).", json_schema_extra=unused(_REAL_DATA)
+        gt=0,
+        description="Strain segment length of the user's dataset (seconds).",
+        json_schema_extra=unused(_NOT_SYNTHETIC),
     )
     f_low: float = Field(
-        gt=0, description="Low-frequency cutoff (Hz).", json_schema_extra=unused(_REAL_DATA)
+        gt=0,
+        description="Low-frequency cutoff (Hz): below it the detector noise is a wall and no "
+        "signal is seen (SNR integrals and the synthetic strain start here).",
     )
     f_high: float = Field(
-        gt=0, description="High-frequency cutoff (Hz).", json_schema_extra=unused(_REAL_DATA)
+        gt=0,
+        description="High-frequency cutoff of the user's dataset (Hz).",
+        json_schema_extra=unused(_NOT_SYNTHETIC),
     )
     validation_split: float = Field(
         ge=0, lt=1, description="Fraction of scenarios held out for validation, in [0, 1)."

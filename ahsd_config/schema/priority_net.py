@@ -42,8 +42,9 @@ class PriorityNetConfig(StrictModel):
 
     # --- model flags --------------------------------------------------------------------------
     use_strain: bool = Field(
-        description="Enable the temporal strain encoder (1-D convolutions with BatchNorm). When on, "
-        "the model contains BatchNorm and the per-replica batch size matters.",
+        description="Enable the temporal strain encoder (Conv1d+BatchNorm blocks, then "
+        "`use_transformer_encoder` picks Transformer or BiLSTM). When on, the model contains "
+        "BatchNorm and the per-replica batch size matters.",
     )
     use_edge_conditioning: bool = Field(
         description="Add a learned embedding of the scenario's edge-case type to the signal features.",
@@ -52,11 +53,9 @@ class PriorityNetConfig(StrictModel):
         description="Number of edge-case types the edge embedding has rows for (count).",
     )
     use_transformer_encoder: bool = Field(
-        description="Legacy switch for a Whisper+adapter strain encoder in the user's pipeline.",
-        json_schema_extra=unused(
-            "legacy flag: the user's own notes call it 'not used in current code'; ahsd-train's "
-            "strain encoder is always the small convolutional one"
-        ),
+        description="Sequence model after the strain encoder's convolutions: a one-layer "
+        "Transformer (true) or a BiLSTM (false). The user's pipeline used a Whisper+adapter "
+        "here and turned it off on Nov 25 2025 (too slow on CPU).",
     )
 
     # --- optimizer ----------------------------------------------------------------------------
