@@ -393,3 +393,21 @@ def test_every_corpus_file_from_nov_11_validates_against_the_json_schema() -> No
     for path in corpus_files():
         errors = [e.message for e in validator.iter_errors(json.loads(json.dumps(load(path))))]
         assert errors == [], path.name
+
+
+def test_sequence_items_keep_their_strict_types() -> None:
+    assert errors_of(with_priority(hidden_dims=[640, "512"])) == [
+        (("priority_net", "hidden_dims", 1), "int_type"),
+    ]
+    assert errors_of(with_priority(hidden_dims="640")) == [
+        (("priority_net", "hidden_dims"), "tuple_type"),
+    ]
+
+
+def test_schema_package_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, ahsd_config.schema, ahsd_config.schemagen; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

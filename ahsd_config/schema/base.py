@@ -26,8 +26,6 @@ class StrictModel(BaseModel):
         strict=True,
         allow_inf_nan=False,
         validate_default=True,
-        use_attribute_docstrings=False,
-        populate_by_name=False,
     )
 
 
