@@ -8,13 +8,15 @@ place where the package's error family becomes an exit code (`reports_errors`).
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from typing import Callable, TypeVar
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import typer
-from rich.console import Console
 
-from ahsd_config.errors import AhsdConfigError
+from ahsd_config.errors import AhsdConfigError, InputError
 
 app = typer.Typer(
     name="ahsd-config",
@@ -25,8 +27,25 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """A rich Console built on first use: importing rich costs ~15 ms, and `validate` (run on every
+    editor save) prints plain text without it."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False, soft_wrap=True, **self._options)
+        return getattr(self._console, name)
+
+
+stdout: Any = _LazyConsole()
+stderr: Any = _LazyConsole(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -39,10 +58,32 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AhsdConfigError as exc:
-            stderr.print(exc.render(), markup=False)
+            typer.echo(exc.render(), err=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def write_output(text: str, path: Path | None) -> None:
+    """Print `text`, or write it to `path` atomically (temp file, fsync, rename)."""
+    if path is None:
+        typer.echo(text, nl=False)
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InputError(target, f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _register_commands() -> None:

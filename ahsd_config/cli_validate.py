@@ -1,3 +1,76 @@
-"""`ahsd-config` commands of the validate room (see cli.py)."""
+"""`ahsd-config validate`, `explain` and `schema`: parse -> call the library -> render -> exit code."""
 
-from ahsd_config.cli import app, reports_errors  # noqa: F401
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ahsd_config.cli import app, reports_errors, write_output
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+@app.command()
+@reports_errors
+def validate(
+    paths: List[str] = typer.Argument(..., help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 at findings of this severity or worse."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+) -> None:
+    """Check configs against the schema and the rules; exit 0 clean, 1 findings, 2 unreadable input."""
+    from ahsd_config.formats import render
+    from ahsd_config.validate import validate_files
+
+    result = validate_files(paths)
+
+    write_output(render(format.value, result.reports), output)
+    for message in result.input_errors:
+        typer.echo(message, err=True)
+    raise typer.Exit(result.exit_code(fail_on.value))
+
+
+@app.command()
+@reports_errors
+def explain(
+    subject: str = typer.Argument(..., help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
+) -> None:
+    """Print a rule's why, fix and examples, or a key's meaning, type, bounds and default."""
+    from ahsd_config.explain import explain_text
+
+    typer.echo(explain_text(subject), nl=False)
+
+
+@app.command()
+@reports_errors
+def schema(
+    output: Path = typer.Option(Path("schemas/enhanced_training.schema.json"), "--output", "-o",
+                                help="Where the JSON Schema goes."),
+    check: bool = typer.Option(False, "--check", help="Only compare; exit 1 when the file is stale."),
+) -> None:
+    """Write the JSON Schema of the training YAML (for editors and check-jsonschema)."""
+    from ahsd_config.schemagen import render_json_schema, write_json_schema
+
+    if check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else None
+        if current == render_json_schema():
+            typer.echo(f"{output} is up to date")
+            return
+        typer.echo(f"{output} is stale; run `ahsd-config schema --output {output}`", err=True)
+        raise typer.Exit(1)
+    write_json_schema(output)
+    typer.echo(f"wrote {output}")
