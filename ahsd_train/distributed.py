@@ -1,0 +1,111 @@
+"""Data parallelism: `torchrun --nproc_per_node=N -m ahsd_train run ...`.
+
+torchrun sets RANK / WORLD_SIZE / LOCAL_RANK; then every process builds the same model and data
+(same seed), wraps the model in DistributedDataParallel (SyncBatchNorm first when
+`priority_net.sync_batchnorm`), and takes its own shard of each epoch's permutation — what
+`DistributedSampler` does, on an in-memory batch. Only rank 0 logs, writes metrics and checkpoints.
+
+`priority_net.batch_size` is the global batch; each replica sees batch_size / world_size, which is
+what BatchNorm gets statistics from (the config's `world_size` is what the validator's BatchNorm
+rule assumed; a mismatch with the launch is warned about).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DistContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def from_env() -> DistContext:
+    """The launch's ranks (torchrun environment); a plain `ahsd-train run` is rank 0 of 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistContext()
+    return DistContext(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def init(ctx: DistContext, device: torch.device) -> None:
+    """Join the process group: gloo on CPU, NCCL on CUDA (one GPU per local rank)."""
+    if not ctx.enabled or dist.is_initialized():
+        return
+    if device.type == "cuda":
+        torch.cuda.set_device(ctx.local_rank)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+
+def shutdown(ctx: DistContext) -> None:
+    if ctx.enabled and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def world_size_warning(config_world_size: int, ctx: DistContext) -> str | None:
+    """The validator judged BatchNorm on batch_size / priority_net.world_size; say if the launch differs."""
+    if config_world_size == ctx.world_size:
+        return None
+    return (
+        f"priority_net.world_size = {config_world_size} but the launch has WORLD_SIZE = "
+        f"{ctx.world_size}: each replica sees batch_size / {ctx.world_size}, not the per-replica "
+        f"batch the validator checked; set priority_net.world_size: {ctx.world_size}"
+    )
+
+
+def per_replica_batch(batch_size: int, ctx: DistContext) -> int:
+    return max(1, batch_size // ctx.world_size)
+
+
+def shard_indices(order: torch.Tensor, ctx: DistContext) -> torch.Tensor:
+    """This rank's part of an epoch's permutation (DistributedSampler: pad by wrapping, stride)."""
+    if not ctx.enabled:
+        return order
+    n = order.numel()
+    per_rank = -(-n // ctx.world_size)
+    padded = torch.cat([order, order[: per_rank * ctx.world_size - n]])
+    return padded[ctx.rank :: ctx.world_size]
+
+
+def wrap(model: nn.Module, ctx: DistContext, device: torch.device, sync_batchnorm: bool) -> nn.Module:
+    """DDP-wrap (SyncBatchNorm first when asked and the model has BatchNorm); identity when alone."""
+    if not ctx.enabled:
+        return model
+    if sync_batchnorm and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    ids = [ctx.local_rank] if device.type == "cuda" else None
+    # Some branches are switched off per config (e.g. overlap attention), so allow unused params.
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def any_flag(flag: bool, ctx: DistContext, device: torch.device) -> bool:
+    """True on every rank when it is True on any rank (so all ranks stop together)."""
+    if not ctx.enabled:
+        return flag
+    t = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
+def barrier(ctx: DistContext) -> None:
+    if ctx.enabled and dist.is_initialized():
+        dist.barrier()
