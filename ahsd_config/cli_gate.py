@@ -1,3 +1,59 @@
-"""`ahsd-config` commands of the gate room (see cli.py)."""
+"""`ahsd-config` commands of the gate room (see cli.py): `ci` and `check-migrations`."""
 
-from ahsd_config.cli import app, reports_errors  # noqa: F401
+from __future__ import annotations
+
+import json
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ahsd_config.cli import app, reports_errors, stdout
+
+
+class GateFormat(str, Enum):
+    text = "text"
+    github = "github"
+
+
+@app.command("ci")
+@reports_errors
+def ci(
+    base: str = typer.Option(..., "--base", help="The pull request's target, e.g. origin/main (merge-base semantics: base...head)."),
+    head: str = typer.Option("HEAD", "--head", help="The pull request's tip."),
+    fmt: GateFormat = typer.Option(GateFormat.text, "--format", help="text, or github: workflow annotations on the lines the pull request touched first, then the text report."),
+    sarif: Optional[Path] = typer.Option(None, "--sarif", help="Also write the findings as SARIF 2.1.0 to this file (for code scanning)."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Append a markdown review (changed keys, old -> new, revision, rationale) to this file; defaults to $GITHUB_STEP_SUMMARY when set."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The git checkout to gate (any folder inside it)."),
+) -> None:
+    """Gate a config pull request: validates, stamped at head, every changed value recorded with a rationale."""
+    from ahsd_config import gate_report as report
+    from ahsd_config.gate import GateFailed, run_gate
+
+    result = run_gate(repo, base, head)
+    text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
+    stdout.print(text, markup=False, end="")
+    if sarif is not None:
+        report.write_atomic(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")
+    summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        report.append_text(summary_path, report.render_summary(result))
+    if not result.passed:
+        raise GateFailed(report.headline(result))
+
+
+@app.command("check-migrations")
+@reports_errors
+def check_migrations(
+    directory: Optional[Path] = typer.Argument(None, help="The revisions folder (default: [tool.ahsd] migrations, else migrations/)."),
+) -> None:
+    """Check a revisions folder: one head, a real rationale per change, every revision applies and reverts."""
+    from ahsd_config import gate_report as report
+    from ahsd_config.gate import GateFailed, check_chain
+
+    result = check_chain(directory)
+    stdout.print(report.render_text(result), markup=False, end="")
+    if not result.passed:
+        raise GateFailed(report.headline(result))

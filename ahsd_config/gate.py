@@ -1,0 +1,595 @@
+"""`ahsd-config ci`: the gate a config pull request must pass. Library only; the CLI renders.
+
+`run_gate(repo_dir, base, head)` reads the pull request with git (`base...head`, merge-base
+semantics, files read with `git show REF:path`, never a checkout) and returns a `GateResult`:
+one `CheckVerdict` per check, the findings that failed it, and the table of changed keys with the
+revisions and rationales that explain them (the review a human reads).
+
+Checks, each with a permanent code (AHSD6xx = gate):
+
+| check        | code    | fails when                                                              |
+|--------------|---------|-------------------------------------------------------------------------|
+| validate     | (rules) | a changed config has error findings, or does not parse (AHSD608)        |
+| stamp        | AHSD602 | a config's `revision:` is not the single head of the chain              |
+| recorded     | AHSD601 | a value changed between base and head that no revision in range records |
+| rationale    | AHSD603 | an added revision has an empty or placeholder rationale                 |
+| apply-revert | AHSD604 | an added revision does not apply cleanly to its parent state            |
+|              | AHSD605 | ... or reverting it is not byte-identical to that parent state         |
+| single-head  | AHSD606 | the chain has more than one head (or none: a cycle)                     |
+| history      | AHSD607 | a landed revision was edited or deleted; AHSD609 a revision is malformed |
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ahsd_config import gate_chain as chain
+from ahsd_config.errors import AhsdConfigError, InputError, UsageError
+from ahsd_config.gate_chain import MISSING, Revision, show
+from ahsd_config.gate_git import ChangedPath, Git
+from ahsd_config.loader import YamlDocument, load_text, parse_key
+
+DEFAULT_CONFIG_GLOBS = ("configs/**/*.yaml",)
+DEFAULT_MIGRATIONS = "migrations"
+
+UNRECORDED, NOT_AT_HEAD, PLACEHOLDER, NO_APPLY, NO_REVERT, HEADS, EDITED, UNREADABLE, BAD_REVISION = (
+    "AHSD601", "AHSD602", "AHSD603", "AHSD604", "AHSD605", "AHSD606", "AHSD607", "AHSD608", "AHSD609",
+)
+
+CHECKS: dict[str, str] = {
+    "validate": "changed configs validate",
+    "stamp": "configs are stamped at the head revision",
+    "recorded": "every changed value is recorded in a revision",
+    "rationale": "added revisions give a rationale for every change",
+    "apply-revert": "added revisions apply cleanly and revert byte-identically",
+    "single-head": "the revision chain has one head",
+    "history": "landed revisions are left as they are",
+}
+
+
+class GateFailed(AhsdConfigError):
+    """The pull request did not pass the gate (exit 1); the findings were already printed."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class GateFinding:
+    """One reason the gate failed (or a warning), at a file position, for one check."""
+
+    check: str
+    path: str
+    code: str
+    severity: str
+    message: str
+    key: str = ""
+    line: int = 1
+    column: int = 1
+    hint: str = ""
+
+
+@dataclass
+class CheckVerdict:
+    name: str
+    title: str
+    findings: list[GateFinding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A revision's part in one key's change: the value it moved from and to, and why."""
+
+    revision: str
+    old: Any
+    new: Any
+    rationale: str
+    op: str = "set"
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One key whose value differs between a config's base and head versions."""
+
+    path: str
+    key: str
+    old: Any
+    new: Any
+    steps: tuple[Step, ...]
+    recorded: bool
+
+
+@dataclass
+class GateResult:
+    base: str
+    head: str
+    merge_base: str
+    configs: list[str] = field(default_factory=list)
+    revisions_added: list[str] = field(default_factory=list)
+    checks: list[CheckVerdict] = field(default_factory=list)
+    changes: list[KeyChange] = field(default_factory=list)
+    touched: dict[str, set[int]] = field(default_factory=dict)
+    head_revision: str | None = None
+    nothing_to_check: bool = False
+    seconds: float = 0.0
+    label: str = ""
+
+    @property
+    def subject(self) -> str:
+        """What was judged: `origin/main...HEAD`, or a folder for `check-migrations`."""
+        return self.label or f"{self.base}...{self.head}"
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def findings(self) -> list[GateFinding]:
+        return [f for c in self.checks for f in c.findings]
+
+    def check(self, name: str) -> CheckVerdict:
+        return next(c for c in self.checks if c.name == name)
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    config_globs: tuple[str, ...] = DEFAULT_CONFIG_GLOBS
+    migrations: str = DEFAULT_MIGRATIONS
+
+    def is_config(self, path: str) -> bool:
+        return any(_glob_regex(g).fullmatch(path) for g in self.config_globs)
+
+    def is_revision(self, path: str) -> bool:
+        return path.startswith(self.migrations.rstrip("/") + "/") and path.endswith((".yaml", ".yml"))
+
+
+def run_gate(repo_dir: str = ".", base: str = "origin/main", head: str = "HEAD",
+             settings: GateSettings | None = None) -> GateResult:
+    """Judge the pull request `base...head` in the git checkout at `repo_dir` (see module docstring)."""
+    started = time.perf_counter()
+    git = Git(Git(repo_dir).toplevel())
+    base_id, head_id = git.resolve(base), git.resolve(head)
+    mb = git.merge_base(base_id, head_id)
+    settings = settings or read_settings(git, head_id)
+    result = GateResult(base=base, head=head, merge_base=mb, checks=[CheckVerdict(n, t) for n, t in CHECKS.items()])
+    changed = git.changed_paths(base_id, head_id)
+    configs = [c for c in changed if settings.is_config(c.path) or (c.old_path and settings.is_config(c.old_path))]
+    revision_paths = [c for c in changed if settings.is_revision(c.path) or (c.old_path and settings.is_revision(c.old_path))]
+    result.configs = [c.path for c in configs if c.status != "D"]
+    if not configs and not revision_paths:
+        result.nothing_to_check = True
+        result.seconds = time.perf_counter() - started
+        return result
+    _Gate(git, settings, result, mb, head_id, configs, revision_paths).run()
+    result.touched = git.touched_lines(base_id, head_id, sorted({f.path for f in result.findings}))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def read_settings(git: Git, ref: str) -> GateSettings:
+    """`[tool.ahsd] config_globs` and `migrations` from pyproject.toml at `ref` (defaults otherwise)."""
+    text = git.show(ref, "pyproject.toml")
+    return _settings_from_toml(text) if text else GateSettings()
+
+
+def _settings_from_toml(text: str) -> GateSettings:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the defaults match the project's own layout
+        return GateSettings()
+    try:
+        tool = tomllib.loads(text).get("tool", {}).get("ahsd", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("pyproject.toml", f"cannot read [tool.ahsd]: {exc}") from None
+    globs = tool.get("config_globs", DEFAULT_CONFIG_GLOBS)
+    globs = (globs,) if isinstance(globs, str) else tuple(globs)
+    return GateSettings(config_globs=globs, migrations=str(tool.get("migrations", DEFAULT_MIGRATIONS)))
+
+
+@lru_cache(maxsize=64)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """`configs/**/*.yaml` -> a regex: `**/` spans zero or more folders, `*` and `?` stay in one."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:[^/]+/)*", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def check_chain(directory: str | Path | None = None) -> GateResult:
+    """`check-migrations`: the chain in a folder of the working tree, as the gate judges added revisions.
+
+    One head, no cycle or missing parent, a real rationale for every change, and every revision
+    applies to the values it expects and reverts byte-identically.
+    """
+    started = time.perf_counter()
+    folder = Path(directory) if directory is not None else find_migrations_dir(Path.cwd())
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of revisions; pass the migrations folder "
+                         "(or set [tool.ahsd] migrations in pyproject.toml)")
+    tree = WorkTree(folder.parent)
+    settings = GateSettings(config_globs=(), migrations=folder.name)
+    result = GateResult(base="", head="", merge_base="", label=f"{folder}/ (working tree)",
+                        checks=[CheckVerdict(n, CHECKS[n]) for n in ("rationale", "apply-revert", "single-head", "history")])
+    paths = [ChangedPath("A", p) for p in tree.list_files("", folder.name) if settings.is_revision(p)]
+    gate = _Gate(tree, settings, result, "", "", [], paths)
+    gate.load_chain()
+    gate.check_heads()
+    gate.check_rationales()
+    gate.check_unwitnessed_revisions()
+    result.revisions_added, result.head_revision = list(gate.added), gate.head_revision
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def find_migrations_dir(start: Path) -> Path:
+    """`[tool.ahsd] migrations` of the nearest pyproject.toml above `start`, else `migrations/` there."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() or (folder / ".git").exists():
+            settings = _settings_from_toml(pyproject.read_text(encoding="utf-8")) if pyproject.is_file() else GateSettings()
+            return folder / settings.migrations
+    return start / DEFAULT_MIGRATIONS
+
+
+class WorkTree:
+    """The working tree answering the two questions the gate asks git (`ref` is ignored)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def list_files(self, ref: str, directory: str = "") -> list[str]:
+        base = self.root / directory
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def show(self, ref: str, path: str) -> str | None:
+        try:
+            return (self.root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
+class _Gate:
+    """One gate run: loads what it needs once, then fills the verdicts of `result`."""
+
+    def __init__(self, git: Git | WorkTree, settings: GateSettings, result: GateResult, mb: str, head: str,
+                 configs: list[ChangedPath], revision_paths: list[ChangedPath]) -> None:
+        self.git, self.settings, self.result = git, settings, result
+        self.mb, self.head = mb, head
+        self.configs, self.revision_paths = configs, revision_paths
+        self.revisions: dict[str, Revision] = {}
+        self.added: list[str] = []
+        self.head_revision: str | None = None
+        self.replayed: set[str] = set()
+
+    def add(self, check: str, path: str, code: str, message: str, *, key: str = "", line: int = 1,
+            column: int = 1, hint: str = "", severity: str = "error") -> None:
+        self.result.check(check).findings.append(
+            GateFinding(check, path, code, severity, message, key, line, column, hint))
+
+    def note(self, check: str, text: str) -> None:
+        self.result.check(check).notes.append(text)
+
+    def run(self) -> None:
+        self.load_chain()
+        self.check_history()
+        self.check_heads()
+        self.check_rationales()
+        for changed in self.configs:
+            if changed.status != "D":
+                self.check_config(changed)
+        self.check_unchanged_configs_at_head()
+        self.check_unwitnessed_revisions()
+        self.result.revisions_added = list(self.added)
+        self.result.head_revision = self.head_revision
+
+    # ------------------------------------------------------------------------------ the chain
+
+    def load_chain(self) -> None:
+        by_path: dict[str, Revision] = {}
+        for path in self.git.list_files(self.head, self.settings.migrations):
+            if not self.settings.is_revision(path):
+                continue
+            try:
+                revision = chain.parse_revision(self.git.show(self.head, path) or "", path)
+            except InputError as exc:
+                self.add("history", path, BAD_REVISION, f"revision file cannot be read: {exc.message}",
+                         line=exc.position.line, column=exc.position.column)
+                continue
+            if revision.id in self.revisions:
+                other = self.revisions[revision.id].path
+                self.add("history", path, BAD_REVISION, f"revision id {revision.id} is used by {other} too",
+                         line=revision.id_line, hint="give the newer revision a new id")
+                continue
+            self.revisions[revision.id] = revision
+            by_path[path] = revision
+        added_paths = {c.path for c in self.revision_paths if c.status in "AR"}
+        order = chain.topological(self.revisions)
+        self.added = [rid for rid in order if self.revisions[rid].path in added_paths]
+        for revision in self.revisions.values():
+            for parent in revision.parents:
+                if parent not in self.revisions:
+                    self.add("single-head", revision.path, HEADS, f"revision {revision.id} names parent "
+                             f"{parent}, which does not exist", line=revision.id_line,
+                             hint="fix `parents:` to name an existing revision (`ahsd-config heads` lists the heads)")
+
+    def check_history(self) -> None:
+        for c in self.revision_paths:
+            if c.status == "M" or (c.status == "R" and self.git.show(self.mb, c.old_path or "") != self.git.show(self.head, c.path)):
+                self.add("history", c.path, EDITED, f"{c.path} is a landed revision and was edited",
+                         hint="revisions are never edited after they land: revert this edit and "
+                              "record the change in a new revision (`ahsd-config revision -m ... --from FILE`)")
+            elif c.status == "D":
+                self.add("history", c.path, EDITED, f"{c.path} is a landed revision and was deleted; configs "
+                         "stamped with it can no longer migrate", severity="warning",
+                         hint="keep it, or replace a range with `ahsd-config squash FROM TO`")
+
+    def check_heads(self) -> None:
+        heads = chain.heads(self.revisions)
+        if len(heads) == 1:
+            self.head_revision = heads[0]
+            return
+        if not heads:
+            if self.revisions:
+                self.add("single-head", self.settings.migrations, HEADS,
+                         "the revision chain has no head: its parents form a cycle",
+                         hint="a revision's parents must be older revisions")
+            return
+        # The head revision file that the pull request added is where the reviewer should look.
+        where = next((self.revisions[h] for h in heads if h in self.added), self.revisions[heads[-1]])
+        self.add("single-head", where.path, HEADS,
+                 f"the revision chain has {len(heads)} heads after this pull request: {', '.join(heads)}",
+                 line=where.id_line, key="parents",
+                 hint=f"join them with `ahsd-config merge {' '.join(heads[:2])} -m \"merge\"`, or rebase "
+                      f"one revision onto the other by changing its `parents:`")
+
+    def check_rationales(self) -> None:
+        for rid in self.added:
+            revision = self.revisions[rid]
+            if not revision.changes:
+                continue
+            for change in revision.changes:
+                if chain.is_placeholder(change.rationale):
+                    said = "no rationale" if not change.rationale.strip() else f"the placeholder rationale {change.rationale.strip()!r}"
+                    self.add("rationale", revision.path, PLACEHOLDER,
+                             f"revision {rid} changes {change.key} with {said}", key=change.key,
+                             line=change.rationale_line if change.rationale else change.line,
+                             column=change.rationale_column if change.rationale else 1,
+                             hint="write why the value changes (what broke, what the new value fixes) in `rationale:`")
+
+    # ---------------------------------------------------------------------------- the configs
+
+    def check_config(self, changed: ChangedPath) -> YamlDocument | None:
+        path = changed.path
+        head_doc = self.load_config(path, self.git.show(self.head, path) or "", "head")
+        if head_doc is None:
+            return None
+        self.validate(path, head_doc)
+        self.check_stamp(path, head_doc)
+        base_text = self.git.show(self.mb, changed.base_path) if changed.base_path else None
+        base_doc = self.load_config(path, base_text, "base", quiet=True) if base_text is not None else None
+        if base_doc is None:
+            self.note("recorded", f"{path} is new in this pull request: it must validate and sit at head; "
+                      "its values need no revision")
+            return head_doc
+        self.check_recorded(path, base_doc, head_doc)
+        self.replay_added(path, base_doc)
+        return head_doc
+
+    def load_config(self, path: str, text: str | None, side: str, quiet: bool = False) -> YamlDocument | None:
+        try:
+            return load_text(text or "", path)
+        except InputError as exc:
+            if not quiet:
+                self.add("validate", path, UNREADABLE, f"{path} at {side} cannot be read: {exc.message}",
+                         line=exc.position.line, column=exc.position.column,
+                         hint=f"run `ahsd-config validate {path}` locally")
+            return None
+
+    def validate(self, path: str, doc: YamlDocument) -> None:
+        for f in validate_findings(doc):
+            if f.severity == "error":
+                self.add("validate", path, f.code, f.message, key=f.key, line=f.line,
+                         column=f.column, hint=f.hint)
+
+    def check_stamp(self, path: str, doc: YamlDocument) -> None:
+        stamp = _stamp(doc)
+        if self.head_revision is None or stamp == self.head_revision:
+            return
+        line, col = doc.position(("revision",)) if stamp else (1, 1)
+        said = f"is stamped {stamp}" if stamp else "has no `revision:` stamp"
+        self.add("stamp", path, NOT_AT_HEAD, f"{path} {said}; the head of the chain is {self.head_revision}",
+                 key="revision", line=line, column=col,
+                 hint=f"bring it to head with `ahsd-config migrate {path} --to head`, or record its "
+                      f"edits with `ahsd-config revision -m \"...\" --from {path}`")
+
+    def check_recorded(self, path: str, base_doc: YamlDocument, head_doc: YamlDocument) -> None:
+        """Replay the revisions from the base stamp to head on the base values; compare with head."""
+        base_flat = _without_stamp(chain.flatten(base_doc.plain()))
+        head_flat = _without_stamp(chain.flatten(head_doc.plain()))
+        path_revisions = self.revisions_for(base_doc, head_doc)
+        state = dict(base_flat)
+        steps: dict[str, list[Step]] = {}
+        for revision in path_revisions:
+            for change in revision.changes:
+                before = dict(state)
+                chain.step_flat(state, change, head_flat)
+                for key in set(before) | set(state):
+                    was, now = before.get(key, MISSING), state.get(key, MISSING)
+                    if was != now:
+                        steps.setdefault(key, []).append(Step(revision.id, was, now, change.rationale, change.op))
+        for key in sorted(set(base_flat) | set(head_flat) | set(state), key=_key_order(head_flat, base_flat)):
+            old, new, replayed = base_flat.get(key, MISSING), head_flat.get(key, MISSING), state.get(key, MISSING)
+            if old == new and replayed == new:
+                continue
+            recorded = replayed == new
+            if old != new:
+                self.result.changes.append(KeyChange(path, key, old, new, tuple(steps.get(key, ())), recorded))
+            if recorded:
+                continue
+            line, col = head_doc.position(parse_key(key))
+            if old == new:
+                names = ", ".join(s.revision for s in steps.get(key, ()))
+                self.add("recorded", path, UNRECORDED,
+                         f"{key} is still {show(new)} at head, but revision {names} takes it to {show(replayed)}",
+                         key=key, line=line, column=col,
+                         hint=f"apply the revisions with `ahsd-config migrate {path} --to head`")
+            elif not steps.get(key):
+                self.add("recorded", path, UNRECORDED,
+                         f"{key} changed {show(old)} -> {show(new)} with no revision recording it",
+                         key=key, line=line, column=col,
+                         hint=f"record it with `ahsd-config revision -m \"...\" --from {path}` and write "
+                              f"the rationale of each change in the new revision file")
+            else:
+                names = ", ".join(s.revision for s in steps[key])
+                self.add("recorded", path, UNRECORDED,
+                         f"{key} changed {show(old)} -> {show(new)}, but revision {names} takes it to "
+                         f"{show(replayed)}", key=key, line=line, column=col,
+                         hint=f"make the file match the revisions, or record the difference with "
+                              f"`ahsd-config revision -m \"...\" --from {path}`")
+
+    def revisions_for(self, base_doc: YamlDocument, head_doc: YamlDocument) -> list[Revision]:
+        """From the base's stamp to the head's (or the chain head); without a usable stamp, the added ones."""
+        start, end = _stamp(base_doc), _stamp(head_doc)
+        end = end if end in self.revisions else self.head_revision
+        if start in self.revisions and end:
+            return chain.path_between(self.revisions, start, end)
+        return [self.revisions[rid] for rid in self.added]
+
+    # ----------------------------------------------------------------------- apply and revert
+
+    def replay_added(self, path: str, base_doc: YamlDocument) -> None:
+        """Walk the base text up the chain; each added revision must apply, then revert to the same bytes."""
+        start = _stamp(base_doc)
+        if start not in self.revisions or self.head_revision is None:
+            return
+        text = base_doc.text
+        for revision in chain.path_between(self.revisions, start, self.head_revision):
+            if revision.id not in self.added or revision.id in self.replayed:
+                applied = self.replay(revision, text, path, check=False)
+            else:
+                self.replayed.add(revision.id)
+                applied = self.replay(revision, text, path, check=True)
+            if applied is None:
+                return
+            text = applied
+
+    def replay(self, revision: Revision, text: str, witness: str, check: bool) -> str | None:
+        try:
+            applied, conflicts = chain.replay(text, list(revision.changes), witness)
+            if conflicts:
+                if check:
+                    self.add("apply-revert", revision.path, NO_APPLY,
+                             f"revision {revision.id} does not apply to {witness} at {', '.join(revision.parents) or 'the root'}: "
+                             + "; ".join(conflicts), line=revision.id_line,
+                             hint="each change's `old:` must be the value the parent state holds")
+                return None
+            if check:
+                reverted, conflicts = chain.replay(applied, list(revision.changes), witness, revert=True)
+                if conflicts or reverted != text:
+                    self.add("apply-revert", revision.path, NO_REVERT,
+                             f"revision {revision.id} does not revert byte-identically on {witness}"
+                             + (": " + "; ".join(conflicts) if conflicts else _first_difference(text, reverted)),
+                             line=revision.id_line,
+                             hint="write each `old:` exactly as the file has it (number style included), "
+                                  "and give a transform an inverse that undoes it")
+            return applied
+        except chain.Unsupported as exc:
+            if check:
+                self.note("apply-revert", f"{revision.id}: {exc}")
+            return None
+
+    def check_unwitnessed_revisions(self) -> None:
+        """Added revisions no config passed through: replay them on their parent state in miniature."""
+        for rid in self.added:
+            if rid not in self.replayed and self.revisions[rid].changes:
+                revision = self.revisions[rid]
+                self.replayed.add(rid)
+                self.replay(revision, chain.synthetic_parent(revision), f"the values it expects ({revision.path})", check=True)
+
+    def check_unchanged_configs_at_head(self) -> None:
+        """When the chain moved, every config the gate watches must move with it."""
+        if not self.added or self.head_revision is None:
+            return
+        changed = {c.path for c in self.configs}
+        for path in self.git.list_files(self.head):
+            if path in changed or not self.settings.is_config(path):
+                continue
+            try:
+                doc = load_text(self.git.show(self.head, path) or "", path)
+            except InputError:
+                continue  # not changed here; `ahsd-config validate` reports it
+            self.check_stamp(path, doc)
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def validate_findings(doc: YamlDocument) -> list[Any]:
+    """Findings of `ahsd-config validate` for a loaded document (schema errors until it lands)."""
+    try:
+        from ahsd_config.validate import validate_document
+    except ImportError:
+        return _schema_findings(doc)
+    return list(validate_document(doc).findings)
+
+
+def _schema_findings(doc: YamlDocument) -> list[GateFinding]:
+    from pydantic import ValidationError
+
+    from ahsd_config.schema import TrainingConfig
+
+    try:
+        TrainingConfig.model_validate(doc.plain())
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            key_path = tuple(err["loc"])
+            line, col = doc.position(key_path)
+            out.append(GateFinding("validate", doc.path, "AHSD900", "error", err["msg"],
+                                   ".".join(str(p) for p in key_path), line, col))
+        return out
+    return []
+
+
+def _stamp(doc: YamlDocument) -> str | None:
+    data = doc.data
+    stamp = data.get("revision") if isinstance(data, dict) else None
+    return str(stamp) if stamp is not None else None
+
+
+def _without_stamp(flat: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in flat.items() if k != "revision"}
+
+
+def _key_order(*flats: dict[str, Any]):
+    order: dict[str, int] = {}
+    for flat in flats:
+        for key in flat:
+            order.setdefault(key, len(order))
+    return lambda key: (order.get(key, len(order)), key)
+
+
+def _first_difference(expected: str, got: str) -> str:
+    a, b = expected.splitlines(), got.splitlines()
+    for i, (x, y) in enumerate(zip(a, b), start=1):
+        if x != y:
+            return f": line {i} was {x.strip()!r}, after revert it is {y.strip()!r}"
+    return f": {len(a)} lines before, {len(b)} after revert"

@@ -1,0 +1,390 @@
+"""`ahsd-config ci` on real git repositories: verdicts and exit codes of the config gate.
+
+One template repository is built per module (a pyproject with `[tool.ahsd]`, the project's config
+and revision chain, one commit on `main`); each test copies it, branches `pr`, commits its change
+and runs the CLI in-process from inside the copy.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ahsd_config.cli import app
+from ahsd_config.gate import run_gate
+from ahsd_config.gate_chain import heads, parse_revision
+
+PROJECT = Path(__file__).resolve().parents[1]
+CONFIG = "configs/enhanced_training.yaml"
+PYPROJECT = '[project]\nname = "demo"\n\n[tool.ahsd]\nmigrations = "migrations"\nconfig_globs = ["configs/**/*.yaml"]\n'
+FALLBACK_ROOT = 'id: v15\nparents: []\ndate: "2025-11-15"\ntitle: the config as the gate fixture starts\nchanges: []\n'
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def chain_head(migrations: Path) -> str:
+    revisions = {}
+    for path in sorted(migrations.glob("*.yaml")):
+        rev = parse_revision(path.read_text(encoding="utf-8"), str(path))
+        revisions[rev.id] = rev
+    (head,) = heads(revisions)
+    return head
+
+
+def stamp(text: str, revision: str) -> str:
+    """Set the top-level `revision:` (inserted before the first top-level key when absent)."""
+    if re.search(r"^revision:", text, flags=re.M):
+        return re.sub(r"^revision:.*$", f"revision: {revision}", text, count=1, flags=re.M)
+    return re.sub(r"^(?=[a-z_]+:)", f"revision: {revision}\n", text, count=1, flags=re.M)
+
+
+def set_line(text: str, section: str, key: str, value: str) -> str:
+    """Rewrite `key`'s value in `section` (one level deep), keeping the line's comment."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{section}:"))
+    for i in range(start + 1, len(lines)):
+        m = re.match(rf"^(  {re.escape(key)}:\s*)(\S+)(.*)$", lines[i], flags=re.S)
+        if m:
+            lines[i] = m.group(1) + value + " " * max(len(m.group(2)) - len(value), 0) + m.group(3)
+            return "".join(lines)
+    raise AssertionError(f"{section}.{key} not in the config")
+
+
+def get_line(text: str, section: str, key: str) -> str:
+    start = text.index(f"\n{section}:")
+    return re.search(rf"^  {re.escape(key)}:\s*(\S+)", text[start:], flags=re.M).group(1)
+
+
+@dataclass
+class Repo:
+    root: Path
+    head: str  # the chain's head revision at base
+
+    def read(self, rel: str = CONFIG) -> str:
+        return (self.root / rel).read_text(encoding="utf-8")
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def edit(self, section: str, key: str, value: str, revision: str | None = None) -> str:
+        """Edit one value of the config (and its stamp); returns the old value as written."""
+        text = self.read()
+        old = get_line(text, section, key)
+        text = set_line(text, section, key, value)
+        self.write(CONFIG, stamp(text, revision) if revision else text)
+        return old
+
+    def revision(self, rid: str, changes: str, parents: tuple[str, ...] | None = None) -> None:
+        parents = parents if parents is not None else (self.head,)
+        self.write(f"migrations/{rid}.yaml",
+                   f"id: {rid}\nparents: [{', '.join(parents)}]\ndate: \"2099-01-01\"\ntitle: {rid} for a test\n"
+                   f"changes:\n{changes}")
+
+    def commit(self, message: str = "change") -> None:
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "-m", message)
+
+
+def set_change(key: str, old: str, new: str, rationale: str = "the 24 GB card holds 32 scenarios per step") -> str:
+    return (f"  - op: set\n    key: {key}\n    old: {old}\n    new: {new}\n"
+            f"    rationale: {rationale}\n")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Repo:
+    root = tmp_path_factory.mktemp("origin") / "repo"
+    (root / "configs").mkdir(parents=True)
+    migrations = PROJECT / "migrations"
+    if any(migrations.glob("*.yaml")):
+        shutil.copytree(migrations, root / "migrations")
+    else:  # the chain has not landed yet: one root revision stands in for it
+        (root / "migrations").mkdir()
+        (root / "migrations" / "v15.yaml").write_text(FALLBACK_ROOT, encoding="utf-8")
+    head = chain_head(root / "migrations")
+    config = (PROJECT / CONFIG).read_text(encoding="utf-8")
+    (root / CONFIG).write_text(stamp(config, head), encoding="utf-8")
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (root / "README.md").write_text("demo\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Gate Test")
+    git(root, "config", "user.email", "gate@example.invalid")
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return Repo(root, head)
+
+
+@pytest.fixture
+def repo(template: Repo, tmp_path: Path, monkeypatch) -> Repo:
+    root = tmp_path / "repo"
+    shutil.copytree(template.root, root, symlinks=True)
+    git(root, "checkout", "-q", "-b", "pr")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    return Repo(root, template.head)
+
+
+def ci(*args: str):
+    return CliRunner().invoke(app, ["ci", "--base", "main", *args])
+
+
+def out(result) -> str:
+    return result.stdout + (result.stderr if result.stderr_bytes is not None else "")
+
+
+# ------------------------------------------------------------------------------ the verdicts
+
+
+def test_good_pull_request_passes(repo: Repo, tmp_path: Path):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32"))
+    repo.commit()
+    summary = tmp_path / "summary.md"
+    result = ci("--summary", str(summary))
+    assert result.exit_code == 0, out(result)
+    assert "gate passed" in result.stdout
+    assert f"priority_net.batch_size  {old} -> 32  v901: the 24 GB card holds 32 scenarios per step" in result.stdout
+    table = summary.read_text(encoding="utf-8")
+    assert f"| {CONFIG} | `priority_net.batch_size` | `{old}` | `32` | v901: {old} → 32 | the 24 GB card holds 32 scenarios per step |" in table
+
+
+def test_hand_edit_without_revision_fails_naming_key_values_and_command(repo: Repo):
+    old = repo.edit("priority_net", "batch_size", "32")
+    repo.commit("hand edit")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert f"AHSD601 error priority_net.batch_size changed {old} -> 32 with no revision recording it" in result.stdout
+    assert f'ahsd-config revision -m "..." --from {CONFIG}' in result.stdout
+    assert "gate FAILED" in result.stderr
+
+
+def test_placeholder_rationale_fails(repo: Repo):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32", rationale='"TODO: explain why"'))
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "FAIL  rationale" in result.stdout
+    assert ("migrations/v901.yaml:10:5 AHSD603 error revision v901 changes priority_net.batch_size with the "
+            "placeholder rationale 'TODO: explain why'") in result.stdout
+
+
+def test_config_that_stops_validating_fails(repo: Repo):
+    old = repo.edit("priority_net", "dropout", "1.5", revision="v901")
+    repo.revision("v901", set_change("priority_net.dropout", old, "1.5", "more regularisation"))
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "FAIL  validate" in result.stdout
+    assert "PASS  recorded" in result.stdout
+    line = next(i for i, text in enumerate(repo.read().splitlines(), 1) if text.startswith("  dropout: 1.5"))
+    assert f"{CONFIG}:{line}:" in result.stdout
+
+
+def test_two_heads_fail_naming_both(repo: Repo):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32"))
+    repo.revision("v902", set_change("priority_net.epochs", "100", "120", "longer schedule"))
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "the revision chain has 2 heads after this pull request: v901, v902" in result.stdout
+    assert 'ahsd-config merge v901 v902 -m "merge"' in result.stdout
+
+
+def test_revision_that_does_not_revert_byte_identically_fails(repo: Repo):
+    # Removing a key but recording the wrong neighbour: reverting puts it back in another place.
+    text = repo.read()
+    value = get_line(text, "priority_net", "min_variance_penalty_weight")
+    text = re.sub(r"^  min_variance_penalty_weight:.*\n", "", text, count=1, flags=re.M)
+    repo.write(CONFIG, stamp(text, "v901"))
+    repo.revision("v901", f"  - op: remove\n    key: priority_net.min_variance_penalty_weight\n    old: {value}\n"
+                          f"    after: dropout\n    rationale: the default is the value\n")
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD605 error revision v901 does not revert byte-identically" in result.stdout
+    assert "PASS  recorded" in result.stdout
+
+
+def test_pull_request_touching_no_config_passes_quickly(repo: Repo):
+    repo.write("README.md", "demo, now with docs\n")
+    repo.commit("docs only")
+    result = ci()
+    assert result.exit_code == 0, out(result)
+    assert "gate passed: no config or revision changes in main...HEAD, nothing to check" in result.stdout
+
+
+def test_shallow_clone_without_the_base_exits_2_saying_fetch_more_history(repo: Repo, tmp_path: Path, monkeypatch):
+    old = repo.edit("priority_net", "batch_size", "32")
+    repo.commit()
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "pr", repo.root.as_uri(), str(clone))
+    monkeypatch.chdir(clone)
+    result = CliRunner().invoke(app, ["ci", "--base", "origin/main"])
+    assert result.exit_code == 2, out(result)
+    assert "unknown git ref 'origin/main'" in result.stderr
+    assert "This clone is shallow" in result.stderr
+    assert "fetch more history: `git fetch --unshallow`" in result.stderr
+    assert "fetch-depth: 0" in result.stderr
+    del old
+
+
+def test_done_when_hand_edit_fails_and_recorded_edit_passes(template: Repo, tmp_path: Path, monkeypatch):
+    """In a clone of a repository laid out like this one: by hand fails, with `revision` passes."""
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", template.root.as_uri(), str(clone))
+    git(clone, "config", "user.name", "Gate Test")
+    git(clone, "config", "user.email", "gate@example.invalid")
+    git(clone, "checkout", "-q", "-b", "bigger-batches")
+    monkeypatch.chdir(clone)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    repo = Repo(clone, template.head)
+    old = repo.edit("priority_net", "batch_size", "96")
+    repo.commit("batch 96 by hand")
+    runner = CliRunner()
+    failed = runner.invoke(app, ["ci", "--base", "origin/main"])
+    assert failed.exit_code == 1, out(failed)
+    assert f"priority_net.batch_size changed {old} -> 96 with no revision recording it" in failed.stdout
+
+    if "revision" not in {c.name for c in app.registered_commands}:
+        pytest.skip("`ahsd-config revision` has not landed yet")
+    recorded = runner.invoke(app, ["revision", "-m", "bigger batches", "--from", CONFIG])
+    assert recorded.exit_code == 0, out(recorded)
+    (new_file,) = [p for p in (clone / "migrations").glob("*.yaml") if not git(clone, "ls-files", str(p))]
+    new_file.write_text(new_file.read_text().replace("TODO: explain why", "BatchNorm statistics steadier at 96"))
+    new_id = parse_revision(new_file.read_text(), str(new_file)).id
+    if f"revision: {new_id}" not in repo.read():
+        assert runner.invoke(app, ["stamp", CONFIG, new_id]).exit_code == 0
+    repo.commit("batch 96, recorded")
+    passed = runner.invoke(app, ["ci", "--base", "origin/main"])
+    assert passed.exit_code == 0, out(passed)
+    assert f"v{new_id[1:]}: BatchNorm statistics steadier at 96" in passed.stdout
+
+
+# ---------------------------------------------------------------------------- library and output
+
+
+def test_run_gate_returns_per_check_verdicts(repo: Repo):
+    old = repo.edit("priority_net", "batch_size", "32")
+    repo.commit()
+    result = run_gate(repo.root, "main", "HEAD")
+    assert {c.name: c.passed for c in result.checks} == {
+        "validate": True, "stamp": True, "recorded": False, "rationale": True,
+        "apply-revert": True, "single-head": True, "history": True,
+    }
+    (change,) = result.changes
+    assert (change.key, str(change.old), change.new, change.recorded) == ("priority_net.batch_size", old, 32, False)
+
+
+def test_github_format_annotates_the_finding_on_its_line(repo: Repo):
+    repo.edit("priority_net", "batch_size", "32")
+    repo.commit()
+    result = ci("--format", "github")
+    assert result.exit_code == 1
+    line = next(i for i, text in enumerate(repo.read().splitlines(), 1) if text.startswith("  batch_size: 32"))
+    (annotation,) = [x for x in result.stdout.splitlines() if x.startswith("::")]
+    assert annotation.startswith(f"::error file={CONFIG},line={line},col=3,title=AHSD601 recorded::priority_net.batch_size changed")
+    assert "%0Arecord it with `ahsd-config revision" in annotation
+
+
+def test_annotations_put_touched_lines_first_and_cap_each_type_at_ten():
+    from ahsd_config.gate import CheckVerdict, GateFinding, GateResult
+    from ahsd_config.gate_report import github_annotations
+
+    findings = [GateFinding("recorded", "c.yaml", "AHSD601", "error", f"finding {n}", line=n) for n in range(1, 13)]
+    findings.append(GateFinding("history", "m.yaml", "AHSD607", "warning", "deleted"))
+    result = GateResult("main", "HEAD", "0" * 40, checks=[CheckVerdict("recorded", "t", findings)],
+                        touched={"c.yaml": {11, 12}})
+    lines = github_annotations(result)
+    errors = [x for x in lines if x.startswith("::error")]
+    assert len(errors) == 10
+    assert [x.rsplit("::", 1)[1] for x in errors[:3]] == ["finding 11", "finding 12", "finding 1"]
+    assert errors[-1] == ("::error title=ahsd-config ci::3 more errors are not annotated here (GitHub shows 10 "
+                          "per type); every finding is in the job summary")
+    assert [x for x in lines if x.startswith("::warning")] == [
+        "::warning file=m.yaml,line=1,col=1,title=AHSD607 history::deleted"]
+
+
+def test_sarif_output_is_valid_sarif_2_1_0(repo: Repo, tmp_path: Path):
+    import json
+
+    import jsonschema
+
+    repo.edit("priority_net", "batch_size", "32")
+    repo.commit()
+    sarif = tmp_path / "gate.sarif"
+    assert ci("--sarif", str(sarif)).exit_code == 1
+    data = json.loads(sarif.read_text())
+    schema = json.loads((PROJECT.parent / "shared/external-schemas/sarif-schema-2.1.0.json").read_text()) \
+        if (PROJECT.parent / "shared/external-schemas/sarif-schema-2.1.0.json").exists() else None
+    if schema:
+        jsonschema.validate(data, schema)
+    (res,) = data["runs"][0]["results"]
+    assert res["ruleId"] == "AHSD601"
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == CONFIG
+
+
+def test_summary_defaults_to_github_step_summary_and_appends(repo: Repo, tmp_path: Path, monkeypatch):
+    step_summary = tmp_path / "step_summary.md"
+    step_summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    repo.write("README.md", "more\n")
+    repo.commit()
+    assert ci().exit_code == 0
+    text = step_summary.read_text()
+    assert text.startswith("earlier step\n## ✅ ahsd-config ci: gate passed: no config or revision changes")
+
+
+def test_check_migrations_on_the_project_chain_passes(template: Repo, monkeypatch):
+    monkeypatch.chdir(template.root)
+    result = CliRunner().invoke(app, ["check-migrations"])
+    assert result.exit_code == 0, out(result)
+    assert f"head {template.head}" in result.stdout
+
+
+def test_check_migrations_flags_placeholders_and_two_heads(repo: Repo):
+    repo.revision("v901", set_change("priority_net.epochs", "100", "120", '"TODO: explain why"'))
+    repo.revision("v902", set_change("priority_net.epochs", "100", "110", "a shorter try"))
+    result = CliRunner().invoke(app, ["check-migrations", "migrations"])
+    assert result.exit_code == 1, out(result)
+    assert "AHSD603" in result.stdout and "2 heads" in result.stdout
+
+
+# ------------------------------------------------------------------------------ shipped files
+
+
+def test_workflow_is_a_valid_github_workflow():
+    workflow = PROJECT / ".github/workflows/config-gate.yml"
+    binary = shutil.which("check-jsonschema") or (
+        str(Path(__import__("sys").executable).with_name("check-jsonschema"))
+        if Path(__import__("sys").executable).with_name("check-jsonschema").exists() else None)
+    if binary is None:
+        pytest.skip("check-jsonschema is not installed")
+    proc = subprocess.run([binary, "--builtin-schema", "vendor.github-workflows", str(workflow)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = workflow.read_text()
+    assert "fetch-depth: 0" in text and "security-events: write" in text
+    assert 'ahsd-config ci\n          --base "origin/${{ github.base_ref }}"' in text
+
+
+def test_pre_commit_hooks_expose_validate_and_migrations():
+    from ruamel.yaml import YAML
+
+    hooks = {h["id"]: h for h in YAML(typ="safe").load((PROJECT / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["ahsd-config-validate"]["entry"] == "ahsd-config validate"
+    assert re.search(hooks["ahsd-config-validate"]["files"], "configs/enhanced_training.yaml")
+    assert not re.search(hooks["ahsd-config-validate"]["files"], "migrations/v15.yaml")
+    assert hooks["ahsd-config-migrations"]["entry"] == "ahsd-config check-migrations"
+    assert hooks["ahsd-config-migrations"]["pass_filenames"] is False
