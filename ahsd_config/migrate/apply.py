@@ -1,0 +1,273 @@
+"""Apply revision steps to a config *text*, keeping everything a human wrote.
+
+`apply_text(text, steps, ...)` loads the text on the round-trip tree, applies every step's changes
+(rt.py keeps the comments in place), stamps the target revision, dumps, and then *splices*: only
+the lines that the edits changed are taken from ruamel's output; every other line is copied from
+the original bytes, so whitespace quirks ruamel would normalise (trailing spaces, sequence indent)
+survive. Conflicts are collected for every step first; with any and no `on_conflict`, nothing is
+written and `MigrationConflict` lists them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from ruamel.yaml.comments import CommentedMap
+
+from ahsd_config.loader import load_text, make_yaml, to_plain
+
+from . import keys, rt, transforms
+from .errors import MISSING, Conflict, MigrationConflict
+from .graph import Step
+from .state import Prim, check, primitive
+
+STAMP_KEY = "revision"
+KeyOrder = Callable[[str], list[str]]  # dotted section -> its field names in schema order
+
+
+@dataclass
+class Applied:
+    text: str
+    data: Any  # plain data of the result
+    conflicts: list[Conflict] = field(default_factory=list)  # resolved by on_conflict
+    changed: bool = False
+
+
+def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: str = "<config>",
+               on_conflict: str | None = None, implicit: frozenset[str] = frozenset(),
+               key_order: KeyOrder | None = None, stamp: bool = True) -> Applied:
+    """Apply `steps` to `text`; stamp `target`. on_conflict: None (raise) | 'keep' | 'take'."""
+    norm = _blank_lines(text)
+    doc = load_text(norm, path)
+    data = doc.data
+    before = dump(make_yaml().load(norm), text)
+    conflicts: list[Conflict] = []
+    for step in steps:
+        changes = reversed(step.revision.changes) if step.down else step.revision.changes
+        for change in changes:
+            p = primitive(change, step.down)
+            conflict = check(data, p, step.revision.id, implicit)
+            if conflict is not None:
+                conflicts.append(conflict)
+                if on_conflict == "keep":
+                    continue
+            _apply(data, p, step.revision.id, step.down, implicit, key_order)
+    if conflicts and on_conflict is None:
+        raise MigrationConflict(path, conflicts)
+    if stamp and target is not None:
+        set_stamp(data, target)
+    new_text = splice(text, before, dump(data, text))
+    return Applied(new_text, to_plain(data), conflicts, new_text != text)
+
+
+def set_stamp(data: CommentedMap, revision: str) -> None:
+    if STAMP_KEY in data:
+        data[STAMP_KEY] = rt.styled(data[STAMP_KEY], revision)
+        return
+    order = list(data.keys())
+    pos = order.index("device") + 1 if "device" in order else 0
+    rt.insert(data, STAMP_KEY, revision, pos, eol="# migration revision: `ahsd-config current/migrate`",
+              column=len(STAMP_KEY) + len(revision) + 4)
+
+
+def _apply(data: Any, p: Prim, rid: str, down: bool, implicit: frozenset[str],
+           key_order: KeyOrder | None) -> None:
+    if p.kind == "transform":
+        before = to_plain(data)
+        after = transforms.run(p.name, before, p.args or {}, down=p.down)
+        _apply_flat_diff(data, keys.flatten(before), keys.flatten(after))
+        return
+    parent, key = rt.lookup(data, p.key)
+    found = parent[key] if parent is not None and key in parent else MISSING
+    if found is MISSING and p.key in implicit and p.kind != "add":
+        return
+    if p.kind == "move":
+        if found is MISSING:
+            return
+        _move(data, p, key_order)
+        return
+    if p.want is MISSING:
+        if found is not MISSING:
+            rt.remove(parent, key)
+            _prune(data, p.key)
+        return
+    if found is MISSING:
+        above = "" if down else _comment(rid, p.rationale, p.key)
+        _add(data, p.key, rt.to_rt(p.want), p.after, above, key_order)
+    else:
+        parent[key] = rt.styled(found, p.want)
+
+
+def _move(data: Any, p: Prim, key_order: KeyOrder | None) -> None:
+    src_parent, src_key = rt.lookup(data, p.key)
+    src_section, dst_section = p.key.rpartition(".")[0], p.to.rpartition(".")[0]
+    new_name = p.to.rpartition(".")[2]
+    if src_section == dst_section and p.after is None:
+        rt.rename_in_place(src_parent, src_key, new_name)
+        return
+    eol, _, col = rt.get_trail(rt.holder(src_parent, src_key))
+    value = rt.remove(src_parent, src_key)
+    _prune(data, p.key)
+    _add(data, p.to, value, p.after, "", key_order, eol=eol, column=col)
+
+
+def _add(data: Any, dotted: str, value: Any, after: str | None, above: str,
+         key_order: KeyOrder | None, eol: str = "", column: int = 0) -> None:
+    parts = keys.split(dotted)
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        real = keys.match(node, part)
+        if real is MISSING:
+            section = ".".join(parts[:depth])
+            pos = _position(node, section, part, None, key_order)
+            rt.insert(node, part, CommentedMap(), pos)
+            real = part
+        node = node[real]
+    name = parts[-1]
+    if name.isdigit() and any(isinstance(k, int) for k in node):
+        name = int(name)
+    section = ".".join(parts[:-1])
+    indent = "  " * (len(parts) - 1)
+    above = "".join(indent + line + "\n" for line in above.splitlines()) if above else ""
+    rt.insert(node, name, value, _position(node, section, str(name), after, key_order), above, eol, column)
+
+
+def _position(node: Any, section: str, name: str, after: str | None,
+              key_order: KeyOrder | None) -> int:
+    """Right after `after`; else after the nearest earlier schema field present; else at the end."""
+    order = [str(k) for k in node.keys()]
+    if after is not None and after in order:
+        return order.index(after) + 1
+    if after is None and key_order is not None:
+        fields = key_order(section)
+        if name in fields:
+            earlier = fields[: fields.index(name)]
+            for prev in reversed(earlier):
+                if prev in order:
+                    return order.index(prev) + 1
+            later = fields[fields.index(name) + 1:]
+            present_later = [order.index(f) for f in later if f in order]
+            if present_later:
+                return min(present_later)
+    return len(order)
+
+
+def _prune(data: Any, dotted: str) -> None:
+    parts = keys.split(dotted)[:-1]
+    while parts:
+        parent, key = rt.lookup(data, ".".join(parts))
+        if parent is None or key not in parent or not isinstance(parent[key], dict) or len(parent[key]):
+            return
+        rt.remove(parent, key)
+        parts = parts[:-1]
+
+
+def _apply_flat_diff(data: Any, before: dict, after: dict) -> None:
+    for k in before:
+        if k not in after:
+            parent, key = rt.lookup(data, k)
+            if parent is not None and key in parent:
+                rt.remove(parent, key)
+                _prune(data, k)
+    for k, v in after.items():
+        if k not in before:
+            _add(data, k, rt.to_rt(v), None, "", None)
+        elif not keys.same(before[k], v):
+            parent, key = rt.lookup(data, k)
+            parent[key] = rt.styled(parent[key], v)
+
+
+def _comment(rid: str, rationale: str, key: str) -> str:
+    text = f"{rid}: {rationale}" if rationale else rid
+    return "\n".join("# " + line for line in textwrap.wrap(text, 96))
+
+
+def dump(data: Any, like: str = "") -> str:
+    """Dump with the sequence indentation the original text uses."""
+    yaml = make_yaml()
+    mapping, seq, offset = _indent_of(like)
+    yaml.indent(mapping=mapping, sequence=seq, offset=offset)
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
+
+
+def _indent_of(text: str) -> tuple[int, int, int]:
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("- ") and i > 0:
+            j = i - 1
+            while j >= 0 and (not lines[j].strip() or lines[j].lstrip().startswith("#")):
+                j -= 1
+            if j >= 0 and lines[j].rstrip().endswith(":"):
+                parent_indent = len(lines[j]) - len(lines[j].lstrip(" "))
+                offset = len(line) - len(stripped) - parent_indent
+                if offset >= 0:
+                    return 2, offset + 2, offset
+    return 2, 2, 0
+
+
+def _blank_lines(text: str) -> str:
+    """Whitespace-only lines as empty lines: ruamel drops the former but keeps the latter in its
+    comment tokens, and the blank line is what tells a group header from a key's own comment."""
+    return re.sub(r"(?m)^[ \t]+$", "", text)
+
+
+def splice(original: str, old_dump: str, new_dump: str) -> str:
+    """The lines ruamel changed between `old_dump` (of `original`) and `new_dump`, applied to
+    `original` itself; every other line keeps its original bytes."""
+    if old_dump == new_dump:
+        return original
+    O = original.splitlines(keepends=True)
+    D = old_dump.splitlines(keepends=True)
+    M = new_dump.splitlines(keepends=True)
+    # units: each D line maps to a run of O lines (its own line, or a rewritten block, plus the
+    # O-only lines ruamel dropped before it)
+    unit_of: list[int] = [0] * len(D)
+    units: list[list[str]] = []
+    pending: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, O, D, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                units.append(pending + [O[i1 + k]])
+                pending = []
+                unit_of[j1 + k] = len(units) - 1
+        elif tag == "delete":
+            pending += O[i1:i2]
+        else:  # replace / insert: the D block stands for the O block
+            units.append(pending + O[i1:i2])
+            pending = []
+            for j in range(j1, j2):
+                unit_of[j] = len(units) - 1
+    tail = pending
+    kept = [False] * len(D)
+    ops = difflib.SequenceMatcher(None, D, M, autojunk=False).get_opcodes()
+    for tag, i1, i2, _, _ in ops:
+        if tag == "equal":
+            for i in range(i1, i2):
+                kept[i] = True
+    intact = {}
+    for j, u in enumerate(unit_of):
+        intact[u] = intact.get(u, True) and kept[j]
+    out: list[str] = []
+    emitted: set[int] = set()
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            for j in range(i1, i2):
+                u = unit_of[j]
+                if intact[u]:
+                    if u not in emitted:
+                        out += units[u]
+                        emitted.add(u)
+                else:
+                    out.append(D[j])
+        else:
+            out += M[j1:j2]
+    out += tail
+    return "".join(out)

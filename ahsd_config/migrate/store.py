@@ -1,0 +1,116 @@
+"""Loading and writing revision files; finding the chain.
+
+Where the chain is: `[tool.ahsd] migrations = "migrations"` in the pyproject.toml of the repository
+root above the working directory (walking up to a `.git` or `pyproject.toml`), else `migrations/`
+there, else the chain shipped inside the package (`ahsd_config/chain`).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from ahsd_config.loader import load_file, make_yaml
+
+from .errors import RevisionFormatError
+from .graph import RevisionMap
+from .model import Revision, parse_revision
+
+SHIPPED = Path(__file__).resolve().parent.parent / "chain"
+
+
+def repo_root(start: str | Path | None = None) -> Path | None:
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
+            return folder
+    return None
+
+
+def find_migrations_dir(start: str | Path | None = None) -> Path:
+    root = repo_root(start)
+    if root is not None:
+        configured = _configured(root)
+        if configured is not None:
+            return configured
+        if (root / "migrations").is_dir():
+            return root / "migrations"
+    return SHIPPED
+
+
+def _configured(root: Path) -> Path | None:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rel = data.get("tool", {}).get("ahsd", {}).get("migrations")
+    if isinstance(rel, str) and (root / rel).is_dir():
+        return root / rel
+    return None
+
+
+def load_revisions(folder: str | Path) -> list[Revision]:
+    folder = Path(folder)
+    revs = []
+    for path in sorted(folder.glob("*.yaml")):
+        doc = load_file(path)
+        revs.append(parse_revision(doc.data, str(path)))
+    return revs
+
+
+def load_map(folder: str | Path | None = None) -> RevisionMap:
+    folder = Path(folder) if folder is not None else find_migrations_dir()
+    return RevisionMap(lambda: load_revisions(folder))
+
+
+def file_name(rev: Revision) -> str:
+    return f"{rev.date[:10] or 'undated'}_{rev.id}.yaml"
+
+
+def dump_revision(rev: Revision) -> str:
+    yaml = make_yaml()
+    buf = io.StringIO()
+    yaml.dump(_block_style(rev.to_plain()), buf)
+    return buf.getvalue()
+
+
+def write_revision(folder: str | Path, rev: Revision) -> Path:
+    from .atomic import atomic_write
+
+    path = Path(folder) / file_name(rev)
+    if path.exists():
+        raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
+    parse_revision(_reload(dump_revision(rev)), str(path))  # what we write must read back
+    atomic_write(path, dump_revision(rev))
+    return path
+
+
+def _reload(text: str):
+    from ahsd_config.loader import load_text
+
+    return load_text(text).plain()
+
+
+def _block_style(data):
+    """Mappings in block style, short scalar lists in flow style (how the chain files read)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(data, dict):
+        out = CommentedMap()
+        for k, v in data.items():
+            out[k] = _block_style(v)
+        return out
+    if isinstance(data, list):
+        seq = CommentedSeq(_block_style(v) for v in data)
+        if all(not isinstance(v, (dict, list)) for v in data):
+            seq.fa.set_flow_style()
+        return seq
+    return data
