@@ -45,10 +45,15 @@ def render_findings(exc: ConfigInvalid) -> str:
         if error is not None:
             lines.append(f"{path}:{error.line}:{error.column}: error: {error.message}")
         for f in getattr(report, "findings", ()):
+            if f.severity == "info":  # `ahsd-config validate` shows those; here only what blocks or warns
+                continue
             lines.append(f"{path}:{f.line}:{f.column} {f.code} {f.severity} {f.message}")
             if f.hint:
                 lines.append(f"    hint: {f.hint}")
-    lines.append(f"{exc.message}: fix the errors above (or pass --force to run anyway); nothing was run")
+    n = sum(1 for r in exc.reports for f in getattr(r, "findings", ()) if f.severity == "error")
+    where = ", ".join(str(getattr(r, "path", "?")) for r in exc.reports) or "the config"
+    lines.append(f"{where}: {n} error finding(s); the run was not started "
+                 "(fix them, or pass --force to run anyway)")
     return "\n".join(lines)
 
 

@@ -82,15 +82,35 @@ def shard_indices(order: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     return padded[ctx.rank :: ctx.world_size]
 
 
-def wrap(model: nn.Module, ctx: DistContext, device: torch.device, sync_batchnorm: bool) -> nn.Module:
-    """DDP-wrap (SyncBatchNorm first when asked and the model has BatchNorm); identity when alone."""
+def sync_batchnorm_note(sync_batchnorm: bool, has_batchnorm: bool, ctx: DistContext,
+                        device: torch.device) -> str | None:
+    """PyTorch's SyncBatchNorm runs on GPUs only: on CPU (gloo) each replica keeps its own statistics."""
+    if sync_batchnorm and has_batchnorm and ctx.enabled and device.type != "cuda":
+        return ("priority_net.sync_batchnorm is on but SyncBatchNorm needs CUDA; on CPU each replica's "
+                "BatchNorm uses its own batch of batch_size / world_size")
+    return None
+
+
+def wrap(model: nn.Module, ctx: DistContext, device: torch.device, sync_batchnorm: bool,
+         find_unused: bool) -> nn.Module:
+    """DDP-wrap (SyncBatchNorm first when asked, the model has BatchNorm and runs on CUDA);
+    identity when alone. `find_unused`: some branch is switched off (e.g. overlap attention)."""
     if not ctx.enabled:
         return model
-    if sync_batchnorm and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    if sync_batchnorm and has_bn and device.type == "cuda":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [ctx.local_rank] if device.type == "cuda" else None
-    # Some branches are switched off per config (e.g. overlap attention), so allow unused params.
-    return nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused)
+
+
+def all_sum(values: list[float], ctx: DistContext, device: torch.device) -> list[float]:
+    """Element-wise sum over ranks (epoch loss sums, so rank 0 logs the global mean)."""
+    if not ctx.enabled:
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return t.tolist()
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -109,6 +109,10 @@ class Observer:
     def close(self) -> None: ...
 
 
+class _Silent(Observer):
+    def warn(self, message: str) -> None: ...
+
+
 @dataclass
 class TrainHooks:
     """Test seams; `after_loss(step, loss) -> loss` may replace a step's LossResult."""
@@ -145,14 +149,15 @@ def prepare(opts: RunOptions) -> Prepared:
     overrides = list(opts.overrides)
     if opts.create_overlaps is not None:
         overrides.append(f"data.synthetic.create_overlaps={'true' if opts.create_overlaps else 'false'}")
-    loaded = _load_config(opts.config_path, tuple(overrides))
+    loaded = _load_config(opts.config_path, tuple(overrides), opts.force)
     warnings = [w for w in [behind_head_warning(loaded)] if w]
     findings = [_finding_json(f) for f in _findings(loaded)]
     errors = [f for f in findings if f["severity"] == "error"]
     config = loaded.config
-    if errors or config is None:
-        if not opts.force or config is None:
-            raise ConfigInvalid(f"{opts.config_path}: the config may not run", loaded.reports)
+    if config is None:  # --force cannot build a config the schema rejects
+        raise ConfigInvalid(f"{opts.config_path}: the schema rejects it, so even --force cannot run it",
+                            loaded.reports)
+    if errors:
         warnings.append(f"--force: running despite {len(errors)} error finding(s); recorded in run.json")
     warnings += [f"{loaded.path}:{f['line']}:{f['column']} {f['code']} {f['severity']} {f['message']}"
                  for f in findings if f["severity"] == "warning"]
@@ -167,61 +172,26 @@ class _Loaded:
     path: str
     sha256: str
     revision: str | None
-    raw: Any = None
 
 
-def _load_config(path: Path, overrides: tuple[str, ...]) -> _Loaded:
-    """`ahsd_config.api.load_config` when present; else the loader + overrides + validate here.
-
-    Error findings are returned, not raised, so `--force` can still run a schema-valid config."""
-    try:
-        from ahsd_config import api  # type: ignore[attr-defined]
-    except ImportError:
-        api = None
-    if api is not None and hasattr(api, "load_config"):
-        try:
-            loaded = api.load_config(str(path), overrides=overrides)
-        except ConfigInvalid as exc:
-            return _unchecked(path, overrides, exc.reports)
-        return _Loaded(loaded.config, [loaded.report], str(path), loaded.sha256,
-                       loaded.revision, loaded)
-    return _unchecked(path, overrides, None)
-
-
-def _unchecked(path: Path, overrides: tuple[str, ...], reports) -> _Loaded:
-    """Load, apply overrides, run schema + rules with `ahsd_config.validate.check_document`."""
-    from ahsd_config.loader import load_file, load_text, read_text
+def _load_config(path: Path, overrides: tuple[str, ...], force: bool) -> _Loaded:
+    """`ahsd_config.api.load_config`; with `force`, a config with error findings is still built
+    (when the schema accepts it) so the run can go ahead and record that it did."""
+    from ahsd_config.api import apply_overrides, load_config
+    from ahsd_config.loader import load_file
     from ahsd_config.validate import check_document
 
-    text = read_text(path)
-    doc = load_file(path)
-    if overrides:
-        data = doc.plain()
-        for item in overrides:
-            apply_override(data, item)
-        doc = load_text(runlog.dump_yaml(data), str(path))
-    report, config = check_document(doc)
-    return _Loaded(config, reports if reports is not None else [report], str(path),
-                   hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                   doc.plain().get("revision") if isinstance(doc.plain(), dict) else None)
-
-
-def apply_override(data: dict[str, Any], item: str) -> None:
-    """`key.sub=value` on plain data; the value is read as YAML (`6`, `2.0`, `[16, 8]`, `true`)."""
-    from ahsd_config.errors import UsageError
-    from ruamel.yaml import YAML
-
-    key, sep, raw = item.partition("=")
-    if not sep or not key.strip():
-        raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set priority_net.batch_size=24")
-    value = YAML(typ="safe", pure=True).load(raw) if raw.strip() else None
-    node = data
-    parts = key.strip().split(".")
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
+    try:
+        loaded = load_config(path, overrides)
+    except ConfigInvalid:
+        if not force:
+            raise
+        doc = load_file(path)
+        digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+        apply_overrides(doc.data, overrides)
+        report, config = check_document(doc)
+        return _Loaded(config, [report], str(path), digest, config.revision if config else None)
+    return _Loaded(loaded.config, [loaded.report], str(path), loaded.sha256, loaded.revision)
 
 
 def _findings(loaded: _Loaded) -> list:
@@ -456,7 +426,10 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContex
 
 def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None) -> RunResult:
     """`ahsd-train run`: prepare -> preflight -> train. Raises AhsdTrainError / ConfigInvalid."""
+    ctx = ddp.from_env()
     observer = observer or Observer()
+    if not ctx.is_main:  # one voice: only rank 0 reports
+        observer = _Silent()
     prepared = prepare(opts)
     for w in prepared.warnings:
         observer.warn(w)
@@ -467,7 +440,6 @@ def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | 
     syn = config.data.synthetic
     strain_shape = (syn.strain_detectors, syn.strain_samples) if config.priority_net.use_strain else None
     preflight(config, len(FEATURE_NAMES), strain_shape)
-    ctx = ddp.from_env()
     device = resolve_device(opts.device or config.device, ctx)
     ddp.init(ctx, device)
     try:
@@ -500,7 +472,12 @@ class Trainer:
         seed_everything(self.cfg.random_seed, self.device)
         self.data, strain_shape = load_data(self.cfg, self.plan, self.device)
         self.raw_model = PriorityNet(self.pn, self.data.train.features.shape[-1], strain_shape).to(self.device)
-        self.model = ddp.wrap(self.raw_model, self.ctx, self.device, self.pn.sync_batchnorm)
+        note = ddp.sync_batchnorm_note(self.pn.sync_batchnorm, self.raw_model.has_batchnorm(), self.ctx, self.device)
+        if note:
+            self.obs.warn(note)
+        # the importance MLP is idle when overlaps are averaged: DDP must then look for unused params
+        self.model = ddp.wrap(self.raw_model, self.ctx, self.device, self.pn.sync_batchnorm,
+                              find_unused=not self.pn.overlap_use_attention)
         self.model.train()
         torch.manual_seed(self.cfg.random_seed + self.ctx.rank)  # dropout streams differ per replica
         self.loss_fn = PriorityLoss(self.pn, check_finite=False)  # non-finite handling is health's job
@@ -667,6 +644,9 @@ class Trainer:
 
     def end_epoch(self, log, epoch: int, sums: dict, seconds: float) -> str | None:
         pn, prog = self.pn, self.progress
+        sums["loss"], sums["n"] = ddp.all_sum([sums["loss"], float(sums["n"])], self.ctx, self.device)
+        sums["n"] = int(sums["n"]) // self.ctx.world_size  # steps per replica (each saw every step)
+        sums["loss"] /= self.ctx.world_size  # mean over replicas of the per-step local losses
         val = evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast)
         val_loss = val.get("loss", sums["loss"] / max(sums["n"], 1))
         if epoch + 1 >= pn.warmup_epochs:
@@ -735,7 +715,7 @@ def _step_values(loss, grad_norm: float) -> dict[str, float]:
 
 
 def _floats(d: dict[str, torch.Tensor]) -> dict[str, float]:
-    return {k: float(v) for k, v in d.items()}
+    return {k: float(v.detach()) for k, v in d.items()}
 
 
 def _rng_to_device(rng: dict[str, Any]) -> dict[str, Any]:

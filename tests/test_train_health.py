@@ -1,0 +1,112 @@
+"""Health checks: each unit on its own, the stop decision, and the checklist from records."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ahsd_config.schema import HealthConfig
+from ahsd_train import health as hm
+
+
+def test_find_nonfinite_names_the_first_bad_entry_in_order():
+    named = {"loss component mse": torch.tensor(1.0), "loss component ranking": torch.tensor(float("nan")),
+             "output priority": torch.tensor([1.0, float("inf")])}
+    assert hm.find_nonfinite(named) == "loss component ranking"
+    assert hm.find_nonfinite({"a": torch.ones(3), "b": 2.0}) is None
+    assert hm.find_nonfinite({"grad": float("inf")}) == "grad"
+
+
+def test_nonfinite_gradient_names_the_parameter():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    model(torch.ones(1, 2)).sum().backward()
+    assert hm.nonfinite_gradient(model) is None
+    model[1].weight.grad[0, 0] = float("nan")
+    assert hm.nonfinite_gradient(model) == "gradient of 1.weight"
+
+
+def test_spike_is_relative_to_the_running_median_and_needs_history():
+    assert not hm.is_spike(100.0, [1.0] * 4, 3.0)  # too little history
+    assert hm.is_spike(3.5, [1.0, 1.0, 1.2, 0.9, 1.0], 3.0)
+    assert not hm.is_spike(2.9, [1.0, 1.0, 1.2, 0.9, 1.0], 3.0)
+
+
+def test_batchnorm_in_eval_lists_layers_not_training():
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    model.train()
+    assert hm.batchnorm_in_eval(model) == []
+    model[1].eval()
+    assert hm.batchnorm_in_eval(model) == ["1"]
+
+
+def test_grad_norm_checks_use_clip_and_typical_band():
+    assert hm.check_grad_norm_below_clip([1.0, 2.0], 5.0).passed
+    bad = hm.check_grad_norm_below_clip([1.0, 28.9], 5.0)
+    assert not bad.passed and bad.value == 28.9 and bad.threshold == 5.0
+    assert hm.check_grad_norm_typical([1.0, 2.0, 3.0], 3.0).passed
+    assert not hm.check_grad_norm_typical([4.0, 5.0, 6.0], 3.0).passed
+    frac = hm.check_clipped_fraction([True, True, False, False], 0.4)
+    assert not frac.passed and frac.value == 0.5
+
+
+def test_components_balanced_flags_the_dominating_penalty_by_name():
+    shares = hm.component_shares({"ranking": 0.2, "mse": 0.05, "min_variance": 0.7, "calib_max": 0.05})
+    verdict = hm.check_components_balanced(shares, 0.5)
+    assert not verdict.passed
+    assert "'min_variance'" in verdict.reason and verdict.value == pytest.approx(0.7)
+    # the objective itself may dominate: only penalties are judged
+    ok = hm.check_components_balanced(hm.component_shares({"ranking": 0.9, "calib_max": 0.1}), 0.5)
+    assert ok.passed
+
+
+def test_loss_decreasing_needs_a_lower_last_epoch_and_no_spikes():
+    assert hm.check_loss_decreasing([1.0, 0.8], [], 0).passed
+    assert not hm.check_loss_decreasing([1.0, 1.1], [], 0).passed
+    assert not hm.check_loss_decreasing([1.0, 0.8], [], 2).passed
+    assert hm.check_loss_decreasing([], [4.0, 4.0, 3.0, 3.0, 2.0, 2.0, 1.0, 1.0], 0).passed
+    assert hm.check_loss_decreasing([], [], 0).value is None  # unmeasured is null, not NaN
+
+
+def test_monitor_and_stop_policy():
+    cfg = HealthConfig()
+    mon = hm.HealthMonitor(cfg, clip_norm=5.0)
+    h = mon.observe(1, {"loss": 1.0, "mse": 0.5, "grad_norm": 6.0}, None, 6.0, [])
+    assert h.clipped and hm.decide_stop(h, mon.state, cfg) is None
+    h = mon.observe(2, {"loss": math.nan}, "loss component ranking", math.nan, [])
+    reason = hm.decide_stop(h, mon.state, cfg)
+    assert reason.startswith("step 2: non-finite loss component ranking")
+    assert "(step 1)" in reason and "loss=1" in reason  # the last finite values
+
+
+def test_skip_policy_counts_and_stops_after_the_limit():
+    cfg = HealthConfig(nonfinite_policy="skip", max_skipped_steps=2)
+    mon = hm.HealthMonitor(cfg, clip_norm=5.0)
+    reasons = []
+    for step in range(1, 5):
+        h = mon.observe(step, {"loss": math.nan}, "total loss", math.nan, [])
+        assert h.skipped
+        reasons.append(hm.decide_stop(h, mon.state, cfg))
+    assert reasons[:2] == [None, None]
+    assert "3 non-finite steps skipped, more than monitoring.health.max_skipped_steps = 2" in reasons[2]
+
+
+def test_health_state_round_trips_through_primitives():
+    state = hm.HealthState(recent_losses=[1.0, 2.0], last_finite={"loss": 1.0}, last_finite_step=3,
+                           n_skipped=1, n_nonfinite=1, n_fallbacks=0)
+    assert hm.HealthState.from_state(state.to_state()) == state
+
+
+def test_checklist_from_records_in_seed_order():
+    steps = [{"kind": "step", "step": i, "loss": 1.0 / i, "grad_norm": 1.5, "clipped": False,
+              "weighted": {"ranking": 0.8, "calib_max": 0.2}, "nonfinite": None, "spike": False,
+              "bn_eval": [], "skipped": False} for i in range(1, 9)]
+    epochs = [{"kind": "epoch", "step": 4, "train_loss": 0.5, "grad_norm_mean": 1.5},
+              {"kind": "epoch", "step": 8, "train_loss": 0.2, "grad_norm_mean": 1.5}]
+    items = hm.checklist(steps + epochs, 5.0, HealthConfig(), has_batchnorm=True)
+    assert [i.name for i in items] == [
+        "grad_norm_below_clip", "grad_norm_typical", "clipped_fraction", "loss_decreasing_smoothly",
+        "no_nonfinite", "components_balanced", "batchnorm_train_mode", "no_resets"]
+    assert all(i.passed for i in items), [i for i in items if not i.passed]
