@@ -157,6 +157,9 @@ def rename_in_place(cm: CommentedMap, key: Any, new_key: Any) -> None:
     cm.insert(pos, new_key, value)
     if entry is not None:
         cm.ca.items[new_key] = entry
+        token = entry[2] if len(entry) > 2 else None
+        if isinstance(token, CommentToken) and not token.value.startswith("\n"):
+            token.column = token.column + len(str(new_key)) - len(str(key))  # the comment keeps its gap
 
 
 def styled(old: Any, new: Any) -> Any:
