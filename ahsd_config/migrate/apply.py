@@ -47,6 +47,7 @@ def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: st
     data = doc.data
     before = dump(make_yaml().load(norm), text)
     conflicts: list[Conflict] = []
+    said: set[tuple[str, str]] = set()  # one rationale comment per revision and reason
     for step in steps:
         changes = reversed(step.revision.changes) if step.down else step.revision.changes
         for change in changes:
@@ -56,7 +57,7 @@ def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: st
                 conflicts.append(conflict)
                 if on_conflict == "keep":
                     continue
-            _apply(data, p, step.revision.id, step.down, implicit, key_order)
+            _apply(data, p, step.revision.id, step.down, implicit, key_order, said)
     if conflicts and on_conflict is None:
         raise MigrationConflict(path, conflicts)
     if stamp and target is not None:
@@ -76,7 +77,7 @@ def set_stamp(data: CommentedMap, revision: str) -> None:
 
 
 def _apply(data: Any, p: Prim, rid: str, down: bool, implicit: frozenset[str],
-           key_order: KeyOrder | None) -> None:
+           key_order: KeyOrder | None, said: set | None = None) -> None:
     if p.kind == "transform":
         before = to_plain(data)
         after = transforms.run(p.name, before, p.args or {}, down=p.down)
@@ -97,7 +98,9 @@ def _apply(data: Any, p: Prim, rid: str, down: bool, implicit: frozenset[str],
             _prune(data, p.key)
         return
     if found is MISSING:
-        above = "" if down else _comment(rid, p.rationale, p.key)
+        above = "" if down or (said is not None and (rid, p.rationale) in said) else _comment(rid, p.rationale, p.key)
+        if said is not None:
+            said.add((rid, p.rationale))
         _add(data, p.key, rt.to_rt(p.want), p.after, above, key_order)
     else:
         parent[key] = rt.styled(found, p.want)

@@ -207,8 +207,8 @@ def _exp_style(text: str) -> bool:
 
 def _float_like(old: float, new: float) -> Any:
     text = _scalar_text(old)
-    if isinstance(new, ScalarFloat) and _exp_style(_scalar_text(new)) == _exp_style(text):
-        return new  # the revision wrote the value in this notation already: keep its digits
+    if isinstance(new, ScalarFloat) and _exp_style(text) and _exp_style(_scalar_text(new)):
+        return new  # the revision wrote it in exponent notation already: keep its mantissa digits
     low = text.lower()
     if "e" in low and not low.startswith((".", "-.", "+.")):
         mant, _, exp = low.partition("e")
