@@ -39,6 +39,7 @@ DETECTOR_LONGITUDES = (0.0, 0.8, 2.1, 3.5, 4.9)  # rad; detector k's arm frame (
 MASS_RANGE = {"BBH": ((5.0, 100.0), (5.0, 100.0)), "BNS": ((1.1, 2.5), (1.1, 2.5)), "NSBH": ((5.0, 100.0), (1.1, 2.5))}
 SPIN_MAX = {"BH": 0.99, "NS": 0.05}
 DISTANCE_RANGE = (50.0, 800.0)  # Mpc, log-uniform
+SNR_CROWDING_NOISE = 0.5  # relative SNR-estimate noise x (1 + this x (n_signals - 1))
 
 
 @dataclass
@@ -169,7 +170,7 @@ class SyntheticScenarioSource:
         q = p["mass_1"] / p["mass_2"]
         chi_max = torch.maximum(p["chi_1"].abs(), p["chi_2"].abs())
         priority = priority_labels(snr, q, chi_max, n_signals)  # (B, S)
-        est = self._estimates(p, snr, u, nrm)  # name -> (B, S)
+        est = self._estimates(p, snr, n_signals, nrm)  # name -> (B, S)
         physical = torch.stack([est[name] for name in FEATURE_NAMES], dim=-1)  # (B, S, F)
         features = nz.normalize(physical)  # (B, S, F)
         edge = self._edge_types(est, mask)  # (B, S)
@@ -225,10 +226,11 @@ class SyntheticScenarioSource:
             "chi_2": s2 * (2 * u(B, S) - 1),
         }
 
-    def _estimates(self, p, snr, u, nrm) -> dict[str, torch.Tensor]:
+    def _estimates(self, p, snr, n_signals, nrm) -> dict[str, torch.Tensor]:
         """What a first-pass search would report: relative noise on scales, additive on angles."""
         sigma = self.syn.estimate_noise
         shape = snr.shape
+        crowding = 1 + SNR_CROWDING_NOISE * (n_signals.unsqueeze(-1) - 1).clamp_min(0)  # (B, 1)
         rel = lambda x: x * torch.exp(sigma * nrm(*shape))  # noqa: E731
         m1, m2 = rel(p["mass_1"]), rel(p["mass_2"])
         return {
@@ -243,8 +245,9 @@ class SyntheticScenarioSource:
             "geocent_time": p["geocent_time"] + 0.1 * sigma * nrm(*shape),
             "chi_1": (p["chi_1"] + sigma * nrm(*shape)).clamp(-1.0, 1.0),
             "chi_2": (p["chi_2"] + sigma * nrm(*shape)).clamp(-1.0, 1.0),
-            # Matched-filter SNR: unit Gaussian noise plus a relative calibration error.
-            "snr_estimate": (snr * (1 + sigma * nrm(*shape)) + nrm(*shape)).clamp_min(0.1),
+            # Matched-filter SNR: unit Gaussian noise plus a relative error that grows with the
+            # number of overlapping signals (partners bias each other's matched filter).
+            "snr_estimate": (snr * (1 + sigma * crowding * nrm(*shape)) + nrm(*shape)).clamp_min(0.1),
         }
 
     def _edge_types(self, est, mask) -> torch.Tensor:

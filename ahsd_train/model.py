@@ -95,6 +95,47 @@ def partner_mask(mask: torch.Tensor) -> torch.Tensor:
     return mask[:, :, None] & mask[:, None, :] & ~eye  # (B, S, S)
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` whose CPU mask costs a quarter of ``bernoulli_``: one 32-bit draw gives two
+    16-bit uniforms (keep probability resolved to 1/65536). On other devices: ``F.dropout``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if x.device.type != "cpu":
+            return F.dropout(x, self.p, True)
+        n = x.numel()
+        bits = torch.empty((n + 1) // 2, dtype=torch.int32).random_(-(2**31), 2**31 - 1).view(torch.int16)[:n]
+        drop = round(self.p * 65536)  # how many of the 65536 values drop
+        keep = (bits >= drop - 32768).view(x.shape).to(x.dtype)
+        return x * keep * (65536 / (65536 - drop))
+
+
+class SignalAttention(nn.Module):
+    """Masked multi-head self-attention across the signals of each scenario: ``(B, S, D) -> (B, S, D)``.
+
+    Written out (not ``nn.MultiheadAttention``): at S <= 64 the plain matmuls are cheaper than the
+    fused kernels' set-up, and the graph stays simple for ``torch.compile`` / CUDA graphs.
+    """
+
+    def __init__(self, dim: int, n_heads: int, dropout: float) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.drop = Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        B, S, D = x.shape
+        H = self.n_heads
+        q, k, v = self.qkv(x).view(B, S, 3, H, D // H).permute(2, 0, 3, 1, 4)  # 3 x (B, H, S, hd)
+        att = (q @ k.transpose(-2, -1)) * (D // H) ** -0.5  # (B, H, S, S)
+        att = att.masked_fill(~mask[:, None, None, :], torch.finfo(att.dtype).min)
+        att = self.drop(torch.softmax(att, dim=-1))
+        y = (att @ v).transpose(1, 2).reshape(B, S, D)  # (B, S, D)
+        return self.proj(y)
+
+
 def mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(d_in, d_hidden), nn.GELU(), nn.Linear(d_hidden, d_out))
 
@@ -110,7 +151,7 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.ln = nn.LayerNorm(d_in)
         self.proj = nn.Linear(d_in, d_out)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.proj(self.ln(x))  # (..., d_out)
@@ -210,10 +251,10 @@ class PriorityNet(nn.Module):
         fused += EDGE_DIM if cfg.use_edge_conditioning else 0
         self.fuse = nn.Sequential(nn.Linear(fused, FUSION_DIM), nn.LayerNorm(FUSION_DIM))
         self.ln_attn = nn.LayerNorm(FUSION_DIM)
-        self.attn = nn.MultiheadAttention(FUSION_DIM, cfg.attention_num_heads, dropout=cfg.attention_dropout, batch_first=True)
+        self.attn = SignalAttention(FUSION_DIM, cfg.attention_num_heads, cfg.attention_dropout)
         self.ln_ffn = nn.LayerNorm(FUSION_DIM)
-        self.ffn = nn.Sequential(nn.Linear(FUSION_DIM, 2 * FUSION_DIM), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(2 * FUSION_DIM, FUSION_DIM))
-        self.head = nn.Sequential(nn.Linear(FUSION_DIM, 32), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(32, 1))
+        self.ffn = nn.Sequential(nn.Linear(FUSION_DIM, 2 * FUSION_DIM), nn.GELU(), Dropout(cfg.dropout), nn.Linear(2 * FUSION_DIM, FUSION_DIM))
+        self.head = nn.Sequential(nn.Linear(FUSION_DIM, 32), nn.GELU(), Dropout(cfg.dropout), nn.Linear(32, 1))
         self.uncertainty_head = mlp(FUSION_DIM, 32, 1)
         # Clamped affine calibration; starts at the identity pulled into its allowed range.
         self.gain = nn.Parameter(torch.tensor(min(max(1.0, cfg.affine_gain_min), cfg.affine_gain_max)))
@@ -256,8 +297,7 @@ class PriorityNet(nn.Module):
         if self.edge is not None:
             parts.append(self.edge(batch.edge_type))  # (B, S, 16)
         h = self.fuse(torch.cat(parts, dim=-1))  # (B, S, 64)
-        a = self.ln_attn(h)
-        h = h + self.attn(a, a, a, key_padding_mask=~mask, need_weights=False)[0]  # (B, S, 64)
+        h = h + self.attn(self.ln_attn(h), mask)  # (B, S, 64)
         h = h + self.ffn(self.ln_ffn(h))  # (B, S, 64)
         raw = self.head(h).squeeze(-1)  # (B, S)
         gain = self.gain.clamp(self.cfg.affine_gain_min, self.cfg.affine_gain_max)

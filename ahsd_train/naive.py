@@ -89,14 +89,14 @@ def _scenario_terms(cfg, p: list, u: list, y: list[float], snr: list[float]) -> 
     unc = 0.0
     bounds = 0.0
     for pi, ui, yi in zip(p, u, y):
-        err = abs(float(pi) - yi)
+        err = abs(float(pi.detach()) - yi)
         unc = unc + (ui - err) ** 2 + L.UNC_LOG_WEIGHT * (torch.log(ui + L.UNC_LOG_EPS) - math.log(err + L.UNC_LOG_EPS)) ** 2
         bounds = bounds + torch.relu(cfg.uncertainty_lower_bound - ui) + torch.relu(ui - cfg.uncertainty_upper_bound)
     terms["uncertainty"] = unc / n
     terms["uncertainty_bounds"] = bounds / n
     p_mean, y_mean = sum(p) / n, sum(y) / n
     terms["calib_mean"] = (p_mean - y_mean) ** 2
-    p_max, p_min = max(p, key=float), min(p, key=float)
+    p_max, p_min = max(p, key=lambda t: float(t.detach())), min(p, key=lambda t: float(t.detach()))
     terms["calib_max"] = torch.log((torch.clamp(p_max, min=0) + L.CALIB_EPS) / (max(y) + L.CALIB_EPS)) ** 2
     terms["calib_range"] = torch.relu(torch.log((max(y) - min(y) + L.CALIB_EPS) / (p_max - p_min + L.CALIB_EPS))) ** 2
     p_var = sum((pi - p_mean) ** 2 for pi in p) / n
