@@ -111,7 +111,7 @@ def _move(data: Any, p: Prim, key_order: KeyOrder | None) -> None:
     src_section, dst_section = p.key.rpartition(".")[0], p.to.rpartition(".")[0]
     new_name = p.to.rpartition(".")[2]
     if src_section == dst_section and p.after is None:
-        rt.rename_in_place(src_parent, src_key, new_name)
+        rt.rename_in_place(src_parent, src_key, new_name, indent=2 * (len(keys.split(p.key)) - 1))
         return
     eol, _, col = rt.get_trail(rt.holder(src_parent, src_key))
     value = rt.remove(src_parent, src_key)

@@ -148,7 +148,7 @@ def insert(cm: CommentedMap, key: Any, value: Any, pos: int, above: str = "", eo
         set_trail(holder(cm, key), eol, "", column)
 
 
-def rename_in_place(cm: CommentedMap, key: Any, new_key: Any) -> None:
+def rename_in_place(cm: CommentedMap, key: Any, new_key: Any, indent: int = 0) -> None:
     order = list(cm.keys())
     pos = order.index(key)
     entry = cm.ca.items.pop(key, None)
@@ -158,8 +158,11 @@ def rename_in_place(cm: CommentedMap, key: Any, new_key: Any) -> None:
     if entry is not None:
         cm.ca.items[new_key] = entry
         token = entry[2] if len(entry) > 2 else None
-        if isinstance(token, CommentToken) and not token.value.startswith("\n"):
-            token.column = token.column + len(str(new_key)) - len(str(key))  # the comment keeps its gap
+        if isinstance(token, CommentToken) and not token.value.startswith("\n") and not isinstance(value, dict):
+            # keep the comment's column (alignment) while the new line fits; else keep its gap
+            width = len(str(new_key)) + 2 + len(_scalar_text(value)) if not isinstance(value, list) else 0
+            if token.column <= width + indent:
+                token.column = token.column + len(str(new_key)) - len(str(key))
 
 
 def styled(old: Any, new: Any) -> Any:
