@@ -19,7 +19,7 @@ def changes_between(a: dict, b: dict, rationale: str = PLACEHOLDER, renames: boo
     added: list[tuple[str, Any, str | None]] = []
     sets: list[Change] = []
     _walk(a, b, (), removed, added, sets, rationale)
-    renames: list[Change] = []
+    found: list[Change] = []
     for r in list(removed):
         matches = [x for x in added if keys.same(x[1], r[1]) and x[0].rsplit(".", 1)[-1] == r[0].rsplit(".", 1)[-1]]
         if not matches and renames:
@@ -29,10 +29,10 @@ def changes_between(a: dict, b: dict, rationale: str = PLACEHOLDER, renames: boo
             removed.remove(r)
             added.remove(x)
             same_section = x[0].rpartition(".")[0] == r[0].rpartition(".")[0]
-            renames.append(Change("rename", rationale, key=r[0], to=x[0],
+            found.append(Change("rename", rationale, key=r[0], to=x[0],
                                   after=None if same_section else x[2], was_after=None if same_section else r[2]))
     out = [Change("remove", rationale, key=k, old=v, after=after) for k, v, after in reversed(removed)]
-    out += renames + sets
+    out += found + sets
     out += [Change("add", rationale, key=k, value=v, after=after) for k, v, after in added]
     return out
 
