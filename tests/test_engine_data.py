@@ -24,6 +24,15 @@ from ahsd_train.shards import read_shards, write_shards
 CFG = project_config()
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: one thread is fastest and immune to OpenMP spin-waiting on a busy 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def source(seed=0, strain=False, **synthetic) -> SyntheticScenarioSource:
     data = CFG.data.model_copy(update={"synthetic": CFG.data.synthetic.model_copy(update={"strain_samples": 64, **synthetic})})
     return SyntheticScenarioSource(data, CFG.priority_net.model_copy(update={"use_strain": strain}), seed=seed)

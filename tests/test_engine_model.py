@@ -19,6 +19,15 @@ from ahsd_train.model import PriorityNet, pair_features, partner_mask
 CFG = project_config()
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: one thread is fastest and immune to OpenMP spin-waiting on a busy 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pn(**changes):
     """The shipped priority_net section, metadata-only unless a test turns strain on."""
     return CFG.priority_net.model_copy(update={"use_strain": False, **changes})
@@ -144,8 +153,8 @@ def test_config_values_reach_the_model():
     assert model.extractor.embed.out_features == 48 and model.extractor.blocks[0].proj.out_features == 40
     assert model.overlap.importance[0].out_features == 12
     assert model.edge.num_embeddings == 7 and model.edge.padding_idx == 0
-    assert float(model.head[-1].bias) == pytest.approx(0.3)
-    assert float(model.gain) == pytest.approx(1.2)  # identity gain pulled into [1.2, 2.5]
+    assert model.head[-1].bias.item() == pytest.approx(0.3)
+    assert model.gain.item() == pytest.approx(1.2)  # identity gain pulled into [1.2, 2.5]
 
 
 def test_invalid_combinations_raise_model_input_errors():

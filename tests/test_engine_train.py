@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from ahsd_train import normalization as nz
@@ -10,6 +11,15 @@ from ahsd_train.data import SyntheticScenarioSource, iterate_batches
 from ahsd_train.loss import PriorityLoss
 from ahsd_train.metrics import evaluate
 from ahsd_train.model import PriorityNet
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny matmuls: one thread is fastest and immune to OpenMP spin-waiting on a busy 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_short_training_beats_untrained_model_and_snr_sort_baseline():
