@@ -18,6 +18,7 @@ writes the reason).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,10 @@ class Diagnosis:
 
 
 def num(x: float) -> str:
-    """Numbers as a researcher writes them: 3.0e-5, 1.5e-5, 0.075, 14."""
+    """Numbers as a researcher writes them: 3.0e-5, 1.0e-3, 0.075, 14."""
     if isinstance(x, bool) or isinstance(x, int):
         return str(x).lower() if isinstance(x, bool) else str(x)
-    if x != 0 and abs(x) < 1e-3:
+    if x != 0 and abs(x) < 1e-2:
         mantissa, exp = f"{x:.1e}".split("e")
         return f"{mantissa}e{int(exp)}"
     return f"{x:g}"
@@ -96,7 +97,8 @@ def diagnose(run_dir: Path) -> Diagnosis:
     if not resolved.is_file():
         raise DoctorError(f"{run_dir}: not a run directory (no {runlog.RESOLVED}); "
                           "pass the folder `ahsd-train run` printed")
-    config = TrainingConfig.model_validate(runlog.read_yaml(resolved))
+    # JSON mode: the dump has string keys where the schema has int keys (per_param_tail_bounds)
+    config = TrainingConfig.model_validate_json(json.dumps(runlog.read_yaml(resolved)))
     info = runlog.read_json(run_dir / runlog.RUN_JSON) if (run_dir / runlog.RUN_JSON).is_file() else {}
     saved = runlog.read_json(run_dir / runlog.REPORT) if (run_dir / runlog.REPORT).is_file() else {}
     status = info.get("status", "unknown")

@@ -279,6 +279,10 @@ class Plan:
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
+    def data_json(self) -> str:
+        """What makes the data: a resume must see the same (run length may change: --epochs)."""
+        return json.dumps({"n_scenarios": self.n_scenarios, "data_dir": self.data_dir}, sort_keys=True)
+
 
 def make_plan(config: TrainingConfig, opts: RunOptions) -> Plan:
     n = config.data.synthetic.n_scenarios
@@ -494,7 +498,7 @@ class Trainer:
         """--resume: latest good checkpoint, same config (or --force), every state exactly."""
         payload, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location=self.device)
         diff = ckpt.check_resume_config(str(self.ckpt_dir), payload, self.config_json,
-                                        self.plan.to_json(), self.opts.force)
+                                        self.plan.data_json(), self.opts.force)
         if diff:
             self.obs.warn("--force: resuming with a changed config: " +
                           ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in diff))
@@ -518,7 +522,7 @@ class Trainer:
             "warmup": self.warmup.state_dict(), "plateau": self.plateau.state_dict(),
             "rng": ckpt.capture_rng(), "progress": dict(self.progress),
             "health": self.monitor.state.to_state(), "config_json": self.config_json,
-            "run_options_json": self.plan.to_json(),
+            "run_options_json": self.plan.data_json(),
         }, best=best, intermediate_epoch=intermediate)
         self.last_saved_step = self.progress["step"]
 
