@@ -7,6 +7,7 @@ Placeholder rationales are a property of revision files, not of a config, so the
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Iterator
 
@@ -44,7 +45,17 @@ def _known_revisions(path: str) -> list[str]:
     from ahsd_config.migrate import store
 
     start = Path(path).parent if path and Path(path).exists() else None
+    folder = store.find_migrations_dir(start)
     try:
-        return store.load_map(store.find_migrations_dir(start)).order
-    except AhsdConfigError:
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
+        return list(_ids(str(folder), stamp))
+    except (AhsdConfigError, OSError):
         return []  # a broken chain is reported by the chain's own commands, not per config
+
+
+@functools.lru_cache(maxsize=8)
+def _ids(folder: str, _files: tuple) -> tuple[str, ...]:
+    """Revision ids of a chain folder; cached while its files (names, mtimes) stay the same."""
+    from ahsd_config.migrate import store
+
+    return tuple(store.load_map(folder).order)
