@@ -27,7 +27,7 @@ class FailOn(str, Enum):
 @app.command()
 @reports_errors
 def validate(
-    paths: List[str] = typer.Argument(..., help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
+    paths: List[str] = typer.Argument(..., metavar="PATH...", help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 at findings of this severity or worse."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),

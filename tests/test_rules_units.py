@@ -108,7 +108,7 @@ def test_no_strain_encoder_no_batchnorm_rule():
 def test_clip_below_floor_warns_with_component_count():
     [finding] = found("priority_net:\n  gradient_clip_norm: 2.0\n", "AHSD102")
     assert finding.severity == "warning"
-    assert finding.message == ("priority_net.gradient_clip_norm = 2 is below 4 (0.5 x 8 active loss "
+    assert finding.message == ("priority_net.gradient_clip_norm = 2.0 is below 4.0 (0.5 x 8 active loss "
                                "components): it suppresses legitimate gradients")
 
 

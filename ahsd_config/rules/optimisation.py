@@ -65,8 +65,8 @@ def per_replica_batch(pn: "PriorityNetConfig") -> float:
 
 
 def _num(value: float) -> str:
-    """Numbers as a researcher writes them: 24, 2.5, 0.35, 1e-05."""
-    return f"{value:g}"
+    """Numbers as the file writes them: 24, 2.0, 0.35, 1e-05 (a float keeps its decimal point)."""
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 @rule(
@@ -92,7 +92,7 @@ def check_batchnorm_batch(ctx: RuleContext) -> Iterator[Violation]:
         return
     subject = f"priority_net.batch_size = {pn.batch_size}"
     if pn.world_size > 1 and not pn.sync_batchnorm:
-        subject += f" over world_size = {pn.world_size} replicas gives {_num(batch)} per replica, which"
+        subject += f" over world_size = {pn.world_size} replicas gives {batch:g} per replica, which"
     if batch < BATCHNORM_ERROR_BELOW:
         message = (f"{subject} is below {BATCHNORM_ERROR_BELOW}, the smallest batch BatchNorm gets usable "
                    f"statistics from; use >= {BATCHNORM_WARN_BELOW} (24 fixed the Nov 15 run)")
@@ -243,7 +243,7 @@ def check_min_lr_below_lr(ctx: RuleContext) -> Iterator[Violation]:
             ("priority_net", "min_lr"),
             f"priority_net.min_lr = {_num(pn.min_lr)} is not below priority_net.learning_rate = "
             f"{_num(pn.learning_rate)}: the scheduler can never lower the LR",
-            hint=f"use min_lr <= {_num(pn.learning_rate / 10)}",
+            hint=f"use min_lr <= {pn.learning_rate / 10:g}",
         )
 
 

@@ -1,0 +1,43 @@
+"""`ahsd-config` never imports torch: it must start fast enough to run on every editor save."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import sys
+from typer.testing import CliRunner
+import ahsd_config.cli, ahsd_config.api, ahsd_config.validate, ahsd_config.explain
+from ahsd_config.rules import all_rules
+from ahsd_config.formats import render
+all_rules()
+result = CliRunner().invoke(ahsd_config.cli.app, ["validate", sys.argv[1], "--format", "sarif"])
+assert result.exit_code in (0, 1), result.output
+result = CliRunner().invoke(ahsd_config.cli.app, ["explain", "priority_net.batch_size"])
+assert result.exit_code == 0, result.output
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "numpy", "scipy", "ahsd_train"))
+print("HEAVY:" + ",".join(heavy))
+"""
+
+
+def test_cli_and_validation_never_import_torch():
+    config = REPO / "configs" / "enhanced_training.yaml"
+    done = subprocess.run([sys.executable, "-c", PROBE, str(config)], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_console_script_validate_never_imports_torch():
+    probe = ("import sys, runpy; sys.argv = ['ahsd-config', 'validate', sys.argv[1]]\n"
+             "try:\n    runpy.run_module('ahsd_config', run_name='__main__')\n"
+             "except SystemExit as exit:\n    code = exit.code\n"
+             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', code)")
+    config = REPO / "configs" / "enhanced_training.yaml"
+    done = subprocess.run([sys.executable, "-c", probe, str(config)], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] in ("NO-TORCH 0", "NO-TORCH 1"), done.stdout + done.stderr
