@@ -103,6 +103,71 @@ LATER_REVS = [
      {PN + "batch_size": "64 scenarios per step with the remix pipeline: BatchNorm statistics are stable well above 16."}),
 ]
 
+
+BA = "bias_corrector."
+DA = NP + "data_augmentation."
+FC = NP + "flow_config."
+MORE = {
+    "v19": {PN + "mse_weight": "Lowered to 0.15 to balance absolute accuracy against ranking.",
+            PN + "uncertainty_weight": "Raised to 0.15, matched to the MSE share so confidence tracks error.",
+            PN + "calib_max_weight": "0.40, about 2.7x the MSE weight: enough to lift the prediction ceiling once hard clipping was gone.",
+            PN + "epochs": "50 epochs: the rebalanced loss converged well before 200.",
+            BA + "enabled": "Back on: the bias corrector trains after the posterior converges on the validation set.",
+            BA + "context_dim": "768 to match the context encoder's output (neural_posterior.context_dim).",
+            BA + "batch_size": "16: smaller memory footprint and faster iterations on a small set of scenarios.",
+            BA + "epochs": "30 epochs are enough for the ~100 scenarios it trains on."},
+    "v20": {PN + "uncertainty_weight": "Raised to 0.25 alongside a new correlation penalty between confidence and error.",
+            NP + "param_names": "Spin magnitudes a1 and a2 joined the inferred parameters.",
+            BA + "loss_components": "The bias corrector's loss is now an explicit mix: NLL, relative error, entropy and quality.",
+            BA + "learning_rate": "Doubled to 2e-4: the larger corrector needed stronger updates.",
+            BA + "batch_size": "32 for steadier batch statistics."},
+    "v25": {"stage": "Stage 1B: the RL controller trains while PriorityNet is trained again.",
+            PN + "use_transformer_encoder": "Off: the lighter encoder suits CPU-based inference.",
+            PN + "ranking_weight": "Raised to 0.80 to put pairwise ordering first (target accuracy 0.85+).",
+            PN + "mse_weight": "Cut to 0.05 so absolute accuracy does not compete with ranking.",
+            PN + "uncertainty_weight": "Lowered to 0.15 for the same ranking focus."},
+    "v251227": {FC + "num_blocks_per_layer": "Only RealNVP read it; the flow is a neural spline flow now.",
+                FC + "solver_steps": "Only the flow-matching ODE solver read it; gone with flow matching.",
+                NP + "sample_loss_weight": "The spline flow trains on NLL alone; the sample regulariser was dropped.",
+                NP + "physics_loss_weight": "Dropped with the move to NLL-only training of the spline flow.",
+                NP + "jacobian_reg_weight": "Dropped with the move to NLL-only training of the spline flow.",
+                NP + "flow_type": "Switched from flow matching to a neural spline flow (decided Dec 24).",
+                NP + "flow_loss_weight": "The NLL term is the only loss the spline flow needs; weight 1.",
+                NP + "context_variance_weight": "New penalty against a collapsing context (low variance).",
+                NP + "context_noise_scale": "Noise injected into the context when its std falls below the collapse threshold.",
+                NP + "flow_config.dropout": "Stronger flow dropout (0.4) for stability of the new flow.",
+                "stage": "Stages were dropped: every component trains in one pipeline again.",
+                "components": "The per-stage component switches went with the stages."},
+    "v260106": {NP + "context_dim": "Back to 768 (phase 3A): more context capacity for distance sensitivity.",
+                FC + "num_bins": "12 bins instead of 16: faster spline evaluation.",
+                FC + "dropout": "Lowered to 0.15: 0.4 biased the posterior mean.",
+                NP + "gradient_clip": "Raised: the spline flow has larger gradients and needed room.",
+                NP + "pit_loss_weight": "New: pushes the PIT distribution towards uniform (calibration).",
+                NP + "auxiliary_distance_loss_weight": "New direct supervision of distance.",
+                NP + "distance_prior_weight": "New: guides distance towards its prior.",
+                DA + "boost_low_snr": "Repeat low-SNR samples (SNR < 15) so the flow sees more of them.",
+                DA + "boost_high_mass_ratio": "Repeat high-mass-ratio samples (q > 5) for coverage."},
+    "v260108": {NP + "learning_rate": "Lowered to 1e-5 for stability with multi-noise data.",
+                NP + "gradient_clip": "Tightened back to 5.0 to stop large parameter jumps.",
+                NP + "pit_loss_weight": "Disabled (0): it made training oscillate once the distance losses were off.",
+                NP + "auxiliary_distance_loss_weight": "Disabled (0): its gradients conflicted with the flow's.",
+                NP + "distance_endpoint_loss_weight": "Disabled (0): a source of oscillation.",
+                DA + "enabled": "Augmentation off: multi-noise data already augments naturally.",
+                NP + "snr_conditioning": "New: the network SNR is an explicit context feature.",
+                FC + "tail_bound": "Widened to 5.0 to reject fewer samples.",
+                FC + "dropout": "Off: dropout noise made training oscillate."},
+    "v260120": {FC + "per_param_tail_bounds": "Per-parameter tail bounds: tight for bounded angles and spins, wide for distance."},
+    "v260203": {PN + "calib_max_weight": "Raised to 0.60 (moderately) to stop predictions collapsing.",
+                PN + "calib_range_weight": "Raised to 0.60 with calib_max_weight, same reason.",
+                PN + "calib_mean_weight": "Nudged to 0.35 with the other calibration terms.",
+                PN + "epochs": "100 epochs with a 10-epoch warm-up for the stronger calibration terms."},
+    "v260707": {NP + "context_variance_weight": "LeanNPE has no context-collapse regulariser; the key went with OverlapNeuralPE.",
+                NP + "snr_conditioning": "LeanNPE does not take SNR as a separate context feature.",
+                NP + "param_names": "Distance first: LeanNPE orders its outputs with luminosity_distance leading.",
+                NP + "max_iterations": "One pass: LeanNPE does no adaptive refinement.",
+                NP + "aux_context_loss_weight": "New auxiliary context loss of LeanNPE (0.3)."},
+}
+
 SEED = "seed note 000 (Nov 15 2025, 'Gradient Explosion Fixes Applied')"
 STORY = [
     ("v15b", "2025-11-15T09:00:00+00:00", "Nov 13 uncertainty raise 0.10 -> 0.35 (working tree)", [
@@ -202,6 +267,7 @@ def main() -> None:
     revs.append(drafted(rid, parent, meta[name]["date"], title, default, over, state(), corpus(name), implicit))
     parent = rid
     for rid, name, title, default, over in LATER_REVS:
+        over = {**MORE.get(rid, {}), **over}
         revs.append(drafted(rid, parent, meta[name]["date"], title, default, over, state(), corpus(name), implicit))
         parent = rid
     OUT.mkdir(exist_ok=True)
