@@ -99,7 +99,8 @@ def run_benchmark(
     seed: int = 0,
 ) -> dict:
     """Train/inference throughput, batched vs naive vs floor. ``compile_mode``: None, "default" or
-    "reduce-overhead" (CUDA graphs) for ``torch.compile`` of the batched model."""
+    "reduce-overhead" (CUDA graphs) for ``torch.compile`` of the batched model. ``naive_steps=0``
+    skips the naive loop (its figures are then None)."""
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise AhsdTrainError("bench --device cuda: no CUDA device is available")
@@ -133,17 +134,19 @@ def run_benchmark(
         return ((pred.float() - b.priority) ** 2 * b.mask).sum() / b.mask.sum()
 
     runs = {}
-    for name, m, fn in (("batched", model, batched_loss), ("naive", naive_model, naive_loss), ("floor", floor, floor_loss)):
+    contenders = [("batched", model, batched_loss), ("naive", naive_model, naive_loss), ("floor", floor, floor_loss)]
+    for name, m, fn in contenders if naive_steps > 0 else contenders[::2]:
         params = [p for p in m.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=pn.learning_rate, weight_decay=pn.weight_decay, fused=True)
         runs[name] = _train_step(params, opt, clip, autocast, lambda b, m=m, fn=fn: fn(m, b))
         runs[name](batches[-1])  # warm-up (allocator, compile, lazy init)
-    step_s = {name: [] for name in runs}
+    step_s = {name: [] for name in ("batched", "naive", "floor")}
     for _ in range(repeats):  # interleaved so drift affects all three alike
         step_s["batched"].append(_timed(dev, runs["batched"], batches[:steps]))
         step_s["floor"].append(_timed(dev, runs["floor"], batches[:steps]))
-        step_s["naive"].append(_timed(dev, runs["naive"], batches[:naive_steps]))
-    med = {name: statistics.median(v) for name, v in step_s.items()}
+        if naive_steps > 0:
+            step_s["naive"].append(_timed(dev, runs["naive"], batches[:naive_steps]))
+    med = {name: statistics.median(v) if v else None for name, v in step_s.items()}
 
     model.eval()
     with torch.inference_mode(), autocast():
@@ -160,13 +163,13 @@ def run_benchmark(
         "compile_mode": compile_mode,
         "signals_per_scenario": n_sig / batch_size,
         "train_step_ms": 1e3 * med["batched"],
-        "naive_train_step_ms": 1e3 * med["naive"],
+        "naive_train_step_ms": 1e3 * med["naive"] if med["naive"] else None,
         "floor_train_step_ms": 1e3 * med["floor"],
         "train_scenarios_per_s": batch_size / med["batched"],
         "train_signals_per_s": n_sig / med["batched"],
-        "naive_train_scenarios_per_s": batch_size / med["naive"],
+        "naive_train_scenarios_per_s": batch_size / med["naive"] if med["naive"] else None,
         "floor_train_scenarios_per_s": batch_size / med["floor"],
-        "train_speedup": med["naive"] / med["batched"],
+        "train_speedup": med["naive"] / med["batched"] if med["naive"] else None,
         "floor_ratio": med["floor"] / med["batched"],
         "infer_scenarios_per_s": batch_size / infer_s,
         "infer_signals_per_s": n_sig / infer_s,

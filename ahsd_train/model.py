@@ -299,9 +299,10 @@ class PriorityNet(nn.Module):
         h = self.fuse(torch.cat(parts, dim=-1))  # (B, S, 64)
         h = h + self.attn(self.ln_attn(h), mask)  # (B, S, 64)
         h = h + self.ffn(self.ln_ffn(h))  # (B, S, 64)
-        raw = self.head(h).squeeze(-1)  # (B, S)
+        # Heads leave autocast's bf16 here: calibration and loss run in the input dtype (float32).
+        raw = self.head(h).squeeze(-1).to(x.dtype)  # (B, S)
         gain = self.gain.clamp(self.cfg.affine_gain_min, self.cfg.affine_gain_max)
         bias = self.bias.clamp(self.cfg.affine_bias_min, self.cfg.affine_bias_max)
         priority = (gain * raw + bias).masked_fill(~mask, 0.0)  # (B, S)
-        uncertainty = F.softplus(self.uncertainty_head(h).squeeze(-1)).masked_fill(~mask, 0.0)  # (B, S)
+        uncertainty = F.softplus(self.uncertainty_head(h).squeeze(-1).to(x.dtype)).masked_fill(~mask, 0.0)  # (B, S)
         return PriorityOutput(priority=priority, uncertainty=uncertainty, raw=raw.masked_fill(~mask, 0.0))

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# GPU check for the engine: the CUDA tests, then the GPU benchmark (bf16 autocast, with strain,
+# eager and torch.compile), in well under 5 minutes on one H100/H200.
+#
+# Installs nothing from the network. The GPU box has torch; if it lacks the project's pure-Python
+# dependencies (pydantic, ruamel.yaml, safetensors, pytest, hypothesis, ...), put their wheels in
+# .whl/ and they are installed offline into /tmp/ahsd-site:
+#     pip download -d .whl pydantic ruamel.yaml safetensors pytest hypothesis scipy ...   (elsewhere)
+# Output: everything is echoed; with OUT set, the JSON lines also go to $OUT/gpu_bench.jsonl.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+OUT_DIR=${OUT:-/tmp/ahsd-gpu-check}
+mkdir -p "$OUT_DIR"
+
+if compgen -G ".whl/*.whl" >/dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --target /tmp/ahsd-site .whl/*.whl
+    export PYTHONPATH=/tmp/ahsd-site:${PYTHONPATH:-}
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-}
+export PYTHONUNBUFFERED=1
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+"$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))"
+
+status=0
+echo "== CUDA tests"
+timeout 120 "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/test_engine_cuda.py || status=1
+
+echo "== GPU benchmark, eager, bf16 autocast"
+timeout 150 "$PY" benchmarks/train_throughput.py --device cuda --repeats 3 --json | tee "$OUT_DIR/gpu_bench.jsonl" || status=1
+
+# Launch-bound at small batches? Try fusing kernels (compile) and CUDA graphs (reduce-overhead).
+for mode in default reduce-overhead; do
+    echo "== GPU benchmark, torch.compile mode=$mode (b256 strain)"
+    timeout 120 "$PY" benchmarks/train_throughput.py --device cuda --repeats 3 --only 256:strain --compile "$mode" --json \
+        | tee -a "$OUT_DIR/gpu_bench.jsonl" || echo "compile mode $mode failed (see above); eager figures stand"
+done
+exit $status
