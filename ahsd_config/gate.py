@@ -30,7 +30,7 @@ from typing import Any
 
 from ahsd_config import gate_chain as chain
 from ahsd_config.errors import AhsdConfigError, InputError, UsageError
-from ahsd_config.gate_chain import MISSING, Revision, show
+from ahsd_config.gate_chain import MISSING, show
 from ahsd_config.gate_git import ChangedPath, Git
 from ahsd_config.loader import YamlDocument, load_text, parse_key
 
@@ -86,17 +86,6 @@ class CheckVerdict:
 
 
 @dataclass(frozen=True)
-class Step:
-    """A revision's part in one key's change: the value it moved from and to, and why."""
-
-    revision: str
-    old: Any
-    new: Any
-    rationale: str
-    op: str = "set"
-
-
-@dataclass(frozen=True)
 class KeyChange:
     """One key whose value differs between a config's base and head versions."""
 
@@ -104,7 +93,7 @@ class KeyChange:
     key: str
     old: Any
     new: Any
-    steps: tuple[Step, ...]
+    steps: tuple[chain.StepRecord, ...]  # the revisions that moved it, in order
     recorded: bool
 
 
@@ -226,8 +215,12 @@ def check_chain(directory: str | Path | None = None) -> GateResult:
                          "(or set [tool.ahsd] migrations in pyproject.toml)")
     tree = WorkTree(folder.parent)
     settings = GateSettings(config_globs=(), migrations=folder.name)
+    titles = {"rationale": "every change gives a rationale",
+              "apply-revert": "every revision applies to its parent state and reverts to it",
+              "single-head": "the revision chain has one head",
+              "history": "every revision file reads"}
     result = GateResult(base="", head="", merge_base="", label=f"{folder}/ (working tree)",
-                        checks=[CheckVerdict(n, CHECKS[n]) for n in ("rationale", "apply-revert", "single-head", "history")])
+                        checks=[CheckVerdict(n, t) for n, t in titles.items()])
     paths = [ChangedPath("A", p) for p in tree.list_files("", folder.name) if settings.is_revision(p)]
     gate = _Gate(tree, settings, result, "", "", [], paths)
     gate.load_chain()
@@ -274,7 +267,7 @@ class _Gate:
         self.git, self.settings, self.result = git, settings, result
         self.mb, self.head = mb, head
         self.configs, self.revision_paths = configs, revision_paths
-        self.revisions: dict[str, Revision] = {}
+        self.chain = chain.Chain({})
         self.added: list[str] = []
         self.head_revision: str | None = None
         self.replayed: set[str] = set()
@@ -303,32 +296,43 @@ class _Gate:
     # ------------------------------------------------------------------------------ the chain
 
     def load_chain(self) -> None:
-        by_path: dict[str, Revision] = {}
+        located: dict[str, chain.Located] = {}
         for path in self.git.list_files(self.head, self.settings.migrations):
             if not self.settings.is_revision(path):
                 continue
+            text = self.git.show(self.head, path) or ""
             try:
-                revision = chain.parse_revision(self.git.show(self.head, path) or "", path)
+                loc = chain.parse(text, path)
             except InputError as exc:
                 self.add("history", path, BAD_REVISION, f"revision file cannot be read: {exc.message}",
                          line=exc.position.line, column=exc.position.column)
                 continue
-            if revision.id in self.revisions:
-                other = self.revisions[revision.id].path
-                self.add("history", path, BAD_REVISION, f"revision id {revision.id} is used by {other} too",
-                         line=revision.id_line, hint="give the newer revision a new id")
+            except chain.RevisionFormatError as exc:
+                line, col = chain.format_error_position(text, path, exc)
+                self.add("history", path, BAD_REVISION, f"malformed revision: {exc.message}", line=line, column=col)
                 continue
-            self.revisions[revision.id] = revision
-            by_path[path] = revision
+            if loc.id in located:
+                self.add("history", path, BAD_REVISION, f"revision id {loc.id} is used by {located[loc.id].path} too",
+                         line=loc.id_position[0], hint="give the newer revision an id of its own")
+                continue
+            located[loc.id] = loc
+        self.report_missing_parents(located)
+        self.chain = chain.Chain(located)
         added_paths = {c.path for c in self.revision_paths if c.status in "AR"}
-        order = chain.topological(self.revisions)
-        self.added = [rid for rid in order if self.revisions[rid].path in added_paths]
-        for revision in self.revisions.values():
-            for parent in revision.parents:
-                if parent not in self.revisions:
-                    self.add("single-head", revision.path, HEADS, f"revision {revision.id} names parent "
-                             f"{parent}, which does not exist", line=revision.id_line,
-                             hint="fix `parents:` to name an existing revision (`ahsd-config heads` lists the heads)")
+        self.added = [rid for rid in self.chain.order() if located[rid].path in added_paths]
+
+    def report_missing_parents(self, located: dict[str, chain.Located]) -> None:
+        """Drop revisions whose parents do not exist (and their descendants), each with a finding."""
+        while True:
+            orphans = [loc for loc in located.values() if any(p not in located for p in loc.revision.parents)]
+            if not orphans:
+                return
+            for loc in orphans:
+                missing = [p for p in loc.revision.parents if p not in located]
+                self.add("single-head", loc.path, HEADS, f"revision {loc.id} names parent {', '.join(missing)}, "
+                         "which does not exist", line=loc.id_position[0], key="parents",
+                         hint="fix `parents:` to name an existing revision (`ahsd-config heads` lists the heads)")
+                del located[loc.id]
 
     def check_history(self) -> None:
         for c in self.revision_paths:
@@ -342,45 +346,48 @@ class _Gate:
                          hint="keep it, or replace a range with `ahsd-config squash FROM TO`")
 
     def check_heads(self) -> None:
-        heads = chain.heads(self.revisions)
+        if self.chain.cycle is not None:
+            where = self.chain.located[self.chain.cycle[0]] if self.chain.cycle else None
+            self.add("single-head", where.path if where else self.settings.migrations, HEADS,
+                     f"revision cycle: {' -> '.join(self.chain.cycle)}", key="parents",
+                     line=where.id_position[0] if where else 1,
+                     hint="a revision's parents must be older revisions")
+            return
+        heads = self.chain.heads()
         if len(heads) == 1:
             self.head_revision = heads[0]
             return
         if not heads:
-            if self.revisions:
-                self.add("single-head", self.settings.migrations, HEADS,
-                         "the revision chain has no head: its parents form a cycle",
-                         hint="a revision's parents must be older revisions")
             return
-        # The head revision file that the pull request added is where the reviewer should look.
-        where = next((self.revisions[h] for h in heads if h in self.added), self.revisions[heads[-1]])
+        # The head the pull request added is where the reviewer should look.
+        where = self.chain.located[next((h for h in heads if h in self.added), heads[-1])]
         self.add("single-head", where.path, HEADS,
                  f"the revision chain has {len(heads)} heads after this pull request: {', '.join(heads)}",
-                 line=where.id_line, key="parents",
+                 line=where.id_position[0], key="parents",
                  hint=f"join them with `ahsd-config merge {' '.join(heads[:2])} -m \"merge\"`, or rebase "
                       f"one revision onto the other by changing its `parents:`")
 
     def check_rationales(self) -> None:
         for rid in self.added:
-            revision = self.revisions[rid]
-            if not revision.changes:
-                continue
-            for change in revision.changes:
-                if chain.is_placeholder(change.rationale):
-                    said = "no rationale" if not change.rationale.strip() else f"the placeholder rationale {change.rationale.strip()!r}"
-                    self.add("rationale", revision.path, PLACEHOLDER,
-                             f"revision {rid} changes {change.key} with {said}", key=change.key,
-                             line=change.rationale_line if change.rationale else change.line,
-                             column=change.rationale_column if change.rationale else 1,
-                             hint="write why the value changes (what broke, what the new value fixes) in `rationale:`")
+            loc = self.chain.located[rid]
+            for i, change in enumerate(loc.revision.changes):
+                written = loc.written_rationales[i]
+                if not chain.is_placeholder(written):
+                    continue
+                said = f"the placeholder rationale {written.strip()!r}" if written.strip() else "no rationale"
+                line, col = loc.rationale_positions[i] or loc.change_positions[i]
+                what = change.key or f"transform {change.name}"
+                self.add("rationale", loc.path, PLACEHOLDER, f"revision {rid} changes {what} with {said}",
+                         key=change.key, line=line, column=col,
+                         hint="write why the value changes (what broke, what the new value fixes) in `rationale:`")
 
     # ---------------------------------------------------------------------------- the configs
 
-    def check_config(self, changed: ChangedPath) -> YamlDocument | None:
+    def check_config(self, changed: ChangedPath) -> None:
         path = changed.path
         head_doc = self.load_config(path, self.git.show(self.head, path) or "", "head")
         if head_doc is None:
-            return None
+            return
         self.validate(path, head_doc)
         self.check_stamp(path, head_doc)
         base_text = self.git.show(self.mb, changed.base_path) if changed.base_path else None
@@ -388,10 +395,10 @@ class _Gate:
         if base_doc is None:
             self.note("recorded", f"{path} is new in this pull request: it must validate and sit at head; "
                       "its values need no revision")
-            return head_doc
-        self.check_recorded(path, base_doc, head_doc)
-        self.replay_added(path, base_doc)
-        return head_doc
+            return
+        steps = self.steps_for(base_doc, head_doc)
+        self.check_recorded(path, base_doc, head_doc, steps)
+        self.replay_added(path, base_doc, steps)
 
     def load_config(self, path: str, text: str | None, side: str, quiet: bool = False) -> YamlDocument | None:
         try:
@@ -404,7 +411,9 @@ class _Gate:
             return None
 
     def validate(self, path: str, doc: YamlDocument) -> None:
-        for f in validate_findings(doc):
+        from ahsd_config.validate import validate_document
+
+        for f in validate_document(doc).findings:
             if f.severity == "error":
                 self.add("validate", path, f.code, f.message, key=f.key, line=f.line,
                          column=f.column, hint=f.hint)
@@ -418,111 +427,129 @@ class _Gate:
         self.add("stamp", path, NOT_AT_HEAD, f"{path} {said}; the head of the chain is {self.head_revision}",
                  key="revision", line=line, column=col,
                  hint=f"bring it to head with `ahsd-config migrate {path} --to head`, or record its "
-                      f"edits with `ahsd-config revision -m \"...\" --from {path}`")
+                      f"edits with `ahsd-config revision -m \"...\" --from {path}` and stamp it")
 
-    def check_recorded(self, path: str, base_doc: YamlDocument, head_doc: YamlDocument) -> None:
-        """Replay the revisions from the base stamp to head on the base values; compare with head."""
-        base_flat = _without_stamp(chain.flatten(base_doc.plain()))
-        head_flat = _without_stamp(chain.flatten(head_doc.plain()))
-        path_revisions = self.revisions_for(base_doc, head_doc)
-        state = dict(base_flat)
-        steps: dict[str, list[Step]] = {}
-        for revision in path_revisions:
-            for change in revision.changes:
-                before = dict(state)
-                chain.step_flat(state, change, head_flat)
-                for key in set(before) | set(state):
-                    was, now = before.get(key, MISSING), state.get(key, MISSING)
-                    if was != now:
-                        steps.setdefault(key, []).append(Step(revision.id, was, now, change.rationale, change.op))
+    def steps_for(self, base_doc: YamlDocument, head_doc: YamlDocument) -> list[chain.Step]:
+        """From the base's revision to the head's: its stamp (or the exact match of an unstamped
+        file); without one, the revisions the pull request added."""
+        start = self.base_revision(base_doc)
+        end = _stamp(head_doc)
+        end = end if end in self.chain else self.head_revision
+        if start is not None and end is not None and self.chain.ok:
+            return self.chain.path(start, end)
+        return [chain.Step(self.chain.located[rid].revision, False) for rid in self.added]
+
+    def base_revision(self, doc: YamlDocument) -> str | None:
+        stamp = _stamp(doc)
+        if stamp in self.chain:
+            return stamp
+        if stamp is None and self.chain.ok and self.chain.located:
+            from ahsd_config.migrate import infer
+
+            found = infer(_without_stamp(doc.plain()), self.chain.map)
+            return found.revision if found.exact else None
+        return None
+
+    def check_recorded(self, path: str, base_doc: YamlDocument, head_doc: YamlDocument,
+                       steps: list[chain.Step]) -> None:
+        """Replay the revisions from base to head on the base values; every key must end as at head."""
+        base_flat = chain.flatten(_without_stamp(base_doc.plain()))
+        head_flat = chain.flatten(_without_stamp(head_doc.plain()))
+        state, records = chain.simulate(self.chain, _without_stamp(base_doc.plain()), steps)
+        implicit = self.chain.map.implicit if self.chain.ok else frozenset()
         for key in sorted(set(base_flat) | set(head_flat) | set(state), key=_key_order(head_flat, base_flat)):
-            old, new, replayed = base_flat.get(key, MISSING), head_flat.get(key, MISSING), state.get(key, MISSING)
-            if old == new and replayed == new:
+            old, new, replayed = (base_flat.get(key, MISSING), head_flat.get(key, MISSING), state.get(key, MISSING))
+            if new is MISSING and key in implicit:
+                replayed = MISSING  # an implicit key may stay out of the file
+            recorded = chain.same(replayed, new)
+            if chain.same(old, new) and recorded:
                 continue
-            recorded = replayed == new
-            if old != new:
-                self.result.changes.append(KeyChange(path, key, old, new, tuple(steps.get(key, ())), recorded))
+            steps_of_key = tuple(records.get(key, ()))
+            if not chain.same(old, new):
+                self.result.changes.append(KeyChange(path, key, old, new, steps_of_key, recorded))
             if recorded:
                 continue
-            line, col = head_doc.position(parse_key(key))
-            if old == new:
-                names = ", ".join(s.revision for s in steps.get(key, ()))
-                self.add("recorded", path, UNRECORDED,
-                         f"{key} is still {show(new)} at head, but revision {names} takes it to {show(replayed)}",
-                         key=key, line=line, column=col,
-                         hint=f"apply the revisions with `ahsd-config migrate {path} --to head`")
-            elif not steps.get(key):
-                self.add("recorded", path, UNRECORDED,
-                         f"{key} changed {show(old)} -> {show(new)} with no revision recording it",
-                         key=key, line=line, column=col,
-                         hint=f"record it with `ahsd-config revision -m \"...\" --from {path}` and write "
-                              f"the rationale of each change in the new revision file")
+            line, col = head_doc.position(chain.key_path(key))
+            names = ", ".join(dict.fromkeys(s.revision for s in steps_of_key))
+            if chain.same(old, new):
+                message = f"{key} is still {show(new)} at head, but revision {names} takes it to {show(replayed)}"
+                hint = f"apply the revisions with `ahsd-config migrate {path} --to head`"
+            elif not steps_of_key:
+                message = f"{key} changed {show(old)} -> {show(new)} with no revision recording it"
+                hint = (f"record it with `ahsd-config revision -m \"...\" --from {path}` and write the "
+                        "rationale of each change in the new revision file")
             else:
-                names = ", ".join(s.revision for s in steps[key])
-                self.add("recorded", path, UNRECORDED,
-                         f"{key} changed {show(old)} -> {show(new)}, but revision {names} takes it to "
-                         f"{show(replayed)}", key=key, line=line, column=col,
-                         hint=f"make the file match the revisions, or record the difference with "
-                              f"`ahsd-config revision -m \"...\" --from {path}`")
-
-    def revisions_for(self, base_doc: YamlDocument, head_doc: YamlDocument) -> list[Revision]:
-        """From the base's stamp to the head's (or the chain head); without a usable stamp, the added ones."""
-        start, end = _stamp(base_doc), _stamp(head_doc)
-        end = end if end in self.revisions else self.head_revision
-        if start in self.revisions and end:
-            return chain.path_between(self.revisions, start, end)
-        return [self.revisions[rid] for rid in self.added]
+                message = f"{key} changed {show(old)} -> {show(new)}, but revision {names} takes it to {show(replayed)}"
+                hint = (f"make the file match the revisions, or record the difference with "
+                        f"`ahsd-config revision -m \"...\" --from {path}`")
+            self.add("recorded", path, UNRECORDED, message, key=key, line=line, column=col, hint=hint)
 
     # ----------------------------------------------------------------------- apply and revert
 
-    def replay_added(self, path: str, base_doc: YamlDocument) -> None:
+    def replay_added(self, path: str, base_doc: YamlDocument, steps: list[chain.Step]) -> None:
         """Walk the base text up the chain; each added revision must apply, then revert to the same bytes."""
-        start = _stamp(base_doc)
-        if start not in self.revisions or self.head_revision is None:
-            return
-        text = base_doc.text
-        for revision in chain.path_between(self.revisions, start, self.head_revision):
-            if revision.id not in self.added or revision.id in self.replayed:
-                applied = self.replay(revision, text, path, check=False)
-            else:
-                self.replayed.add(revision.id)
-                applied = self.replay(revision, text, path, check=True)
-            if applied is None:
+        if _stamp(base_doc) not in self.chain:
+            return  # unstamped text cannot be replayed byte for byte; the chain's state stands in
+        text: str | None = base_doc.text
+        for step in steps:
+            if step.down or text is None:
                 return
-            text = applied
+            rid = step.revision.id
+            check = rid in self.added and rid not in self.replayed
+            if check:
+                self.replayed.add(rid)
+            text = self.replay(rid, text, path, check)
 
-    def replay(self, revision: Revision, text: str, witness: str, check: bool) -> str | None:
-        try:
-            applied, conflicts = chain.replay(text, list(revision.changes), witness)
-            if conflicts:
-                if check:
-                    self.add("apply-revert", revision.path, NO_APPLY,
-                             f"revision {revision.id} does not apply to {witness} at {', '.join(revision.parents) or 'the root'}: "
-                             + "; ".join(conflicts), line=revision.id_line,
-                             hint="each change's `old:` must be the value the parent state holds")
-                return None
+    def replay(self, rid: str, text: str, witness: str, check: bool) -> str | None:
+        loc = self.chain.located[rid]
+        applied, conflicts = chain.replay(self.chain, text, rid, path=witness)
+        if applied is None:
             if check:
-                reverted, conflicts = chain.replay(applied, list(revision.changes), witness, revert=True)
-                if conflicts or reverted != text:
-                    self.add("apply-revert", revision.path, NO_REVERT,
-                             f"revision {revision.id} does not revert byte-identically on {witness}"
-                             + (": " + "; ".join(conflicts) if conflicts else _first_difference(text, reverted)),
-                             line=revision.id_line,
-                             hint="write each `old:` exactly as the file has it (number style included), "
-                                  "and give a transform an inverse that undoes it")
-            return applied
-        except chain.Unsupported as exc:
-            if check:
-                self.note("apply-revert", f"{revision.id}: {exc}")
+                parent = ", ".join(loc.revision.parents) or "an empty config"
+                self.add("apply-revert", loc.path, NO_APPLY,
+                         f"revision {rid} does not apply to {witness} at {parent}: " + "; ".join(conflicts),
+                         line=loc.id_position[0],
+                         hint="each change's `old:` must be the value the parent state holds")
             return None
+        if check:
+            reverted, conflicts = chain.replay(self.chain, applied, rid, down=True, path=witness)
+            if reverted != text:
+                detail = "; ".join(conflicts) if conflicts else _first_difference(text, reverted or "")
+                self.add("apply-revert", loc.path, NO_REVERT,
+                         f"revision {rid} does not revert byte-identically on {witness}: {detail}",
+                         line=loc.id_position[0],
+                         hint="give a `remove` the `after:` sibling it had, a rename its `was_after:`, "
+                              "and a transform an inverse that undoes it")
+        return applied
 
     def check_unwitnessed_revisions(self) -> None:
-        """Added revisions no config passed through: replay them on their parent state in miniature."""
+        """Added revisions no config text passed through: up and down on the chain's parent state."""
+        if not self.chain.ok:
+            return
         for rid in self.added:
-            if rid not in self.replayed and self.revisions[rid].changes:
-                revision = self.revisions[rid]
-                self.replayed.add(rid)
-                self.replay(revision, chain.synthetic_parent(revision), f"the values it expects ({revision.path})", check=True)
+            if rid in self.replayed or not self.chain.located[rid].revision.changes:
+                continue
+            self.replayed.add(rid)
+            loc = self.chain.located[rid]
+            outcome = chain.replay_plain(self.chain, rid)
+            if outcome is None:
+                self.note("apply-revert", f"{rid} has no single parent state (a root or a merge); not replayed")
+                continue
+            where = f"the chain's state at {loc.revision.parents[0]}"
+            if outcome.conflicts:
+                self.add("apply-revert", loc.path, NO_APPLY,
+                         f"revision {rid} does not apply to {where}: " + "; ".join(outcome.conflicts),
+                         line=loc.id_position[0], hint="each change's `old:` must be the value the parent state holds")
+            elif outcome.changed:
+                self.add("apply-revert", loc.path, NO_REVERT,
+                         f"revision {rid} does not revert to {where}: {', '.join(outcome.changed[:5])} "
+                         f"differ{'s' if len(outcome.changed) == 1 else ''} after applying and reverting it",
+                         line=loc.id_position[0], hint="give a transform an inverse that undoes it")
+            elif outcome.moved:
+                self.add("apply-revert", loc.path, NO_REVERT,
+                         f"revision {rid} reverts {where} with {', '.join(outcome.moved)} in another place "
+                         "(the values are restored)", severity="warning", line=loc.id_position[0],
+                         hint="give a `remove` the `after:` sibling it had, and a rename its `was_after:`")
 
     def check_unchanged_configs_at_head(self) -> None:
         """When the chain moved, every config the gate watches must move with it."""
@@ -542,41 +569,14 @@ class _Gate:
 # --------------------------------------------------------------------------------- helpers
 
 
-def validate_findings(doc: YamlDocument) -> list[Any]:
-    """Findings of `ahsd-config validate` for a loaded document (schema errors until it lands)."""
-    try:
-        from ahsd_config.validate import validate_document
-    except ImportError:
-        return _schema_findings(doc)
-    return list(validate_document(doc).findings)
-
-
-def _schema_findings(doc: YamlDocument) -> list[GateFinding]:
-    from pydantic import ValidationError
-
-    from ahsd_config.schema import TrainingConfig
-
-    try:
-        TrainingConfig.model_validate(doc.plain())
-    except ValidationError as exc:
-        out = []
-        for err in exc.errors():
-            key_path = tuple(err["loc"])
-            line, col = doc.position(key_path)
-            out.append(GateFinding("validate", doc.path, "AHSD900", "error", err["msg"],
-                                   ".".join(str(p) for p in key_path), line, col))
-        return out
-    return []
-
-
 def _stamp(doc: YamlDocument) -> str | None:
     data = doc.data
     stamp = data.get("revision") if isinstance(data, dict) else None
     return str(stamp) if stamp is not None else None
 
 
-def _without_stamp(flat: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in flat.items() if k != "revision"}
+def _without_stamp(data: Any) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "revision"} if isinstance(data, dict) else {}
 
 
 def _key_order(*flats: dict[str, Any]):
@@ -591,5 +591,5 @@ def _first_difference(expected: str, got: str) -> str:
     a, b = expected.splitlines(), got.splitlines()
     for i, (x, y) in enumerate(zip(a, b), start=1):
         if x != y:
-            return f": line {i} was {x.strip()!r}, after revert it is {y.strip()!r}"
-    return f": {len(a)} lines before, {len(b)} after revert"
+            return f"line {i} was {x.strip()!r}, after the revert it is {y.strip()!r}"
+    return f"{len(a)} lines before, {len(b)} after the revert"

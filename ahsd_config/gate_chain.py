@@ -1,320 +1,244 @@
-"""The gate's view of the revision chain: parse revisions read from git, walk the graph, apply/revert.
+"""The gate's adapter over the migrations engine (`ahsd_config.migrate`).
 
-An adapter: the gate reads revision files at git refs (text, not a directory), so it needs the
-chain as *data from text*. Everything here is the small surface the gate uses; where
-`ahsd_config.migrate` provides the same thing the adapter defers to it.
+The engine loads its chain from a folder; the gate reads revision files at git refs, as text, and
+must report problems as findings with file positions rather than stop at the first exception.
+This module is that seam, and nothing more:
 
-A revision file (`migrations/v16.yaml`):
-
-    id: v16
-    parents: [v15]
-    date: 2026-07-08
-    title: larger batches for the 8-GPU node
-    changes:
-      - op: set            # set | add | remove | rename | transform
-        key: priority_net.batch_size
-        old: 64
-        new: 128
-        rationale: per-replica batch stays 16 with world_size 8
+- `parse(text, path) -> Located`: the engine's `Revision` plus the line/column of its id, of each
+  change and of each rationale. An empty rationale (which the engine refuses outright) is read as
+  the placeholder, so the gate reports it like one: AHSD603 at its line, not a format error.
+- `Chain`: a `RevisionMap` over the located revisions (graph errors become data, not exceptions).
+- `simulate(chain, data, steps, head_data)`: the engine's plain-data primitives replayed on a
+  config's base values, recording which revision moved which key from what to what, and why.
+- `replay(chain, text, rid, down)`: the engine's `apply_revision` on a config text (comments kept,
+  stamps written), conflicts returned instead of raised.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
+import copy
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from ahsd_config.errors import InputError
-from ahsd_config.loader import KeyPath, format_key, load_text, make_yaml, parse_key, to_plain
+from ahsd_config.loader import load_text, to_plain
+from ahsd_config.migrate import (
+    PLACEHOLDER,
+    CycleDetected,
+    MigrationConflict,
+    Revision,
+    RevisionFormatError,
+    RevisionGraphError,
+    RevisionMap,
+    Step,
+    apply_revision,
+    is_placeholder,
+    parse_revision,
+)
+from ahsd_config.migrate.errors import MISSING
+from ahsd_config.migrate.keys import flatten, same
+from ahsd_config.migrate.state import apply_plain, check, primitive
 
-OPS = ("set", "add", "remove", "rename", "transform")
-PLACEHOLDER_PREFIXES = ("todo", "tbd", "fixme", "xxx", "explain why", "<")
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<absent>"})()
-"""The value of a key that does not exist (an added key's old value, a removed key's new one)."""
+__all__ = [
+    "MISSING", "PLACEHOLDER", "Chain", "Located", "RevisionFormatError", "Step", "StepRecord",
+    "PlainReplay", "flatten", "is_placeholder", "key_path", "parse", "replay", "replay_plain", "same",
+    "show", "simulate",
+]
 
 
 @dataclass(frozen=True)
-class Change:
-    """One change of a revision; `line` is where it starts in the revision file (1-based)."""
+class Located:
+    """A revision file as read from git: the engine's revision and where its parts are (1-based)."""
 
-    op: str
-    key: str
-    old: Any = MISSING
-    new: Any = MISSING
-    to: str | None = None
-    rationale: str = ""
-    line: int = 1
-    rationale_line: int = 1
-    rationale_column: int = 1
-    raw: Any = field(default=None, compare=False, repr=False)  # round-trip values: number style kept
+    revision: Revision
+    path: str
+    id_position: tuple[int, int]
+    change_positions: tuple[tuple[int, int], ...]
+    rationale_positions: tuple[tuple[int, int] | None, ...]  # None: the change has no `rationale:`
+    written_rationales: tuple[str, ...]  # as the file has them ("" where empty or absent)
 
-
-@dataclass(frozen=True)
-class Revision:
-    id: str
-    parents: tuple[str, ...]
-    title: str
-    date: str
-    changes: tuple[Change, ...]
-    path: str = ""
-    id_line: int = 1
+    @property
+    def id(self) -> str:
+        return self.revision.id
 
 
-def is_placeholder(rationale: str) -> bool:
-    """Empty, or the placeholder `ahsd-config revision` writes (`TODO: explain why`), or alike."""
-    text = " ".join(str(rationale or "").split()).lower()
-    return not text or text.startswith(PLACEHOLDER_PREFIXES)
-
-
-def parse_revision(text: str, path: str) -> Revision:
-    """A revision file's text -> Revision; malformed files raise InputError naming file:line:col."""
+def parse(text: str, path: str) -> Located:
+    """Revision text -> Located. Raises `InputError` (bad YAML) or `RevisionFormatError` (bad shape)."""
     doc = load_text(text, path)
-    data = doc.data
-
-    def fail(where: KeyPath, message: str) -> InputError:
-        line, col = doc.position(where)
-        return InputError(path, message, line, col)
-
-    rid = data.get("id")
-    if not isinstance(rid, str) or not rid.strip():
-        raise fail(("id",), "a revision needs `id:` (a short name such as v16)")
-    parents = data.get("parents", data.get("parent"))
-    parents = [] if parents is None else [parents] if isinstance(parents, str) else parents
-    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        raise fail(("parents",), "`parents:` must be a list of revision ids")
-    changes_data = data.get("changes") or []
-    if not isinstance(changes_data, list):
-        raise fail(("changes",), "`changes:` must be a list of changes")
-    changes = []
-    for i, item in enumerate(changes_data):
-        if isinstance(item, dict) and item.get("op") == "transform":
-            item_key = str((item.get("args") or {}).get("key", ""))  # a transform's key is an argument
-        elif not isinstance(item, dict) or item.get("op") not in OPS or not isinstance(item.get("key"), str):
-            raise fail(("changes", i), f"change {i + 1} needs `op:` (one of {', '.join(OPS)}) and `key:`")
-        else:
-            item_key = item["key"]
-        new = item.get("new", item.get("value", MISSING))
-        old = item.get("old", MISSING)
-        changes.append(Change(
-            op=item["op"], key=item_key, old=to_plain(old) if old is not MISSING else MISSING,
-            new=to_plain(new) if new is not MISSING else MISSING, to=item.get("to"),
-            rationale=str(item.get("rationale") or ""), line=doc.position(("changes", i))[0],
-            rationale_line=doc.position(("changes", i, "rationale"))[0],
-            rationale_column=doc.position(("changes", i, "rationale"))[1], raw=item,
-        ))
-    return Revision(id=rid, parents=tuple(parents), title=str(data.get("title") or ""),
-                    date=str(data.get("date") or ""), changes=tuple(changes), path=path,
-                    id_line=doc.position(("id",))[0])
+    data = doc.plain()
+    changes = data.get("changes") if isinstance(data, dict) else None
+    written: list[str] = []
+    rationale_positions: list[tuple[int, int] | None] = []
+    if isinstance(changes, list):
+        for i, change in enumerate(changes):
+            if not isinstance(change, dict):
+                continue
+            said = change.get("rationale")
+            written.append(said if isinstance(said, str) else "")
+            rationale_positions.append(doc.position(("changes", i, "rationale")) if "rationale" in change else None)
+            if not (isinstance(said, str) and said.strip()):
+                change["rationale"] = PLACEHOLDER  # reported by the gate as a missing rationale
+    revision = parse_revision(data, path)
+    return Located(
+        revision=revision,
+        path=path,
+        id_position=doc.position(("id",)),
+        change_positions=tuple(doc.position(("changes", i)) for i in range(len(revision.changes))),
+        rationale_positions=tuple(rationale_positions),
+        written_rationales=tuple(written),
+    )
 
 
-# ---------------------------------------------------------------------------------------- graph
+def format_error_position(located_text: str, path: str, error: RevisionFormatError) -> tuple[int, int]:
+    """Where a `RevisionFormatError` points: its `change N`, else the top of the file."""
+    m = re.search(r"change (\d+)", error.message)
+    if not m:
+        return (1, 1)
+    try:
+        return load_text(located_text, path).position(("changes", int(m.group(1)) - 1))
+    except Exception:  # noqa: BLE001 - a position is a nicety; the message stands on its own
+        return (1, 1)
 
 
-def heads(revisions: dict[str, Revision]) -> list[str]:
-    """Revisions no other revision names as a parent, sorted."""
-    parents = {p for r in revisions.values() for p in r.parents}
-    return sorted(rid for rid in revisions if rid not in parents)
+class Chain:
+    """The revisions at one ref, as a graph. Missing parents and duplicates are left out by the caller."""
+
+    def __init__(self, located: dict[str, Located]) -> None:
+        self.located = located
+        self.map = RevisionMap([loc.revision for loc in located.values()])
+        self.cycle: list[str] | None = None
+        try:
+            self.map.by_id  # noqa: B018 - builds and checks the graph once
+        except CycleDetected as exc:
+            self.cycle = exc.cycle
+        except RevisionGraphError:
+            self.cycle = []
+
+    @property
+    def ok(self) -> bool:
+        return self.cycle is None
+
+    def heads(self) -> list[str]:
+        return self.map.heads if self.ok else []
+
+    def order(self) -> list[str]:
+        return self.map.order if self.ok else sorted(self.located)
+
+    def path(self, start: str | None, end: str) -> list[Step]:
+        return self.map.path(start, end)
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self.located
 
 
-def ancestors(revisions: dict[str, Revision], rid: str) -> set[str]:
-    """`rid` and every revision it descends from (missing parents are skipped)."""
-    seen: set[str] = set()
-    stack = [rid]
-    while stack:
-        current = stack.pop()
-        if current in seen or current not in revisions:
-            continue
-        seen.add(current)
-        stack.extend(revisions[current].parents)
-    return seen
+# ---------------------------------------------------------------------------------- plain data
 
 
-def path_between(revisions: dict[str, Revision], start: str | None, end: str) -> list[Revision]:
-    """The revisions that take a config from `start` (exclusive) to `end`, parents first."""
-    wanted = ancestors(revisions, end) - (ancestors(revisions, start) if start else set())
-    return [revisions[rid] for rid in topological(revisions) if rid in wanted]
+@dataclass(frozen=True)
+class StepRecord:
+    """A revision's part in one key's change: the value it moved from and to, and why."""
+
+    revision: str
+    old: Any
+    new: Any
+    rationale: str
+    down: bool = False
 
 
-def topological(revisions: dict[str, Revision]) -> list[str]:
-    """Every id, parents before children; ties by id so the order is stable."""
-    order: list[str] = []
-    state: dict[str, int] = {}
+def simulate(chain: Chain, data: dict, steps: list[Step]) -> tuple[dict[str, Any], dict[str, list[StepRecord]]]:
+    """Replay `steps` on plain `data`; returns the flat end state and, per key, the steps that moved it.
 
-    def visit(rid: str) -> None:
-        if state.get(rid) == 2 or rid not in revisions:
-            return
-        if state.get(rid) == 1:
-            return  # a cycle: reported elsewhere; do not loop
-        state[rid] = 1
-        for parent in sorted(revisions[rid].parents):
-            visit(parent)
-        state[rid] = 2
-        order.append(rid)
-
-    for rid in sorted(revisions):
-        visit(rid)
-    return order
-
-
-# ------------------------------------------------------------------------- apply/revert on data
-
-
-def flatten(data: Any, prefix: KeyPath = ()) -> dict[str, Any]:
-    """Mappings -> {dotted key: leaf value}; lists are leaves (a list is one value in a config)."""
-    if isinstance(data, dict) and (data or not prefix):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(flatten(value, prefix + (key,)))
-        return out
-    return {format_key(prefix): to_plain(data)}
-
-
-def under(key: str, prefix: str) -> bool:
-    return key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "[")
-
-
-def _replace(state: dict[str, Any], prefix: str, value: Any) -> None:
-    for k in [k for k in state if under(k, prefix)]:
-        del state[k]
-    if value is not MISSING:
-        state.update(flatten(value, parse_key(prefix)))
-
-
-def step_flat(state: dict[str, Any], change: Change, head_state: dict[str, Any]) -> None:
-    """Apply one change to a flat {key: value} state (lenient: a mismatched old value still moves on).
-
-    A transform is opaque to the gate: it explains whatever its key holds at head.
+    "Take" semantics: a step whose expected old value differs still writes its new value (the
+    conflict itself is the apply check's finding); the key ends where the revisions take it.
     """
-    if change.op in ("set", "add"):
-        _replace(state, change.key, change.new)
-    elif change.op == "remove":
-        _replace(state, change.key, MISSING)
-    elif change.op == "rename" and change.to:
-        moved = {k[len(change.key):]: v for k, v in state.items() if under(k, change.key)}
-        _replace(state, change.key, MISSING)
-        state.update({change.to + rest: v for rest, v in moved.items()})
-    elif change.op == "transform":
-        _replace(state, change.key, MISSING)
-        state.update({k: v for k, v in head_state.items() if under(k, change.key)})
+    records: dict[str, list[StepRecord]] = {}
+    implicit = chain.map.implicit
+    for step in steps:
+        changes = reversed(step.revision.changes) if step.down else step.revision.changes
+        for change in changes:
+            before = flatten(data)
+            data = apply_plain(data, primitive(change, step.down), implicit)
+            after = flatten(data)
+            for key in list(before) + [k for k in after if k not in before]:
+                was, now = before.get(key, MISSING), after.get(key, MISSING)
+                if not same(was, now):
+                    records.setdefault(key, []).append(
+                        StepRecord(step.revision.id, was, now, change.rationale, step.down))
+    return flatten(data), records
 
 
-def touched_keys(change: Change) -> list[str]:
-    return [change.key] + ([change.to] if change.op == "rename" and change.to else [])
+def key_path(dotted: str) -> tuple[Any, ...]:
+    """'a.per_param_tail_bounds.2' -> ('a', 'per_param_tail_bounds', 2), for document positions."""
+    return tuple(int(p) if p.lstrip("-").isdigit() else p for p in dotted.split("."))
 
 
-# ------------------------------------------------------------------------- apply/revert on text
+# ----------------------------------------------------------------------------------------- text
 
 
-class Unsupported(Exception):
-    """A change the adapter cannot replay on text (a custom transform)."""
+def replay(chain: Chain, text: str, rid: str, down: bool = False, path: str = "<config>") -> tuple[str | None, list[str]]:
+    """Apply (or revert) revision `rid` on a config text with the engine: (text, []) or (None, conflicts)."""
+    try:
+        return apply_revision(text, rid, down=down, rmap=chain.map, path=path).text, []
+    except MigrationConflict as exc:
+        return None, [c.describe() for c in exc.conflicts]
+    except KeyError as exc:  # an unregistered transform name
+        return None, [f"unknown transform {exc.args[0]!r}"]
 
 
-def _yaml():
-    yaml = make_yaml()
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
+@dataclass(frozen=True)
+class PlainReplay:
+    """Apply then revert one revision on the chain's own state at its parent (plain data)."""
+
+    conflicts: list[str]  # applying: values that differ from what a change expects
+    changed: list[str]  # after the revert: keys whose value (or presence) differs from the parent state
+    moved: list[str]  # after the revert: keys back with their values but in another place
 
 
-def _dump(data: Any) -> str:
-    out = io.StringIO()
-    _yaml().dump(data, out)
-    return out.getvalue()
+def replay_plain(chain: Chain, rid: str) -> PlainReplay | None:
+    """Up then down on the parent state as data; None for a root or merge revision (no single parent state).
 
-
-def _parent(data: Any, key: str, create: bool = False) -> tuple[Any, Any]:
-    path = parse_key(key)
-    node = data
-    for part in path[:-1]:
-        if isinstance(node, dict) and part not in node and create:
-            from ruamel.yaml.comments import CommentedMap
-
-            node[part] = CommentedMap()
-        if not isinstance(node, (dict, list)) or (isinstance(node, dict) and part not in node):
-            return None, path[-1]
-        node = node[part]
-    return node, path[-1]
-
-
-def _get(data: Any, key: str) -> Any:
-    node, last = _parent(data, key)
-    if isinstance(node, dict):
-        return node.get(last, MISSING)
-    return MISSING
-
-
-def _raw(change: Change, name: str) -> Any:
-    """The round-trip value from the revision file, so `3.0e-5` is written as `3.0e-5`."""
-    raw = change.raw or {}
-    if name == "new":
-        return raw.get("new", raw.get("value"))
-    return raw.get(name)
-
-
-def replay(text: str, changes: list[Change], path: str, revert: bool = False) -> tuple[str, list[str]]:
-    """Apply (or revert, in reverse order) `changes` to config text; returns (text, conflicts)."""
-    data = _yaml().load(text)
+    Plain data carries no number style, so this checks values and key order; byte identity is
+    checked where a real config text passes through the revision (`replay`).
+    """
+    revision = chain.located[rid].revision
+    if len(revision.parents) != 1:
+        return None
+    parent = chain.map.state(revision.parents[0])
+    implicit = chain.map.implicit
+    data = copy.deepcopy(parent)
     conflicts: list[str] = []
-    for change in (reversed(changes) if revert else changes):
-        conflict = _replay_one(data, change, revert)
-        if conflict:
-            conflicts.append(conflict)
-    return _dump(data), conflicts
+    for down, changes in ((False, revision.changes), (True, tuple(reversed(revision.changes)))):
+        for change in changes:
+            prim = primitive(change, down)
+            conflict = check(data, prim, rid, implicit)
+            if conflict is not None and not down:
+                conflicts.append(conflict.describe())
+            data = apply_plain(data, prim, implicit)
+        if conflicts:
+            return PlainReplay(conflicts, [], [])
+    before, after = flatten(parent), flatten(data)
+    changed = [k for k in before if k not in after or not same(before[k], after[k])]
+    changed += [k for k in after if k not in before]
+    moved = [] if changed else _moved(list(before), list(after))
+    return PlainReplay([], changed, moved)
 
 
-def _replay_one(data: Any, change: Change, revert: bool) -> str | None:
-    op, key = change.op, change.key
-    if op == "transform":
-        raise Unsupported(f"{key}: a transform is checked by the migrations engine only")
-    if op == "rename":
-        src, dst = (change.to, key) if revert else (key, change.to)
-        if not dst:
-            return f"{key}: rename without `to:`"
-        return _move(data, src, dst)
-    expect_key_old, put = {
-        ("set", False): (change.old, _raw(change, "new")), ("set", True): (change.new, _raw(change, "old")),
-        ("add", False): (MISSING, _raw(change, "new")), ("add", True): (change.new, MISSING),
-        ("remove", False): (change.old, MISSING), ("remove", True): (MISSING, _raw(change, "old")),
-    }[(op, revert)]
-    found = _get(data, key)
-    if not _same(found, expect_key_old) and not (op == "remove" and not revert and change.old is MISSING):
-        return f"{key}: expected {show(expect_key_old)}, found {show(found)}"
-    node, last = _parent(data, key, create=put is not MISSING)
-    if put is MISSING:
-        if isinstance(node, dict):
-            node.pop(last, None)
-    elif isinstance(node, dict):
-        after = (change.raw or {}).get("after")
-        if last not in node and after in node and hasattr(node, "insert"):
-            node.insert(list(node).index(after) + 1, last, put)
-        else:
-            node[last] = put
-    else:
-        return f"{key}: its section does not exist"
-    return None
+def _moved(before: list[str], after: list[str]) -> list[str]:
+    """Per section whose key order changed, the key that moved furthest (the one put elsewhere)."""
+    def positions(order: list[str]) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for key in order:
+            section = out.setdefault(key.rpartition(".")[0], {})
+            section[key] = len(section)
+        return out
 
-
-def _move(data: Any, src: str, dst: str) -> str | None:
-    value = _get(data, src)
-    if value is MISSING:
-        return f"{src}: expected a value to move to {dst}, found none"
-    if _get(data, dst) is not MISSING:
-        return f"{dst}: already exists, cannot move {src} onto it"
-    src_node, src_last = _parent(data, src)
-    dst_node, dst_last = _parent(data, dst, create=True)
-    if src_node is dst_node and hasattr(src_node, "insert"):
-        position = list(src_node).index(src_last)
-        src_node.insert(position, dst_last, value)
-        del src_node[src_last]
-    else:
-        del src_node[src_last]
-        dst_node[dst_last] = value
-    return None
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is MISSING or b is MISSING:
-        return a is b
-    return to_plain(a) == to_plain(b)
+    was, now = positions(before), positions(after)
+    moved = []
+    for section, keys in was.items():
+        shift = {k: abs(i - now.get(section, {}).get(k, i)) for k, i in keys.items()}
+        if any(shift.values()):
+            moved.append(max(shift, key=lambda k: shift[k]))
+    return moved
 
 
 def show(value: Any) -> str:
@@ -329,20 +253,3 @@ def show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value) if value == "" or value.strip() != value else value
     return str(value)
-
-
-def synthetic_parent(revision: Revision) -> str:
-    """A minimal config holding the values a revision expects to find: its parent state in miniature."""
-    from ruamel.yaml.comments import CommentedMap
-
-    data = CommentedMap()
-    for change in revision.changes:
-        if change.op in ("set", "remove") and change.old is not MISSING:
-            node, last = _parent(data, change.key, create=True)
-            if isinstance(node, dict) and last not in node:
-                node[last] = _raw(change, "old")
-        elif change.op == "rename":
-            node, last = _parent(data, change.key, create=True)
-            if isinstance(node, dict) and last not in node:
-                node[last] = 0
-    return _dump(data) if data else "{}\n"

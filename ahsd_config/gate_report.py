@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ahsd_config.formats.github_format import command, escape_data
 from ahsd_config.gate import CHECKS, GateFinding, GateResult, KeyChange
 from ahsd_config.gate_chain import show
 
 ANNOTATIONS_PER_TYPE = 10
-_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}  # as the validate formatter maps them
 
 
 def _plural(n: int, word: str) -> str:
@@ -83,14 +84,6 @@ def _explained_by(c: KeyChange) -> str:
 # ------------------------------------------------------------------------------------ GitHub
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def ordered_for_review(result: GateResult) -> list[GateFinding]:
     """Findings on lines the pull request touched first, then the rest; stable otherwise."""
     def touched(f: GateFinding) -> bool:
@@ -108,12 +101,13 @@ def github_annotations(result: GateResult, per_type: int = ANNOTATIONS_PER_TYPE)
     for level, findings in by_type.items():
         shown = findings if len(findings) <= per_type else findings[: per_type - 1]
         for f in shown:
-            props = f"file={_escape_property(f.path)},line={f.line},col={f.column},title={_escape_property(f'{f.code} {f.check}')}"
             message = f.message + (f"\n{f.hint}" if f.hint else "")
-            out.append(f"::{level} {props}::{_escape_data(message)}")
+            out.append(command(level, f.path, f.line, f.column, f"{f.code} {f.check}", message))
         if len(shown) < len(findings):
             more = len(findings) - len(shown)
-            out.append(f"::{level} title=ahsd-config ci::{_escape_data(f'{more} more {level}s are not annotated here (GitHub shows {per_type} per type); every finding is in the job summary')}")
+            out.append(f"::{level} title=ahsd-config ci::" + escape_data(
+                f"{more} more {level}s are not annotated here (GitHub shows {per_type} per type); "
+                "every finding is in the job summary"))
     return out
 
 
@@ -170,37 +164,48 @@ def render_summary(result: GateResult) -> str:
 
 
 def to_sarif(result: GateResult) -> dict[str, Any]:
-    """SARIF 2.1.0 for GitHub code scanning: one rule per code, one result per finding."""
-    from ahsd_config import __version__
+    """SARIF 2.1.0 for GitHub code scanning: `ahsd-config validate`'s SARIF for the validation
+    findings (its rules carry the why and the fix), with the gate's own findings and rules added."""
+    import json
 
-    rules: dict[str, dict[str, Any]] = {}
-    results = []
+    from ahsd_config.diagnostics import FileReport, Finding
+    from ahsd_config.formats import sarif_format
+    from ahsd_config.rules import all_rules
+
+    known = {rule.code for rule in all_rules()}
+    by_path: dict[str, list[Finding]] = {}
     for f in result.findings:
-        rules.setdefault(f.code, {
-            "id": f.code,
-            "name": f"gate-{f.check}",
-            "shortDescription": {"text": CHECKS.get(f.check, f.check)},
-            "help": {"text": f.hint or CHECKS.get(f.check, f.check)},
-        })
-        results.append({
+        if f.code in known:
+            by_path.setdefault(f.path, []).append(
+                Finding(f.code, f.severity, f.message, f.key, f.line, f.column, f.hint))  # type: ignore[arg-type]
+    sarif = json.loads(sarif_format.render([FileReport(p, tuple(fs)) for p, fs in by_path.items()]))
+    run = sarif["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    for f in result.findings:
+        if f.code in known:
+            continue
+        if f.code not in index:
+            index[f.code] = len(rules)
+            rules.append({
+                "id": f.code,
+                "name": "Gate" + "".join(w.capitalize() for w in f.check.split("-")),
+                "shortDescription": {"text": CHECKS.get(f.check, f.check)},
+                "help": {"text": f.hint or CHECKS.get(f.check, f.check)},
+                "properties": {"tags": ["gate"]},
+            })
+        run["results"].append({
             "ruleId": f.code,
+            "ruleIndex": index[f.code],
             "level": {"info": "note"}.get(f.severity, f.severity),
-            "message": {"text": f.message + (f" Fix: {f.hint}" if f.hint else "")},
+            "message": {"text": f"{f.message}. Hint: {f.hint}" if f.hint else f.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": sarif_format.artifact_uri(f.path)},
                 "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
             }}],
+            "properties": {"key": f.key, "check": f.check},
         })
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "ahsd-config ci", "version": __version__,
-                                "rules": list(rules.values())}},
-            "automationDetails": {"id": "ahsd-config-ci/"},
-            "results": results,
-        }],
-    }
+    return sarif
 
 
 # ---------------------------------------------------------------------------------- files
