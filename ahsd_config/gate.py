@@ -430,11 +430,11 @@ class _Gate:
                       f"edits with `ahsd-config revision -m \"...\" --from {path}` and stamp it")
 
     def steps_for(self, base_doc: YamlDocument, head_doc: YamlDocument) -> list[chain.Step]:
-        """From the base's revision to the head's: its stamp (or the exact match of an unstamped
-        file); without one, the revisions the pull request added."""
+        """From the base's revision (its stamp, or the exact match of an unstamped file) to the
+        chain's head (a wrong stamp at head is the stamp check's finding, not a value's); without
+        a base revision, the revisions the pull request added."""
         start = self.base_revision(base_doc)
-        end = _stamp(head_doc)
-        end = end if end in self.chain else self.head_revision
+        end = self.head_revision or (_stamp(head_doc) if _stamp(head_doc) in self.chain else None)
         if start is not None and end is not None and self.chain.ok:
             return self.chain.path(start, end)
         return [chain.Step(self.chain.located[rid].revision, False) for rid in self.added]
