@@ -14,7 +14,9 @@ Checks, each with a permanent code (AHSD6xx = gate):
 | recorded     | AHSD601 | a value changed between base and head that no revision in range records |
 | rationale    | AHSD603 | an added revision has an empty or placeholder rationale                 |
 | apply-revert | AHSD604 | an added revision does not apply cleanly to its parent state            |
-|              | AHSD605 | ... or reverting it is not byte-identical to that parent state         |
+|              | AHSD605 | ... or reverting it does not restore that state: byte for byte on a     |
+|              |         | config's text walked up from base; values and key order (a warning     |
+|              |         | when only the order differs) on the chain's own state otherwise        |
 | single-head  | AHSD606 | the chain has more than one head (or none: a cycle)                     |
 | history      | AHSD607 | a landed revision was edited or deleted; AHSD609 a revision is malformed |
 """
@@ -32,7 +34,7 @@ from ahsd_config import gate_chain as chain
 from ahsd_config.errors import AhsdConfigError, InputError, UsageError
 from ahsd_config.gate_chain import MISSING, show
 from ahsd_config.gate_git import ChangedPath, Git
-from ahsd_config.loader import YamlDocument, load_text, parse_key
+from ahsd_config.loader import YamlDocument, load_text
 
 DEFAULT_CONFIG_GLOBS = ("configs/**/*.yaml",)
 DEFAULT_MIGRATIONS = "migrations"
@@ -206,10 +208,13 @@ def check_chain(directory: str | Path | None = None) -> GateResult:
     """`check-migrations`: the chain in a folder of the working tree, as the gate judges added revisions.
 
     One head, no cycle or missing parent, a real rationale for every change, and every revision
-    applies to the values it expects and reverts byte-identically.
+    applies to the chain's state at its parent and reverts to it (values and key order; number
+    style needs a real config text, which the `ci` gate replays).
     """
     started = time.perf_counter()
-    folder = Path(directory) if directory is not None else find_migrations_dir(Path.cwd())
+    from ahsd_config.migrate.store import find_migrations_dir
+
+    folder = Path(directory) if directory is not None else find_migrations_dir()
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder of revisions; pass the migrations folder "
                          "(or set [tool.ahsd] migrations in pyproject.toml)")
@@ -230,16 +235,6 @@ def check_chain(directory: str | Path | None = None) -> GateResult:
     result.revisions_added, result.head_revision = list(gate.added), gate.head_revision
     result.seconds = time.perf_counter() - started
     return result
-
-
-def find_migrations_dir(start: Path) -> Path:
-    """`[tool.ahsd] migrations` of the nearest pyproject.toml above `start`, else `migrations/` there."""
-    for folder in (start.resolve(), *start.resolve().parents):
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() or (folder / ".git").exists():
-            settings = _settings_from_toml(pyproject.read_text(encoding="utf-8")) if pyproject.is_file() else GateSettings()
-            return folder / settings.migrations
-    return start / DEFAULT_MIGRATIONS
 
 
 class WorkTree:
