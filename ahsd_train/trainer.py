@@ -356,6 +356,11 @@ def build_schedulers(pn, optimizer, steps_per_epoch: int):
     return warmup, plateau, warmup_steps
 
 
+def early_stopping_due(bad_epochs: int, pn, monitoring) -> bool:
+    """Stop after `patience` epochs without validation improvement, when early stopping is on."""
+    return monitoring.early_stopping and bad_epochs > 0 and bad_epochs >= pn.patience
+
+
 # === evaluation ===================================================================================
 
 
@@ -667,7 +672,7 @@ class Trainer:
                   "lr": self.optimizer.param_groups[0]["lr"], "best": improved,
                   "scenarios_per_s": sums["scen"] / seconds if seconds > 0 else None,
                   "seconds": seconds}
-        early = (self.cfg.monitoring.early_stopping and prog["bad_epochs"] >= pn.patience)
+        early = early_stopping_due(prog["bad_epochs"], pn, self.cfg.monitoring)
         if early or prog["epoch"] >= self.plan.epochs:
             prog["finished"] = True
         if log is not None:
