@@ -388,8 +388,8 @@ class _Gate:
         base_text = self.git.show(self.mb, changed.base_path) if changed.base_path else None
         base_doc = self.load_config(path, base_text, "base", quiet=True) if base_text is not None else None
         if base_doc is None:
-            self.note("recorded", f"{path} is new in this pull request: it must validate and sit at head; "
-                      "its values need no revision")
+            why = "is new in this pull request" if base_text is None else "does not parse at the merge base"
+            self.note("recorded", f"{path} {why}: it must validate and sit at head; its values need no revision")
             return
         steps = self.steps_for(base_doc, head_doc)
         self.check_recorded(path, base_doc, head_doc, steps)

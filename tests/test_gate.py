@@ -243,6 +243,16 @@ def test_revision_whose_old_value_is_wrong_does_not_apply(repo: Repo):
     assert f"priority_net.batch_size: revision v901 expects {int(old) + 1}, the file has {old}" in result.stdout
 
 
+def test_new_config_in_a_subfolder_needs_no_revision_but_must_sit_at_head(repo: Repo):
+    repo.write("configs/ablations/small.yaml", set_line(repo.read(), "priority_net", "batch_size", "16"))
+    repo.write("configs/notes.txt", "not a config\n")
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 0, out(result)
+    assert "configs changed: configs/ablations/small.yaml\n" in result.stdout
+    assert "note: configs/ablations/small.yaml is new in this pull request" in result.stdout
+
+
 def test_pull_request_touching_no_config_passes_quickly(repo: Repo):
     repo.write("README.md", "demo, now with docs\n")
     repo.commit("docs only")
