@@ -247,6 +247,9 @@ class WorkTree:
         base = self.root / directory
         return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
 
+    def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
+        return {p: self.show(ref, p) for p in paths}
+
     def show(self, ref: str, path: str) -> str | None:
         try:
             return (self.root / path).read_text(encoding="utf-8")
@@ -292,10 +295,9 @@ class _Gate:
 
     def load_chain(self) -> None:
         located: dict[str, chain.Located] = {}
-        for path in self.git.list_files(self.head, self.settings.migrations):
-            if not self.settings.is_revision(path):
-                continue
-            text = self.git.show(self.head, path) or ""
+        paths = [p for p in self.git.list_files(self.head, self.settings.migrations) if self.settings.is_revision(p)]
+        for path, text in self.git.show_many(self.head, paths).items():
+            text = text or ""
             try:
                 loc = chain.parse(text, path)
             except InputError as exc:

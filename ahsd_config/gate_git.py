@@ -111,6 +111,28 @@ class Git:
         proc = self.run("show", f"{ref}:{path}", check=False)
         return proc.stdout if proc.returncode == 0 else None
 
+    def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
+        """`show` for many paths in one `git cat-file --batch` process (a chain has dozens of files)."""
+        if not paths:
+            return {}
+        request = "".join(f"{ref}:{p}\n" for p in paths).encode("utf-8")
+        proc = subprocess.run(["git", "-C", str(self.repo_dir), "cat-file", "--batch"], input=request,
+                              capture_output=True)
+        if proc.returncode != 0:
+            return {p: self.show(ref, p) for p in paths}
+        out, pos, texts = proc.stdout, 0, {}
+        for path in paths:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) != 3:  # "<ref:path> missing"
+                texts[path] = None
+                continue
+            size = int(header[2])
+            texts[path] = out[pos:pos + size].decode("utf-8", errors="replace")
+            pos += size + 1
+        return texts
+
     def list_files(self, ref: str, directory: str = "") -> list[str]:
         """Every file path at `ref` (under `directory` when given), repository-relative."""
         args = ["ls-tree", "-r", "-z", "--name-only", ref]
