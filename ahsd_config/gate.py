@@ -423,8 +423,8 @@ class _Gate:
         said = f"is stamped {stamp}" if stamp else "has no `revision:` stamp"
         self.add("stamp", path, NOT_AT_HEAD, f"{path} {said}; the head of the chain is {self.head_revision}",
                  key="revision", line=line, column=col,
-                 hint=f"bring it to head with `ahsd-config migrate {path} --to head`, or record its "
-                      f"edits with `ahsd-config revision -m \"...\" --from {path}` and stamp it")
+                 hint=f"bring it to head with `ahsd-config migrate {path} --to head` (values already "
+                      f"there are kept), or `ahsd-config stamp {path} head` when it holds them")
 
     def steps_for(self, base_doc: YamlDocument, head_doc: YamlDocument) -> list[chain.Step]:
         """From the base's revision (its stamp, or the exact match of an unstamped file) to the
@@ -473,8 +473,8 @@ class _Gate:
                 hint = f"apply the revisions with `ahsd-config migrate {path} --to head`"
             elif not steps_of_key:
                 message = f"{key} changed {show(old)} -> {show(new)} with no revision recording it"
-                hint = (f"record it with `ahsd-config revision -m \"...\" --from {path}` and write the "
-                        "rationale of each change in the new revision file")
+                hint = (f"record it with `ahsd-config revision -m \"...\" --from {path}`, write the "
+                        f"rationale of each change in the new revision file, then `ahsd-config stamp {path} head`")
             else:
                 message = f"{key} changed {show(old)} -> {show(new)}, but revision {names} takes it to {show(replayed)}"
                 hint = (f"make the file match the revisions, or record the difference with "

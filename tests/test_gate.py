@@ -312,32 +312,16 @@ def test_done_when_hand_edit_fails_and_recorded_edit_passes(template: Repo, tmp_
     assert f"priority_net.batch_size  {old} -> 96  {new_id}: BatchNorm statistics steadier at 96" in passed.stdout
 
 
-def commands() -> set[str]:
-    return {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
-
-
 def record_revision(title: str, path: str) -> None:
-    """`ahsd-config revision -m TITLE --from FILE` (the engine's `new_revision` until the command lands)."""
-    if "revision" in commands():
-        result = CliRunner().invoke(app, ["revision", "-m", title, "--from", path])
-        assert result.exit_code == 0, out(result)
-    else:
-        from ahsd_config.migrate import new_revision
-
-        new_revision(title, path)
+    result = CliRunner().invoke(app, ["revision", "-m", title, "--from", path])
+    assert result.exit_code == 0, out(result)
 
 
 def stamp_file(path: str, revision: str) -> None:
-    """`ahsd-config stamp FILE REV`, where the command does not stamp the file itself."""
-    if re.search(rf"^revision: {re.escape(revision)}\b", Path(path).read_text(), flags=re.M):
-        return
-    if "stamp" in commands():
+    """`ahsd-config stamp FILE REV` (`revision` records the change; the stamp is a step of its own)."""
+    if not re.search(rf"^revision: {re.escape(revision)}\b", Path(path).read_text(), flags=re.M):
         result = CliRunner().invoke(app, ["stamp", path, revision])
         assert result.exit_code == 0, out(result)
-    else:
-        from ahsd_config.migrate import stamp
-
-        stamp(path, revision)
 
 
 # ---------------------------------------------------------------------------- library and output
