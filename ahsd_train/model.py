@@ -277,6 +277,8 @@ class PriorityNet(nn.Module):
 
     def encode_strain(self, strain: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Encode only real signals so BatchNorm statistics never see padding: ``(B, S, D, T) -> (B, S, 64)``."""
+        if strain.device.type == "meta":  # shape-only preflight: no data-dependent indexing there
+            return self.strain(strain.flatten(0, 1)).view(*mask.shape, STRAIN_DIM)
         rows = self.strain(strain[mask])  # (N, 64)
         out = rows.new_zeros(*mask.shape, STRAIN_DIM)  # (B, S, 64)
         out[mask] = rows

@@ -181,3 +181,14 @@ def test_partner_mask_excludes_self_and_padding():
     pm = partner_mask(mask)
     assert pm[0].tolist() == [[False, True, False], [True, False, False], [False, False, False]]
     assert not pm[1].any()
+
+
+def test_meta_device_preflight_runs_forward_loss_and_backward():
+    """The trainer's preflight builds the model on the meta device and pushes one batch of shapes."""
+    cfg, source, batch = generate(4, strain=True)
+    with torch.device("meta"):
+        model = PriorityNet(cfg, len(nz.FEATURE_NAMES), source.strain_shape)
+    meta = batch.to("meta")
+    out = model(meta)
+    assert out.priority.shape == batch.mask.shape and out.priority.device.type == "meta"
+    PriorityLoss(cfg)(out, meta).total.backward()
