@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ahsd_config.cli import app, reports_errors, write_output
+from ahsd_config.cli import app, reports_errors, run_validate
 
 
 class OutputFormat(str, Enum):
@@ -27,21 +27,13 @@ class FailOn(str, Enum):
 @app.command()
 @reports_errors
 def validate(
-    paths: List[str] = typer.Argument(..., metavar="PATH...", help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
+    paths: List[str] = typer.Argument(..., help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 at findings of this severity or worse."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
 ) -> None:
     """Check configs against the schema and the rules; exit 0 clean, 1 findings, 2 unreadable input."""
-    from ahsd_config.formats import render
-    from ahsd_config.validate import validate_files
-
-    result = validate_files(paths)
-
-    write_output(render(format.value, result.reports), output)
-    for message in result.input_errors:
-        typer.echo(message, err=True)
-    raise typer.Exit(result.exit_code(fail_on.value))
+    raise typer.Exit(run_validate(paths, format.value, fail_on.value, output))
 
 
 @app.command()

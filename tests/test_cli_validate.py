@@ -162,3 +162,46 @@ def test_schema_writes_and_checks(tmp_path):
 def test_committed_schema_is_current():
     result = run("schema", "--check", "--output", str(REPO / "schemas" / "enhanced_training.schema.json"))
     assert result.exit_code == 0, result.stderr
+
+
+# --- the Typer-free fast path of `main()` --------------------------------------------------------
+
+
+def run_main(monkeypatch, capsys, *args: str):
+    from ahsd_config import cli
+
+    monkeypatch.setattr("sys.argv", ["ahsd-config", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+def test_fast_path_matches_the_typer_command(tmp_path, monkeypatch, capsys):
+    path = write(tmp_path, "bad.yaml", "priority_net:\n  batch_size: 6\n")
+    for fmt in ("text", "json", "github"):
+        code, out, err = run_main(monkeypatch, capsys, "validate", str(path), f"--format={fmt}")
+        typer_result = run("validate", str(path), "--format", fmt)
+        assert (code, out) == (typer_result.exit_code, typer_result.stdout)
+
+
+def test_fast_path_usage_error_and_unreadable(tmp_path, monkeypatch, capsys):
+    code, out, err = run_main(monkeypatch, capsys, "validate", str(tmp_path / "*.yml"))
+    assert code == 2 and err.strip() == f"no file matches '{tmp_path / '*.yml'}'"
+    code, out, err = run_main(monkeypatch, capsys, "validate", str(tmp_path / "gone.yaml"), "--fail-on", "warning")
+    assert code == 2 and err.startswith(f"{tmp_path / 'gone.yaml'}:1:1: error: no such file")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-f"], ["--format", "xml", "a.yaml"], ["--fail-on=never", "a.yaml"],
+                                  ["--strict", "a.yaml"], []])
+def test_unusual_validate_calls_go_through_typer(args):
+    from ahsd_config.cli import parse_plain_validate
+
+    assert parse_plain_validate(args) is None
+
+
+def test_plain_validate_calls_are_parsed():
+    from ahsd_config.cli import parse_plain_validate
+
+    assert parse_plain_validate(["a.yaml", "-f", "sarif", "--fail-on=warning", "-o", "x.sarif", "b.yaml"]) == {
+        "paths": ["a.yaml", "b.yaml"], "fmt": "sarif", "fail_on": "warning", "output": Path("x.sarif")}

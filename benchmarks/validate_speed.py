@@ -1,0 +1,76 @@
+"""Whole-process speed of `ahsd-config validate` against yamllint and check-jsonschema.
+
+Each tool runs as a fresh process on the same file (what an editor's on-save hook or a pre-commit
+hook pays), alternating tool by tool within each round so drift in machine load hits all three
+equally. Prints the median wall time of each and its ratio to yamllint.
+
+    python benchmarks/validate_speed.py [--file PATH] [--runs 15]
+
+The default file is the user's newest config in ../shared/corpus (read in place, never copied).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NEWEST = REPO.parent / "shared" / "corpus" / "posteriflow" / "enhanced_training" / "2026-07-07T1404_380b413.yaml"
+SCHEMA = REPO / "schemas" / "enhanced_training.schema.json"
+
+
+def tool(name: str) -> str:
+    """The console script next to this interpreter (the venv's), else the one on PATH."""
+    local = Path(sys.executable).parent / name
+    found = str(local) if local.exists() else shutil.which(name)
+    if found is None:
+        sys.exit(f"{name} is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def commands(path: Path) -> dict[str, list[str]]:
+    return {
+        "ahsd-config validate": [tool("ahsd-config"), "validate", str(path)],
+        "yamllint": [tool("yamllint"), str(path)],
+        "check-jsonschema": [tool("check-jsonschema"), "--schemafile", str(SCHEMA), str(path)],
+    }
+
+
+def time_once(argv: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1 = findings, still a complete run
+        sys.exit(f"{argv[0]} exited {done.returncode}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=NEWEST)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    if not args.file.is_file():
+        sys.exit(f"no such file: {args.file} (the corpus lives in ../shared/corpus)")
+    cmds = commands(args.file)
+    for argv in cmds.values():  # warm the page cache and .pyc files
+        time_once(argv)
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(args.runs):
+        for name, argv in cmds.items():
+            times[name].append(time_once(argv))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians["yamllint"]
+    print(f"file: {args.file.name}   runs: {args.runs} each, alternating   python: {sys.version.split()[0]}")
+    print(f"{'tool':<24}{'median ms':>12}{'min ms':>10}{'vs yamllint':>14}")
+    for name, values in times.items():
+        print(f"{name:<24}{medians[name] * 1000:>12.1f}{min(values) * 1000:>10.1f}{medians[name] / base:>13.2f}x")
+
+
+if __name__ == "__main__":
+    main()
