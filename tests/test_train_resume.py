@@ -35,7 +35,7 @@ def test_sigkill_then_resume_ends_with_the_same_metrics(tmp_path):
     done = cli(*ARGS, "--out", str(ref))
     assert done.returncode == 0, done.stderr
 
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}  # as cli() runs the reference
     proc = subprocess.Popen([PYTHON, "-m", "ahsd_train", *ARGS, "--out", str(killed)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90

@@ -50,6 +50,8 @@ def options(out: Path, *overrides: str, **kwargs):
 
 def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """`python -m ahsd_train ARGS` in a subprocess (cwd = repo root)."""
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg", **(env or {})}
+    # one OpenMP thread: these models are tiny, and spin-waiting threads crawl on a busy 2-core box
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+                **(env or {})}
     return subprocess.run([PYTHON, "-m", "ahsd_train", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
