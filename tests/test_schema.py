@@ -96,6 +96,7 @@ def test_project_config_starts_with_the_schema_modeline() -> None:
 def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
     ours = project_config()
     assert ours["priority_net"].pop("min_variance_penalty_weight") == 2.0
+    assert ours.pop("revision") == "v260707"  # the migration stamp: the newest file is the chain's head
     theirs = load(CORPUS / NEWEST)
     assert ours == theirs
     assert json.dumps(ours) == json.dumps(theirs)  # same key order, section by section
@@ -213,6 +214,7 @@ def test_seed_pre_fix_values_pass_the_schema() -> None:
 def test_project_keys_default_when_absent() -> None:
     data = project_config()
     del data["priority_net"]["min_variance_penalty_weight"]
+    del data["revision"]
     config = TrainingConfig.model_validate(data)
     pn = config.priority_net
     assert (pn.min_variance_penalty_weight, pn.normalize_loss_by_components) == (2.0, False)
