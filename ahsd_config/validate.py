@@ -50,6 +50,7 @@ def check_document(doc: YamlDocument) -> tuple[FileReport, "TrainingConfig | Non
     config, findings = schema_findings(doc, data)
     findings.extend(rule_findings(RuleContext(doc, data, config)))
     kept, suppressed = apply_suppressions(doc, findings)
+    kept.extend(suppression_findings(doc, suppressed, schema_ok=config is not None))
     kept.sort(key=Finding.sort_key)
     suppressed.sort(key=lambda s: s.finding.sort_key())
     return FileReport(doc.path, tuple(kept), tuple(suppressed)), config
@@ -78,6 +79,42 @@ def apply_suppressions(doc: YamlDocument, findings: list[Finding]) -> tuple[list
         else:
             kept.append(finding)
     return kept, suppressed
+
+
+def suppression_findings(doc: YamlDocument, suppressed: list[Suppressed], schema_ok: bool) -> list[Finding]:
+    """AHSD005 for a suppression without a reason; AHSD004 for one that suppressed nothing (only
+    judged when the schema accepted the file: otherwise rules were skipped, not satisfied)."""
+    used = {(s.finding.line, s.finding.code) for s in suppressed}
+    out: list[Finding] = []
+    for number, line in enumerate(doc.text.splitlines(), 1):
+        if "ahsd:" not in line:
+            continue
+        for code, reason in parse_suppression(line).items():
+            column = line.index("#") + 1 if "#" in line else 1
+            if not reason:
+                out.append(Finding("AHSD005", "warning", f"`# ahsd: ignore[{code}]` gives no reason",
+                                   _key_at_line(doc, number), number, column,
+                                   "write why after the bracket: # ahsd: ignore[CODE] reason"))
+            if schema_ok and (number, code) not in used:
+                out.append(Finding("AHSD004", "warning", f"`# ahsd: ignore[{code}]` suppresses nothing on "
+                                   f"line {number}", _key_at_line(doc, number), number, column,
+                                   "delete the comment, or correct the code it names"))
+    return out
+
+
+def _key_at_line(doc: YamlDocument, line: int) -> str:
+    """The dotted key written on `line` ('' when the line holds no key)."""
+    for path in _paths(doc.data, ()):
+        if doc.has_key(path) and doc.position(path)[0] == line:
+            return format_key(path)
+    return ""
+
+
+def _paths(node: Any, prefix: tuple) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield prefix + (key,)
+            yield from _paths(value, prefix + (key,))
 
 
 # --- schema findings ---------------------------------------------------------------------------

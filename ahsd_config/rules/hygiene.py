@@ -11,7 +11,7 @@ import re
 from typing import Iterator
 
 from ahsd_config.loader import format_key
-from ahsd_config.rules.registry import RuleContext, Violation, rule
+from ahsd_config.rules.registry import RuleContext, Violation, describe, rule
 
 
 @rule(
@@ -128,3 +128,29 @@ def check_yaml11_ambiguity(ctx: RuleContext) -> Iterator[Violation]:
             f"{format_key(scalar.path)} = {scalar.text}: {problem}",
             hint=f"write `{rewrite}`",
         )
+
+
+# Emitted by `ahsd_config.validate` after suppressions are applied (they judge the comments).
+UNUSED_SUPPRESSION = describe(
+    code="AHSD004",
+    severity="warning",
+    title="suppression comment suppresses nothing",
+    why="An `# ahsd: ignore[CODE]` whose finding is gone (the value was fixed, or the code is "
+    "wrong) would silently hide the finding if the value ever came back.",
+    fix="Delete the comment, or correct the code it names.",
+    bad="priority_net:\n  batch_size: 24  # ahsd: ignore[AHSD101] smoke test on CPU\n",
+    good="priority_net:\n  batch_size: 12  # ahsd: ignore[AHSD101] smoke test on CPU\n",
+    group="hygiene",
+)
+
+SUPPRESSION_WITHOUT_REASON = describe(
+    code="AHSD005",
+    severity="warning",
+    title="suppression without a reason",
+    why="A suppressed finding is a decision; without the reason next to it the next reader cannot "
+    "tell a considered exception from a silenced warning.",
+    fix="Write the reason after the bracket: `# ahsd: ignore[AHSD101] CPU smoke test, 2 epochs`.",
+    bad="priority_net:\n  batch_size: 12  # ahsd: ignore[AHSD101]\n",
+    good="priority_net:\n  batch_size: 12  # ahsd: ignore[AHSD101] smoke test on CPU\n",
+    group="hygiene",
+)
