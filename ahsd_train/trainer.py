@@ -539,7 +539,7 @@ class Trainer:
             "status": status, "command": list(self.opts.argv), "config_path": p.path,
             "revision": p.revision, "sha256": p.sha256,
             "resolved_sha256": hashlib.sha256(self.config_json.encode()).hexdigest(),
-            "forced": p.forced, "findings": p.findings, "plan": json.loads(self.plan.to_json()),
+            "forced": p.forced, "warnings": p.warnings, "findings": p.findings, "plan": json.loads(self.plan.to_json()),
             "device": str(self.device), "world_size": self.ctx.world_size,
             "torch": torch.__version__, "has_batchnorm": self.raw_model.has_batchnorm(),
             "started": getattr(self, "started", None), **(extra or {}),

@@ -246,3 +246,50 @@ def test_doctor_on_the_project_config_values():
 def test_doctor_on_a_folder_without_a_run_is_exit_2(tmp_path):
     result = runner.invoke(app, ["doctor", str(tmp_path)])
     assert result.exit_code == 2 and "not a run directory" in result.stderr
+
+
+def test_a_config_behind_head_warns_and_runs(tmp_path):
+    out = tmp_path / "behind"
+    result = trainer.run(options(out, "revision=v13", max_steps=1))
+    assert not result.stopped
+    warnings = json.loads((out / "run.json").read_text())["warnings"]
+    assert any("at revision v13, the head is" in w for w in warnings)
+
+
+def test_bench_prints_one_json_line(monkeypatch):
+    import ahsd_train.bench as bench
+
+    seen = {}
+
+    def fake(device, batch_size, with_strain):
+        seen.update(device=device, batch_size=batch_size)
+        return {"train_scenarios_per_s": 1.0, "naive_train_scenarios_per_s": 0.1, "train_speedup": 10.0,
+                "infer_signals_per_s": 5.0}
+
+    monkeypatch.setattr(bench, "run_benchmark", fake)
+    result = runner.invoke(app, ["bench", "--device", "cpu", "--json"])
+    assert result.exit_code == 0 and seen == {"device": "cpu", "batch_size": 24}
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["train_speedup"] == 10.0
+    assert runner.invoke(app, ["bench", "--device", "tpu"]).exit_code == 2
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_bf16_tiny_run(tmp_path):
+    out = tmp_path / "cuda"
+    opts = options(out, "priority_net.use_strain=true", max_steps=6)
+    result = trainer.run(trainer.RunOptions(**{**opts.__dict__, "device": "cuda"}))
+    assert not result.stopped
+    info = json.loads((out / "run.json").read_text())
+    assert info["device"].startswith("cuda")
+    assert all(i["passed"] for i in result.report["checklist"] if i["name"] == "no_nonfinite")
+
+
+def test_cuda_request_without_cuda_is_exit_2(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    result = runner.invoke(app, ["run", "--config", str(CONFIG), "--device", "cuda", "--out", str(tmp_path / "x"),
+                                 *set_args(TINY)])
+    assert result.exit_code == 2 and "no CUDA device" in result.stderr
+    assert not (tmp_path / "x").exists()
