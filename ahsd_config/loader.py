@@ -15,6 +15,7 @@ Positions are 1-based (editors, SARIF and GitHub annotations count that way).
 
 from __future__ import annotations
 
+import datetime
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,7 +189,7 @@ def load_text(text: str, path: str = "<string>") -> YamlDocument:
     try:
         doc.data = yaml.constructor.construct_document(root)
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
-        line, col = _error_mark(exc)
+        line, col = _error_mark(exc) if _has_mark(exc) else _first_timestamp(doc)
         raise InputError(path, f"cannot build the document: {_one_line(exc)}", line, col) from None
     return doc
 
@@ -304,6 +305,23 @@ def _error_mark(exc: BaseException) -> tuple[int, int]:
     if mark is None:
         return (1, 1)
     return (mark.line + 1, mark.column + 1)
+
+
+def _has_mark(exc: BaseException) -> bool:
+    return getattr(exc, "problem_mark", None) is not None or getattr(exc, "context_mark", None) is not None
+
+
+def _first_timestamp(doc: YamlDocument) -> tuple[int, int]:
+    """Where an unmarked construction error most likely is: the only scalars whose construction
+    can fail after the inspection are timestamps (`2025-13-45` resolves as one, then fails)."""
+    stamps = [s for s in doc.scalars() if s.tag.endswith(":timestamp")]
+    for scalar in stamps:
+        try:
+            year, month, day = (int(part) for part in scalar.text[:10].split("-"))
+            datetime.date(year, month, day)
+        except ValueError:
+            return (scalar.line, scalar.column)
+    return (stamps[0].line, stamps[0].column) if stamps else (1, 1)
 
 
 def _kind(node: Node) -> str:
