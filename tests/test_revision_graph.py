@@ -59,3 +59,17 @@ def test_revision_format_requires_rationale_and_known_ops():
         parse_revision({**base, "changes": [{"op": "frob", "key": "a", "rationale": "x"}]})
     r = parse_revision({**base, "changes": [{"op": "set", "key": "a", "old": 1, "new": 2, "rationale": "TODO: explain why"}]})
     assert is_placeholder(r.changes[0].rationale) and not is_placeholder("BatchNorm needs 16+")
+
+
+def test_landed_revision_files_are_never_edited():
+    """Revisions are fixed once they land: fix a mistake with a new revision, not an edit."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    manifest = root / "tests" / "golden" / "migrations" / "chain.sha256"
+    for line in manifest.read_text().splitlines():
+        digest, name = line.split()
+        path = root / "migrations" / name
+        assert path.exists(), f"{name} was deleted; landed revisions stay"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name} was edited after it landed"
