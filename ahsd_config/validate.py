@@ -63,8 +63,10 @@ def rule_findings(ctx) -> list[Finding]:
     for current, violation in run_rules(ctx):
         path = violation.key_path()
         line, column = violation.at or ctx.doc.position(path)
-        out.append(Finding(current.code, violation.severity or current.severity, violation.message,
-                           format_key(path), line, column, violation.hint or current.fix))
+        severity = violation.severity or current.severity
+        # An info needs no generic fix line under it (it would repeat on every unused key).
+        hint = violation.hint or ("" if severity == "info" else current.fix)
+        out.append(Finding(current.code, severity, violation.message, format_key(path), line, column, hint))
     return out
 
 

@@ -49,4 +49,6 @@ def check_unused_key(ctx: RuleContext) -> Iterator[Violation]:
 def check_other_subsystem_section(ctx: RuleContext) -> Iterator[Violation]:
     for dotted, reason in _unused().items():
         if "." not in dotted and ctx.doc.has_key((dotted,)):
-            yield Violation((dotted,), f"{dotted}: not used by ahsd-train ({reason})")
+            message = (reason if reason.startswith(dotted)
+                       else f"{dotted} is not read by ahsd-train ({reason})")
+            yield Violation((dotted,), message)
