@@ -16,6 +16,8 @@ _WIDTH = 100
 def explain_text(subject: str) -> str:
     """The explanation of a rule code or a dotted key, ending in a newline."""
     subject = subject.strip()
+    if not subject:
+        raise UsageError("explain takes a rule code (AHSD101) or a dotted key (priority_net.batch_size)")
     if subject.upper().startswith("AHSD"):
         return explain_rule(subject.upper())
     return explain_key(subject)
@@ -59,11 +61,20 @@ def explain_key(dotted: str) -> str:
         hint = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
         raise UsageError(f"unknown key `{dotted}`{hint}") from None
     bounds = ", ".join(f"{_BOUND_WORDS.get(k, k)} {v}" for k, v in doc.bounds.items()) or "none"
-    default = "none (required)" if doc.default is REQUIRED else _show(doc.default)
+    if doc.default is REQUIRED:
+        default = "none (required)"
+    elif isinstance(doc.default, dict):
+        default = "each key's own default (a section; `ahsd-config explain KEY.SUBKEY`)"
+    else:
+        default = _show(doc.default)
     text = f"{dotted}\n" + _para("description", doc.description or "(none)")
     text += f"type: {doc.type}\nbounds: {bounds}\ndefault: {default}\n"
     if doc.unused:
         text += _para("not used by ahsd-train", doc.unused)
+    children = [k[len(dotted) + 1:] for k in all_dotted_keys()
+                if k.startswith(dotted + ".") and "." not in k[len(dotted) + 1:]]
+    if children:
+        text += _para("keys", ", ".join(children))
     return text
 
 
