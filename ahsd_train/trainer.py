@@ -497,7 +497,7 @@ class Trainer:
         self.warmup, self.plateau, self.warmup_steps = build_schedulers(self.pn, self.optimizer, self.steps_per_epoch)
         self.monitor = hm.HealthMonitor(self.cfg.monitoring.health, self.pn.gradient_clip_norm)
         self.progress = {"epoch": 0, "batch": 0, "step": 0, "best_val_loss": float("inf"),
-                         "bad_epochs": 0, "finished": False}
+                         "bad_epochs": 0, "early_stopped": False}
 
     def restore(self) -> None:
         """--resume: latest good checkpoint, same config (or --force), every state exactly."""
@@ -574,7 +574,8 @@ class Trainer:
     def loop(self, log) -> tuple[str | None, str]:
         pn, prog, every = self.pn, self.progress, self.opts.checkpoint_every_steps
         train = self.data.train
-        while prog["epoch"] < self.plan.epochs and not prog["finished"]:
+        # a resume with a larger --epochs / --max-steps continues; an early-stopped run stays stopped
+        while prog["epoch"] < self.plan.epochs and not prog["early_stopped"]:
             epoch = prog["epoch"]
             order = epoch_order(len(train), self.cfg.random_seed, epoch, self.ctx)
             batches = [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
@@ -582,7 +583,6 @@ class Trainer:
             t_epoch = time.perf_counter()
             while prog["batch"] < len(batches):
                 if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
-                    prog["finished"] = True
                     return None, f"--max-steps {self.plan.max_steps} reached"
                 # lr: the warm-up scheduler set it after the previous step; read it for the log
                 lr = self.optimizer.param_groups[0]["lr"]
@@ -673,13 +673,13 @@ class Trainer:
                   "scenarios_per_s": sums["scen"] / seconds if seconds > 0 else None,
                   "seconds": seconds}
         early = early_stopping_due(prog["bad_epochs"], pn, self.cfg.monitoring)
-        if early or prog["epoch"] >= self.plan.epochs:
-            prog["finished"] = True
+        prog["early_stopped"] = early
         if log is not None:
             log.write(record)
             log.sync()
         self.obs.epoch(record)
-        if improved or prog["finished"] or prog["epoch"] % self.cfg.monitoring.save_frequency == 0:
+        last_epoch = early or prog["epoch"] >= self.plan.epochs
+        if improved or last_epoch or prog["epoch"] % self.cfg.monitoring.save_frequency == 0:
             self.save(best=improved, epoch_end=prog["epoch"])
         if early:
             return f"early stopping: no validation improvement for {prog['bad_epochs']} epochs (patience {pn.patience})"

@@ -293,3 +293,12 @@ def test_cuda_request_without_cuda_is_exit_2(tmp_path):
                                  *set_args(TINY)])
     assert result.exit_code == 2 and "no CUDA device" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(tmp_path):
+    out = tmp_path / "extend"
+    trainer.run(options(out, epochs=1))
+    result = trainer.run(options(out, epochs=2, resume=True))
+    assert result.report["metrics"]["epochs"] == 2
+    epochs = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [0, 1]
