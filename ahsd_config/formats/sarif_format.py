@@ -62,14 +62,16 @@ def render(reports: list[FileReport]) -> str:
             })
         for f in report.findings:
             text = f"{f.message}. Hint: {f.hint}" if f.hint else f.message
-            results.append({
+            result = {
                 "ruleId": f.code,
-                "ruleIndex": index[f.code],
                 "level": _LEVEL[f.severity],
                 "message": {"text": text},
                 "locations": [_location(report.path, f.line, f.column)],
                 "properties": {"key": f.key},
-            })
+            }
+            if f.code in index:
+                result["ruleIndex"] = index[f.code]
+            results.append(result)
     run = {
         "tool": {"driver": {
             "name": "ahsd-config",
