@@ -501,7 +501,8 @@ class Trainer:
 
     def restore(self) -> None:
         """--resume: latest good checkpoint, same config (or --force), every state exactly."""
-        payload, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location=self.device)
+        # on CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
+        payload, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location="cpu")
         diff = ckpt.check_resume_config(str(self.ckpt_dir), payload, self.config_json,
                                         self.plan.data_json(), self.opts.force)
         if diff:
@@ -514,7 +515,7 @@ class Trainer:
         self.monitor.state = hm.HealthState.from_state(payload["health"])
         self.monitor.state.n_fallbacks += int(fell_back)
         self.progress = dict(payload["progress"])
-        ckpt.restore_rng(_rng_to_device(payload["rng"]))
+        ckpt.restore_rng(payload["rng"])
 
     def save(self, *, best: bool = False, epoch_end: int | None = None) -> None:
         if not self.ctx.is_main:
@@ -725,15 +726,6 @@ def _step_values(loss, grad_norm: float) -> dict[str, float]:
 
 def _floats(d: dict[str, torch.Tensor]) -> dict[str, float]:
     return {k: float(v.detach()) for k, v in d.items()}
-
-
-def _rng_to_device(rng: dict[str, Any]) -> dict[str, Any]:
-    """RNG states must be CPU byte tensors whatever map_location loaded them to."""
-    out = dict(rng)
-    out["torch"] = rng["torch"].cpu()
-    if "cuda" in rng:
-        out["cuda"] = [t.cpu() for t in rng["cuda"]]
-    return out
 
 
 def _resolved_yaml(p: Prepared) -> str:

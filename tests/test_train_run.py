@@ -3,6 +3,7 @@ the NaN stop, resume refusal, `--quick`, preflight and doctor."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -279,7 +280,7 @@ def test_bench_prints_one_json_line(monkeypatch):
 def test_cuda_bf16_tiny_run(tmp_path):
     out = tmp_path / "cuda"
     opts = options(out, "priority_net.use_strain=true", max_steps=6)
-    result = trainer.run(trainer.RunOptions(**{**opts.__dict__, "device": "cuda"}))
+    result = trainer.run(dataclasses.replace(opts, device="cuda"))
     assert not result.stopped
     info = json.loads((out / "run.json").read_text())
     assert info["device"].startswith("cuda")
