@@ -221,6 +221,8 @@ def wrong_type_message(path: KeyPath, value: Any, error: dict[str, Any]) -> tupl
     key = format_key(path)
     info = _doc_for(path)
     expected = info.type if info is not None and not isinstance(path[-1] if path else None, int) else None
+    if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        expected = "a mapping of keys (a section)"
     expected_text = f"expected {expected}" if expected else error["msg"][0].lower() + error["msg"][1:]
     message = f"{key} = {render_value(value)} is {_kind_of(value)}; {expected_text}"
     return message, _type_hint(value, error["type"])

@@ -214,3 +214,10 @@ def test_ambiguity_finding_has_exact_rewrite():
     assert finding.message == ("priority_net.scheduler_threshold = 5e-3: `5e-3` is a float to YAML 1.2 "
                                "but the string '5e-3' to PyYAML (YAML 1.1)")
     assert finding.hint == "write `5.0e-3`"
+
+
+def test_fragment_delete_removes_a_whole_block():
+    text = apply_fragment(BASE, "output: <delete>\n")
+    doc = load_text(text, "v.yaml")
+    assert "output" not in doc.plain() and "save_best_only" not in text
+    assert doc.plain()["monitoring"] == load_text(BASE).plain()["monitoring"]

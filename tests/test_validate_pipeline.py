@@ -158,3 +158,10 @@ def test_override_values_are_yaml():
     apply_overrides(data, ["priority_net.hidden_dims=[64, 32]", "priority_net.use_strain=false",
                            "priority_net.learning_rate=3.0e-5"])
     assert data["priority_net"] == {"hidden_dims": [64, 32], "use_strain": False, "learning_rate": 3.0e-5}
+
+
+def test_a_scalar_where_a_section_belongs():
+    text = apply_fragment(BASE, "output: <delete>\n") + "output: 5\n"
+    [finding] = only(validate_document(load_text(text, "v.yaml")), "AHSD902")
+    assert finding.message == "output = 5 is an integer; expected a mapping of keys (a section)"
+    assert (finding.line, finding.column) == (len(text.splitlines()), 1)

@@ -44,9 +44,10 @@ def apply_fragment(base_text: str, fragment: str) -> str:
         parent = path[:-1]
         if raw is not None and raw.split(":", 1)[1].strip() == DELETE:
             if doc.has_key(path):
-                index = doc.position(path)[0] - 1
-                del lines[index]
-                cursor = {k: (v - 1 if v > index else v) for k, v in cursor.items()}
+                index, column = doc.position(path)
+                end = _block_end(lines, index - 1, column - 1)
+                del lines[index - 1:end]
+                cursor = {k: (v - (end - index + 1) if v >= index else v) for k, v in cursor.items()}
             continue
         if doc.has_key(path) and path not in written and (raw is None or _single_line(doc, path)):
             index = doc.position(path)[0] - 1
@@ -64,6 +65,20 @@ def apply_fragment(base_text: str, fragment: str) -> str:
             cursor[path] = index
         written.add(path)
     return "\n".join(lines) + "\n"
+
+
+def _block_end(lines: list[str], start: int, indent: int) -> int:
+    """End (exclusive) of the key at `start`: its line plus the deeper-indented lines under it."""
+    end = start + 1
+    while end < len(lines):
+        text = lines[end]
+        deeper = len(text) - len(text.lstrip(" ")) > indent
+        if text.strip() and not text.lstrip().startswith("#") and not deeper:
+            break
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():  # leave the blank lines that follow
+        end -= 1
+    return end
 
 
 def _single_line(doc: YamlDocument, path: KeyPath) -> bool:
