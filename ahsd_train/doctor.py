@@ -134,19 +134,25 @@ def draft_revision(diagnosis: Diagnosis, today: dt.date | None = None) -> dict[s
 
 
 def propose_migration(diagnosis: Diagnosis, out: Path | None = None) -> Path:
-    """Write the draft to `out` (a folder, or a .yaml path), default `migrations/`."""
+    """Write the draft to `out` (a folder, or a .yaml path), default `migrations/`.
+
+    With the migrations package present its writer is used (format checked on the way out,
+    never overwrites); without it, the same YAML is written here."""
     draft = draft_revision(diagnosis)
-    folder, name = (out.parent, out.name) if out is not None and out.suffix in (".yaml", ".yml") \
-        else (out or Path("migrations"), None)
+    as_file = out is not None and out.suffix in (".yaml", ".yml")
+    folder = out.parent if as_file else (out or Path("migrations"))
     try:
         from ahsd_config.migrate.model import parse_revision
-        from ahsd_config.migrate.store import dump_revision, file_name
+        from ahsd_config.migrate.store import dump_revision, write_revision
     except ImportError:  # the migrations package is optional for the trainer
-        text, default_name = runlog.dump_yaml(draft), f"{draft['date']}_{draft['id']}.yaml"
+        text, name = runlog.dump_yaml(draft), f"{draft['date']}_{draft['id']}.yaml"
     else:
         rev = parse_revision(draft, "<doctor draft>")
-        text, default_name = dump_revision(rev), file_name(rev)
-    path = Path(folder) / (name or default_name)
+        if not as_file:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            return write_revision(folder, rev)
+        text, name = dump_revision(rev), out.name
+    path = Path(folder) / (out.name if as_file else name)
     if path.exists():
         raise DoctorError(f"{path} exists already; revision files are never overwritten (pass --out)")
     from ahsd_train.checkpoint import atomic_write_text

@@ -303,3 +303,22 @@ def test_resume_with_more_epochs_extends_a_finished_run(tmp_path):
     assert result.report["metrics"]["epochs"] == 2
     epochs = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [0, 1]
+
+
+def test_data_dir_trains_on_shards(tmp_path):
+    from ahsd_config.api import load_config
+    from ahsd_train.data import SyntheticScenarioSource
+    from ahsd_train.shards import write_shards
+
+    cfg = load_config(CONFIG, TINY).config
+    batch = SyntheticScenarioSource(cfg.data, cfg.priority_net, seed=7).generate(80)
+    write_shards(batch, tmp_path / "shards", shard_size=32)  # returns the manifest path
+    shards = tmp_path / "shards"
+    out = tmp_path / "run"
+    result = trainer.run(options(out, data_dir=shards, max_steps=3))
+    assert not result.stopped
+    plan = json.loads((out / "run.json").read_text())["plan"]
+    assert plan["data_dir"] == str(shards)
+    result = runner.invoke(app, ["run", "--config", str(CONFIG), "--data", str(tmp_path / "missing"),
+                                 "--out", str(tmp_path / "x"), *set_args(TINY)])
+    assert result.exit_code == 2 and "missing" in result.stderr and not (tmp_path / "x").exists()
