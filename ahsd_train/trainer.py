@@ -497,7 +497,7 @@ class Trainer:
         self.warmup, self.plateau, self.warmup_steps = build_schedulers(self.pn, self.optimizer, self.steps_per_epoch)
         self.monitor = hm.HealthMonitor(self.cfg.monitoring.health, self.pn.gradient_clip_norm)
         self.progress = {"epoch": 0, "batch": 0, "step": 0, "best_val_loss": float("inf"),
-                         "bad_epochs": 0, "early_stopped": False}
+                         "bad_epochs": 0, "early_stopped": False, "sums": {}}
 
     def restore(self) -> None:
         """--resume: latest good checkpoint, same config (or --force), every state exactly."""
@@ -580,7 +580,9 @@ class Trainer:
             epoch = prog["epoch"]
             order = epoch_order(len(train), self.cfg.random_seed, epoch, self.ctx)
             batches = [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
-            sums = {"loss": 0.0, "grad": 0.0, "n": 0, "clipped": 0, "scen": 0}
+            if prog["batch"] == 0:  # the epoch's running sums are checkpointed: a resume continues them
+                prog["sums"] = {"loss": 0.0, "grad": 0.0, "n": 0, "clipped": 0, "scen": 0}
+            sums = prog["sums"]
             t_epoch = time.perf_counter()
             while prog["batch"] < len(batches):
                 if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
@@ -654,6 +656,7 @@ class Trainer:
 
     def end_epoch(self, log, epoch: int, sums: dict, seconds: float) -> str | None:
         pn, prog = self.pn, self.progress
+        sums = dict(sums)
         sums["loss"], sums["n"] = ddp.all_sum([sums["loss"], float(sums["n"])], self.ctx, self.device)
         sums["n"] = int(sums["n"]) // self.ctx.world_size  # steps per replica (each saw every step)
         sums["loss"] /= self.ctx.world_size  # mean over replicas of the per-step local losses

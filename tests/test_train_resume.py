@@ -22,6 +22,11 @@ def step_losses(run_dir: Path) -> list[tuple[int, float]]:
             if r["kind"] == "step"]
 
 
+def epoch_losses(run_dir: Path) -> list[tuple[float, float]]:
+    return [(r["train_loss"], r["val_loss"]) for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines())
+            if r["kind"] == "epoch"]
+
+
 def steps_logged(run_dir: Path) -> int:
     try:
         return (run_dir / "metrics.jsonl").read_text().count('"kind": "step"')
@@ -55,3 +60,4 @@ def test_sigkill_then_resume_ends_with_the_same_metrics(tmp_path):
     assert b["metrics"] == a["metrics"]
     assert [i["value"] for i in b["checklist"]] == [i["value"] for i in a["checklist"]]
     assert step_losses(killed) == step_losses(ref)
+    assert epoch_losses(killed) == epoch_losses(ref)  # the interrupted epoch's mean included
