@@ -45,8 +45,14 @@ def test_base_has_no_errors_or_warnings():
     assert [f for f in findings(BASE) if f.severity != "info"] == []
 
 
+# Rules whose bad example needs more than a config fragment; each has its own test file.
+NEEDS_MORE_THAN_A_FRAGMENT = {"AHSD402": "tests/test_rules_migrations.py drafts a revision"}
+
+
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_bad_example_triggers_exactly_its_code(rule):
+    if rule.code in NEEDS_MORE_THAN_A_FRAGMENT:
+        pytest.skip(NEEDS_MORE_THAN_A_FRAGMENT[rule.code])
     found = relevant(rule.bad)
     assert {f.code for f in found} == {rule.code}, [(f.code, f.message) for f in found]
 

@@ -1,8 +1,9 @@
 """AHSD4xx: migration stamps and the revision chain.
 
 The chain is looked up next to the file (its repository's `migrations/`, else the shipped chain).
-Placeholder rationales are a property of revision files, not of a config, so they are reported by
-`ahsd-config ci` (via `ahsd_config.migrate.placeholder_changes`) rather than by a rule here.
+A config stamped at a revision whose history still holds a placeholder rationale (what
+`ahsd-config revision` writes) is refused here (AHSD402) as well as by `ahsd-config ci`, so the
+"why" is written before the config runs, not after review.
 """
 
 from __future__ import annotations
@@ -40,7 +41,47 @@ def check_stamp_is_known(ctx: RuleContext) -> Iterator[Violation]:
         )
 
 
+@rule(
+    code="AHSD402",
+    severity="error",
+    title="revision rationale not written",
+    why="`ahsd-config revision` records each changed value with a placeholder rationale; until the "
+    "placeholder is replaced by the reason, the change is as unexplained as a hand edit, and the "
+    "next person to touch the value cannot tell why it is what it is.",
+    fix="Open the named revision file and replace every `TODO: explain why` with the reason for "
+    "that change (what went wrong, what the new value fixes).",
+    # The examples run against the project's own chain, which has no placeholders, so the bad
+    # example cannot fire there; tests/test_rules_migrations.py builds a chain that has one.
+    bad="revision: <chain with a placeholder>\n",
+    good="revision: v15\n",
+)
+def check_stamp_rationales_written(ctx: RuleContext) -> Iterator[Violation]:
+    stamp = ctx.data.get("revision") if isinstance(ctx.data, dict) else None
+    chain = _chain_near(ctx.doc.path)
+    if stamp is None or chain is None or str(stamp) not in chain:
+        return
+    from ahsd_config.migrate import placeholder_changes
+
+    ancestry = [rid for rid in chain.order if rid in chain.ancestors(str(stamp))]
+    pending = placeholder_changes(chain, ancestry)
+    if pending:
+        shown = "; ".join(f"{rid} change {i} ({key})" for rid, i, key in pending[:3])
+        more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+        yield Violation(
+            ("revision",),
+            f"revision = {stamp}: {len(pending)} change(s) in its history still have the placeholder "
+            f"rationale: {shown}{more}",
+            hint="write the reason for each change in the revision file (`ahsd-config history` lists them)",
+        )
+
+
 def _known_revisions(path: str) -> list[str]:
+    chain = _chain_near(path)
+    return list(chain.order) if chain is not None else []
+
+
+def _chain_near(path: str):
+    """The revision map found next to `path`; None when the chain cannot be read."""
     from ahsd_config.errors import AhsdConfigError
     from ahsd_config.migrate import store
 
@@ -48,14 +89,14 @@ def _known_revisions(path: str) -> list[str]:
     folder = store.find_migrations_dir(start)
     try:
         stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
-        return list(_ids(str(folder), stamp))
+        return _load(str(folder), stamp)
     except (AhsdConfigError, OSError):
-        return []  # a broken chain is reported by the chain's own commands, not per config
+        return None  # a broken chain is reported by the chain's own commands, not per config
 
 
 @functools.lru_cache(maxsize=8)
-def _ids(folder: str, _files: tuple) -> tuple[str, ...]:
-    """Revision ids of a chain folder; cached while its files (names, mtimes) stay the same."""
+def _load(folder: str, _files: tuple):
+    """The chain of a folder; cached while its files (names, mtimes) stay the same."""
     from ahsd_config.migrate import store
 
-    return tuple(store.load_map(folder).order)
+    return store.load_map(folder)
