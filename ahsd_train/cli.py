@@ -74,6 +74,10 @@ def reports_errors(func: F) -> F:
         except AhsdTrainError as exc:
             stderr.print(f"error: {exc.message}", markup=False)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            stderr.print("interrupted: the last checkpoint is kept; continue with the same command "
+                         "plus --resume --out RUN_DIR", markup=False)
+            raise typer.Exit(130) from None
         raise typer.Exit(code or 0)
 
     return wrapper  # type: ignore[return-value]

@@ -428,7 +428,7 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContex
     exists = (run_dir / runlog.RUN_JSON).exists()
     if opts.resume and not (run_dir / runlog.CHECKPOINTS).exists():
         raise RunDirError(f"--resume: {run_dir} holds no checkpoints/ to resume from")
-    if exists and not opts.resume and not opts.force:
+    if exists and not opts.resume and not opts.force and ctx.is_main:
         raise RunDirError(f"{run_dir} already holds a run; pass --resume to continue it, or another --out")
     return run_dir
 

@@ -322,3 +322,15 @@ def test_data_dir_trains_on_shards(tmp_path):
     result = runner.invoke(app, ["run", "--config", str(CONFIG), "--data", str(tmp_path / "missing"),
                                  "--out", str(tmp_path / "x"), *set_args(TINY)])
     assert result.exit_code == 2 and "missing" in result.stderr and not (tmp_path / "x").exists()
+
+
+def test_doctor_on_a_killed_run_without_report(tmp_path):
+    out = tmp_path / "killed"
+    trainer.run(options(out, max_steps=3))
+    (out / "report.json").unlink()
+    info = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**info, "status": "running"}))
+    result = runner.invoke(app, ["doctor", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "Gradient norm < clip" in result.stdout
+    assert "killed or crashed" in result.stdout and "--resume" in result.stdout
