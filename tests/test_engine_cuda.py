@@ -67,10 +67,14 @@ def test_cuda_forward_matches_cpu_in_float32():
     batch = SyntheticScenarioSource(CFG.data, pn, seed=4).generate(32)
     torch.manual_seed(0)
     model = PriorityNet(pn, len(nz.FEATURE_NAMES)).eval()
-    with torch.no_grad():
-        cpu = model(batch).priority
-        torch.backends.cuda.matmul.allow_tf32 = False
-        gpu = model.to("cuda")(batch.to("cuda")).priority.cpu()
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False  # compare float32 with float32
+    try:
+        with torch.no_grad():
+            cpu = model(batch).priority
+            gpu = model.to("cuda")(batch.to("cuda")).priority.cpu()
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.testing.assert_close(gpu, cpu, atol=1e-4, rtol=1e-4)
 
 
