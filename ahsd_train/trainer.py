@@ -681,10 +681,12 @@ class Trainer:
         if log is not None:
             log.write(record)
             log.sync()
-        self.obs.epoch(record)
         last_epoch = early or prog["epoch"] >= self.plan.epochs
+        if prog["epoch"] % self.cfg.monitoring.log_frequency == 0 or last_epoch:
+            self.obs.epoch(record)  # metrics.jsonl and TensorBoard get every epoch regardless
         if improved or last_epoch or prog["epoch"] % self.cfg.monitoring.save_frequency == 0:
-            self.save(best=improved, epoch_end=prog["epoch"])
+            # output.save_best_only: best.pt tracks the best validation loss; off: no best.pt
+            self.save(best=improved and self.cfg.output.save_best_only, epoch_end=prog["epoch"])
         if early:
             return f"early stopping: no validation improvement for {prog['bad_epochs']} epochs (patience {pn.patience})"
         return None

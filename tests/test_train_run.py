@@ -334,3 +334,16 @@ def test_doctor_on_a_killed_run_without_report(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "Gradient norm < clip" in result.stdout
     assert "killed or crashed" in result.stdout and "--resume" in result.stdout
+
+
+def test_output_and_monitoring_keys_shape_the_run_directory(tmp_path):
+    full = tmp_path / "full"
+    trainer.run(options(full, "monitoring.save_frequency=1", epochs=2))
+    made = {p.name for p in (full / "checkpoints").iterdir()}
+    assert {"best.pt", "last.pt", "epoch_0001.pt", "epoch_0002.pt"} <= made
+    assert (full / "plots" / "grad_norm.png").is_file()
+    out = tmp_path / "bare"
+    trainer.run(options(out, "output.generate_plots=false", "output.save_best_only=false",
+                        "output.save_intermediate=false", epochs=2))
+    assert not (out / "plots").exists()
+    assert {p.name for p in (out / "checkpoints").iterdir()} == {"last.pt", "last.prev.pt"}
