@@ -119,9 +119,9 @@ class RichObserver:
 
     def epoch(self, record: dict[str, Any]) -> None:
         tau = record.get("val", {}).get("kendall_tau")
-        line = (f"epoch {record['epoch'] + 1}: train loss {record['train_loss']:.5g}  "
-                f"val loss {record['val_loss']:.5g}  grad {record['grad_norm_mean']:.3g}  "
-                f"lr {record['lr']:.3g}" + (f"  val tau {tau:.3f}" if tau is not None else ""))
+        line = (f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
+                f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
+                f"lr {record['lr']:.3g}  val tau {_fmt(tau)}")
         (self.progress.console if self.progress else stderr).print(line, markup=False)
 
     def close(self) -> None:
