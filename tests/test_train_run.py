@@ -24,6 +24,15 @@ N_RECORDED = 8
 runner = CliRunner()
 
 
+def engine_hashes() -> dict[str, str]:
+    """The engine files the recorded losses depend on (a changed one explains a mismatch)."""
+    import hashlib
+
+    root = Path(trainer.__file__).parent
+    return {name: hashlib.sha256((root / name).read_bytes()).hexdigest()[:16]
+            for name in ("data.py", "model.py", "loss.py", "normalization.py")}
+
+
 def step_losses(run_dir: Path) -> list[float]:
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     return [r["loss"] for r in map(json.loads, lines) if r["kind"] == "step"]
@@ -76,9 +85,11 @@ def test_tiny_run_matches_the_recorded_loss_sequence(tiny_run):
     losses = step_losses(tiny_run[0])[:N_RECORDED]
     if os.environ.get("AHSD_RECORD_LOSS") == "1":
         RECORDED.write_text(json.dumps({"overrides": list(TINY), "torch": torch.__version__,
-                                        "losses": losses}, indent=2) + "\n")
-    recorded = json.loads(RECORDED.read_text())["losses"]
-    assert losses == pytest.approx(recorded, rel=1e-6, abs=1e-9)
+                                        "engine_sha256": engine_hashes(), "losses": losses}, indent=2) + "\n")
+    saved = json.loads(RECORDED.read_text())
+    changed = [f for f, h in engine_hashes().items() if saved.get("engine_sha256", {}).get(f) != h]
+    assert losses == pytest.approx(saved["losses"], rel=1e-6, abs=1e-9), (
+        f"engine files changed since the recording: {changed or 'none'}; if intended, re-record")
 
 
 def test_report_maps_the_seed_checklist(tiny_run):
