@@ -225,10 +225,12 @@ def behind_head_warning(loaded) -> str | None:
 
 
 def preflight(config: TrainingConfig, n_features: int, strain_shape: tuple[int, int] | None) -> None:
-    """Build PriorityNet on the meta device and push one batch of shapes through it: a shape or head
-    mismatch fails here in about a second, with no memory allocated and no device started."""
+    """Build PriorityNet on the meta device and push one batch of shapes through it (forward, loss,
+    backward): a shape or head mismatch fails here in about a second, with no memory allocated and
+    no device started."""
     import torch.fx.experimental._config as fx_config
 
+    from ahsd_train.loss import PriorityLoss
     from ahsd_train.model import PriorityNet
 
     pn, syn = config.priority_net, config.data.synthetic
@@ -243,6 +245,7 @@ def preflight(config: TrainingConfig, n_features: int, strain_shape: tuple[int, 
                 strain=torch.zeros(B, S, *strain_shape) if strain_shape else None,
             )
             out = model(batch)
+            PriorityLoss(pn, check_finite=False)(out, batch).total.backward()
     except AhsdTrainError as exc:
         raise PreflightError(exc.message) from None
     except (RuntimeError, ValueError, IndexError, TypeError, NotImplementedError) as exc:
