@@ -36,6 +36,7 @@ STRAIN_DIM = 64
 EDGE_DIM = 16
 SNR_DIM = 32
 N_PAIR_FEATURES = 8
+MIN_STRAIN_SAMPLES = 8  # three pooling halvings leave at least one time step
 PAIR_FEATURE_NAMES = (
     "time_separation",  # |dt| in s
     "sky_separation",  # great-circle angle / pi
@@ -221,7 +222,8 @@ class StrainEncoder(nn.Module):
         def conv(c_in: int, c_out: int, k: int) -> nn.Sequential:
             return nn.Sequential(nn.Conv1d(c_in, c_out, k, padding=k // 2), nn.BatchNorm1d(c_out), nn.GELU(), nn.MaxPool1d(2))
 
-        self.cnn = nn.Sequential(conv(n_detectors, 32, 7), conv(32, STRAIN_DIM, 5))
+        # Three blocks halve the time axis each: the sequence model sees T/8 steps (cost is linear in it).
+        self.cnn = nn.Sequential(conv(n_detectors, 16, 7), conv(16, 32, 5), conv(32, STRAIN_DIM, 3))
         self.use_transformer = use_transformer
         if use_transformer:
             layer = nn.TransformerEncoderLayer(STRAIN_DIM, n_heads, 2 * STRAIN_DIM, dropout, batch_first=True, norm_first=True)
@@ -231,8 +233,8 @@ class StrainEncoder(nn.Module):
         self.out = nn.Linear(STRAIN_DIM, STRAIN_DIM)
 
     def forward(self, strain: torch.Tensor) -> torch.Tensor:
-        h = self.cnn(strain).transpose(1, 2)  # (N, T/4, 64)
-        h = self.seq(h) if self.use_transformer else self.seq(h)[0]  # (N, T/4, 64)
+        h = self.cnn(strain).transpose(1, 2)  # (N, T/8, 64)
+        h = self.seq(h) if self.use_transformer else self.seq(h)[0]  # (N, T/8, 64)
         return self.out(h.mean(dim=1))  # (N, 64)
 
 
@@ -244,6 +246,8 @@ class PriorityNet(nn.Module):
             raise ModelInputError(f"priority_net.attention_num_heads = {cfg.attention_num_heads} does not divide the fusion width {FUSION_DIM}")
         if cfg.use_strain and strain_shape is None:
             raise ModelInputError("priority_net.use_strain is true but no strain shape (detectors, samples) was given")
+        if cfg.use_strain and strain_shape[1] < MIN_STRAIN_SAMPLES:
+            raise ModelInputError(f"strain has {strain_shape[1]} samples per detector; the strain encoder halves the time axis three times and needs >= {MIN_STRAIN_SAMPLES} (data.synthetic.strain_samples)")
         self.cfg = cfg
         self.n_features = n_features
         self.strain_shape = tuple(strain_shape) if cfg.use_strain else None

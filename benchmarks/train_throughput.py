@@ -13,7 +13,7 @@ jobs and every figure swings by 2-10x; on an idle box use ``--threads 2``)::
 
     setting   batched ms  naive ms  floor ms  batched scen/s  naive scen/s  speedup  of floor  infer sig/s
     b24 meta        18.6     186.8      10.3            1287           128    10.0x       55%        24652
-    b24 strain      57.1     276.4      10.1             420            87     4.8x       18%         8510
+    b24 strain      44.1     280.5      10.1             544            86     6.4x       23%        10686
     b256 meta      125.3    2356.3      86.5            2044           109    18.8x       69%        30751
 
 "of floor" is the bare MLP's step time over the batched step time (for strain rows the floor has

@@ -163,6 +163,8 @@ def test_invalid_combinations_raise_model_input_errors():
         PriorityNet(pn(attention_num_heads=5), F)
     with pytest.raises(ModelInputError, match="use_strain"):
         PriorityNet(pn(use_strain=True), F, None)
+    with pytest.raises(ModelInputError, match="strain_samples"):
+        PriorityNet(pn(use_strain=True), F, (2, 4))
     _, _, batch = generate(2)
     with pytest.raises(ModelInputError, match="feature columns"):
         PriorityNet(pn(), F + 1)(batch)
