@@ -5,7 +5,7 @@
 # Installs nothing from the network. The GPU box has torch; if it lacks the project's pure-Python
 # dependencies (pydantic, ruamel.yaml, safetensors, pytest, hypothesis, ...), put their wheels in
 # .whl/ and they are installed offline into /tmp/ahsd-site:
-#     pip download -d .whl pydantic ruamel.yaml safetensors pytest hypothesis scipy ...   (elsewhere)
+#     bash scripts/fetch_gpu_wheels.sh          (on a machine with PyPI; carries pydantic, ruamel.yaml)
 # Output: everything is echoed; with OUT set, the JSON lines also go to $OUT/gpu_bench.jsonl.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,18 @@ status=0
 echo "== CUDA tests"
 timeout 120 "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/test_engine_cuda.py || status=1
 
+echo "== CUDA trainer tests (bf16 tiny run)"
+timeout 90 "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/test_train_run.py || status=1
+
+echo "== ahsd-train: short CUDA bf16 run (--quick) and its throughput"
+timeout 120 "$PY" -m ahsd_train run --config configs/enhanced_training.yaml --quick --device cuda \
+    --out "$OUT_DIR/train-quick-cuda" || status=1
+"$PY" -c "import json,sys; [print(json.dumps({k: r.get(k) for k in ('epoch','scenarios_per_s','seconds','val_loss')})) for r in map(json.loads, open(sys.argv[1])) if r['kind']=='epoch']" \
+    "$OUT_DIR/train-quick-cuda/metrics.jsonl" | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
+"$PY" -m ahsd_train bench --device cuda --json | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
+
 echo "== GPU benchmark, eager, bf16 autocast"
-timeout 150 "$PY" benchmarks/train_throughput.py --device cuda --repeats 3 --json | tee "$OUT_DIR/gpu_bench.jsonl" || status=1
+timeout 150 "$PY" benchmarks/train_throughput.py --device cuda --repeats 3 --json | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
 
 # Launch-bound at small batches? Try fusing kernels (compile) and CUDA graphs (reduce-overhead).
 for mode in default reduce-overhead; do
