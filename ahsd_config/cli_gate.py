@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from ahsd_config.atomic import atomic_write
 from ahsd_config.cli import app, reports_errors, stdout
 
 
@@ -36,7 +37,7 @@ def ci(
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
     stdout.print(text, markup=False, end="")
     if sarif is not None:
-        report.write_atomic(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")
+        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")
     summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         report.append_text(summary_path, report.render_summary(result))

@@ -8,7 +8,7 @@ offending key (or of its section for whole-section findings). A file is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]

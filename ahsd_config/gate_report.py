@@ -9,7 +9,6 @@ the job summary (which lists every finding).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -209,21 +208,6 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- files
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: a reader never sees half a file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def append_text(path: str | Path, text: str) -> None:

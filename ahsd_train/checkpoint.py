@@ -24,49 +24,19 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
+from ahsd_config.atomic import atomic_write, atomic_write_bytes, fsync_dir
 from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
 
 CHECKPOINT_FORMAT = 1
 LAST, PREV, BEST = "last.pt", "last.prev.pt", "best.pt"
 
-
-def atomic_write_bytes(path: Path, write: Callable[[Any], None]) -> None:
-    """Write through `write(fileobj)` into a temp file in the same folder, fsync, rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, lambda f: f.write(text.encode("utf-8")))
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename durable (no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+atomic_write_text = atomic_write  # run files (runlog, doctor) share the project's one writer
 
 
 # --- RNG states as tensors (weights_only-safe) ---------------------------------------------------

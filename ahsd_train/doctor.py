@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ahsd_train import health as hm
 from ahsd_train import runlog
 from ahsd_train.trainer_errors import DoctorError
 

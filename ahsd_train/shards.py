@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save
+
+from ahsd_config.atomic import atomic_write_bytes
 
 from .data import ScenarioBatch
 from .errors import ShardError
@@ -41,19 +41,6 @@ from .normalization import FEATURE_NAMES
 
 FORMAT, VERSION = "ahsd-scenarios", 1
 MANIFEST = "manifest.json"
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_shards(batch: ScenarioBatch, out_dir: str | Path, shard_size: int) -> Path:
@@ -67,7 +54,7 @@ def write_shards(batch: ScenarioBatch, out_dir: str | Path, shard_size: int) -> 
         part = batch.slice(slice(start, start + shard_size)).to("cpu")
         payload = save({name: t.contiguous() for name, t in part.tensors().items()}, metadata={"format": FORMAT})
         name = f"shard-{k:05d}.safetensors"
-        _atomic_write(out / name, payload)
+        atomic_write_bytes(out / name, payload)
         shards.append({"file": name, "n_scenarios": len(part), "sha256": hashlib.sha256(payload).hexdigest()})
     manifest = {
         "format": FORMAT,
@@ -78,7 +65,7 @@ def write_shards(batch: ScenarioBatch, out_dir: str | Path, shard_size: int) -> 
         "strain_shape": list(batch.strain.shape[2:]) if batch.strain is not None else None,
         "shards": shards,
     }
-    _atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    atomic_write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
     return out / MANIFEST
 
 

@@ -1,52 +1,20 @@
-"""Safe writes: `atomic_write(path, text)` (temp file in the same folder, flush, fsync, os.replace,
-fsync the folder), a backup of the previous content, and a lock against concurrent migrations.
-
-The gate and the trainer may reuse `atomic_write`; it is the only way the package replaces a file.
+"""Migration writes: `atomic_write` (re-exported from `ahsd_config.atomic`, the project's one safe
+file replacement), a backup of the previous content, and a lock against concurrent migrations.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 from filelock import FileLock, Timeout
 
+from ahsd_config.atomic import atomic_write
 from ahsd_config.errors import InputError
 
-
-def atomic_write(path: str | Path, text: str) -> None:
-    """Replace `path` with `text` (UTF-8) so a reader sees the old file or the new one, never half."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    mode = None
-    if path.exists():
-        mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+__all__ = ["atomic_write", "backup_path", "write_backup", "locked"]
 
 
 def backup_path(path: str | Path) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ahsd_config.errors import InputError, UsageError
+from ahsd_config.errors import UsageError
 from ahsd_config.loader import load_file, load_text, make_yaml, read_text, to_plain
 
 from . import keys, store
@@ -23,7 +23,7 @@ from .atomic import atomic_write, backup_path, locked, write_backup
 from .build import changes_between
 from .errors import MISSING, MigrationInvalid, NotStamped
 from .graph import RevisionMap, Step
-from .model import PLACEHOLDER, Change, Revision, is_placeholder
+from .model import PLACEHOLDER, Revision, is_placeholder
 from .state import apply_plain, primitive
 
 
