@@ -232,9 +232,10 @@ def check_clipped_fraction(clipped: list[bool], max_fraction: float) -> HealthVe
 
 
 def check_loss_decreasing(
-    epoch_losses: list[float], step_losses: list[float], n_spikes: int
+    epoch_losses: list[float], step_losses: list[float], n_spikes: int, max_spike_fraction: float
 ) -> HealthVerdict:
-    """Seed: 'Loss decreasing smoothly (not spiking)' — last/first train loss < 1 and no spikes.
+    """Seed: 'Loss decreasing smoothly (not spiking)' — last/first train loss < 1 and spikes on at
+    most `max_spike_fraction` of the steps (`monitoring.health.max_spike_fraction`).
 
     With two or more epochs the epoch means are compared; within one epoch, the first and last
     quarter of the steps.
@@ -247,11 +248,13 @@ def check_loss_decreasing(
     else:
         first = last = float("nan")
     ratio = last / first if first and math.isfinite(first) and first > 0 else float("nan")
-    passed = math.isfinite(ratio) and ratio < 1.0 and n_spikes == 0
+    allowed = int(max_spike_fraction * len(step_losses))
+    passed = math.isfinite(ratio) and ratio < 1.0 and n_spikes <= allowed
     return HealthVerdict(
         "loss_decreasing_smoothly", passed, _num(ratio), 1.0,
         f"train loss went {first:.6g} -> {last:.6g} (ratio {ratio:.4g}, must be < 1); "
-        f"{n_spikes} spike{'s' if n_spikes != 1 else ''} above loss_spike_factor x running median",
+        f"{n_spikes} spike{'s' if n_spikes != 1 else ''} above loss_spike_factor x running median "
+        f"in {len(step_losses)} steps (at most {allowed} allowed: max_spike_fraction {max_spike_fraction:g})",
     )
 
 
@@ -320,7 +323,8 @@ def checklist(records: Iterable[Mapping[str, Any]], clip: float, health_cfg, has
         check_grad_norm_typical(norms, health_cfg.grad_norm_typical_max),
         check_clipped_fraction([bool(r["clipped"]) for r in finite], health_cfg.max_clipped_fraction),
         check_loss_decreasing([float(e["train_loss"]) for e in epochs if e.get("train_loss") is not None],
-                              [float(r["loss"]) for r in finite], sum(bool(r.get("spike")) for r in finite)),
+                              [float(r["loss"]) for r in finite], sum(bool(r.get("spike")) for r in finite),
+                              health_cfg.max_spike_fraction),
         check_no_nonfinite(len(nonfinite), first_bad),
         check_components_balanced(component_shares(weighted_sums), health_cfg.max_component_share),
         check_batchnorm_train_mode(sum(bool(r.get("bn_eval")) for r in steps), has_batchnorm),

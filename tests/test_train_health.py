@@ -63,11 +63,14 @@ def test_components_balanced_flags_the_dominating_penalty_by_name():
 
 
 def test_loss_decreasing_needs_a_lower_last_epoch_and_no_spikes():
-    assert hm.check_loss_decreasing([1.0, 0.8], [], 0).passed
-    assert not hm.check_loss_decreasing([1.0, 1.1], [], 0).passed
-    assert not hm.check_loss_decreasing([1.0, 0.8], [], 2).passed
-    assert hm.check_loss_decreasing([], [4.0, 4.0, 3.0, 3.0, 2.0, 2.0, 1.0, 1.0], 0).passed
-    assert hm.check_loss_decreasing([], [], 0).value is None  # unmeasured is null, not NaN
+    steps = [1.0] * 200
+    assert hm.check_loss_decreasing([1.0, 0.8], steps, 0, 0.01).passed
+    assert not hm.check_loss_decreasing([1.0, 1.1], steps, 0, 0.01).passed
+    assert hm.check_loss_decreasing([1.0, 0.8], steps, 2, 0.01).passed  # 2 spikes in 200 steps: 1 %
+    assert not hm.check_loss_decreasing([1.0, 0.8], steps, 3, 0.01).passed
+    assert not hm.check_loss_decreasing([1.0, 0.8], steps[:50], 1, 0.01).passed  # 1 in 50 is 2 %
+    assert hm.check_loss_decreasing([], [4.0, 4.0, 3.0, 3.0, 2.0, 2.0, 1.0, 1.0], 0, 0.01).passed
+    assert hm.check_loss_decreasing([], [], 0, 0.01).value is None  # unmeasured is null, not NaN
 
 
 def test_monitor_and_stop_policy():

@@ -29,6 +29,13 @@ class HealthConfig(StrictModel):
         gt=1,
         description="A step loss above this multiple of the recent running mean is a spike (> 1).",
     )
+    max_spike_fraction: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Largest fraction of steps that may spike before the loss is reported as not "
+        "decreasing smoothly, in [0, 1] (one hard batch in a thousand steps is not instability).",
+    )
     max_component_share: float = Field(
         default=0.5,
         gt=0,
