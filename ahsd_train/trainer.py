@@ -343,7 +343,9 @@ def seed_everything(seed: int, device: torch.device) -> None:
 def build_optimizer(pn, params) -> torch.optim.Optimizer:
     """AdamW (decoupled weight decay) or Adam (L2 added to the gradient): `priority_net.optimizer`."""
     opt = {"AdamW": torch.optim.AdamW, "Adam": torch.optim.Adam}[pn.optimizer]
-    return opt(params, lr=pn.learning_rate, weight_decay=pn.weight_decay)
+    # fused: one kernel for the whole update instead of ~10 per tensor (AdamW's step was a fifth
+    # of a CPU train step at batch 24); the benchmark times the same optimizer.
+    return opt(params, lr=pn.learning_rate, weight_decay=pn.weight_decay, fused=True)
 
 
 def build_schedulers(pn, optimizer, steps_per_epoch: int):
