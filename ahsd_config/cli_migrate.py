@@ -167,8 +167,14 @@ def merge_heads(rev1: str = typer.Argument(...), rev2: str = typer.Argument(...)
 @reports_errors
 def revision(message: str = typer.Option(..., "-m", "--message"),
              source: str = typer.Option(..., "--from", help="Config whose differences to head to record."),
-             rev_id: Optional[str] = typer.Option(None, "--id")) -> None:
+             rev_id: Optional[str] = typer.Option(None, "--id"),
+             stamp: bool = typer.Option(True, "--stamp/--no-stamp",
+                                        help="Stamp FILE at the new revision (the new head).")) -> None:
     """Write a new revision from FILE's differences to head, with a placeholder rationale per change."""
-    rev = _lib().new_revision(message, source, rev_id)
+    lib = _lib()
+    rev = lib.new_revision(message, source, rev_id)
     stdout.print(f"wrote {rev.path} ({len(rev.changes)} changes); replace each "
                  f"'TODO: explain why' with the reason before committing", markup=False)
+    if stamp:
+        stdout.print(f"{source}: stamped {lib.stamp(source, rev.id)} (validate refuses it, AHSD402, "
+                     f"until the rationales are written)", markup=False)

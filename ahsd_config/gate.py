@@ -473,8 +473,8 @@ class _Gate:
                 hint = f"apply the revisions with `ahsd-config migrate {path} --to head`"
             elif not steps_of_key:
                 message = f"{key} changed {show(old)} -> {show(new)} with no revision recording it"
-                hint = (f"record it with `ahsd-config revision -m \"...\" --from {path}`, write the "
-                        f"rationale of each change in the new revision file, then `ahsd-config stamp {path} head`")
+                hint = (f"record it with `ahsd-config revision -m \"...\" --from {path}`, then write the "
+                        f"rationale of each change in the new revision file (the command also stamps {path})")
             else:
                 message = f"{key} changed {show(old)} -> {show(new)}, but revision {names} takes it to {show(replayed)}"
                 hint = (f"make the file match the revisions, or record the difference with "

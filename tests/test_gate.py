@@ -305,7 +305,7 @@ def test_done_when_hand_edit_fails_and_recorded_edit_passes(template: Repo, tmp_
     assert "TODO: explain why" in new_file.read_text()
     new_file.write_text(new_file.read_text().replace("TODO: explain why", "BatchNorm statistics steadier at 96"))
     new_id = re.search(r"^id: (\S+)", new_file.read_text(), flags=re.M).group(1)
-    stamp_file(CONFIG, new_id)
+    assert re.search(rf"^revision: {new_id}\b", Path(CONFIG).read_text(), flags=re.M)  # `revision` stamped it
     repo.commit("batch 96, recorded")
     passed = runner.invoke(app, ["ci", "--base", "origin/main"])
     assert passed.exit_code == 0, out(passed)
@@ -315,13 +315,6 @@ def test_done_when_hand_edit_fails_and_recorded_edit_passes(template: Repo, tmp_
 def record_revision(title: str, path: str) -> None:
     result = CliRunner().invoke(app, ["revision", "-m", title, "--from", path])
     assert result.exit_code == 0, out(result)
-
-
-def stamp_file(path: str, revision: str) -> None:
-    """`ahsd-config stamp FILE REV` (`revision` records the change; the stamp is a step of its own)."""
-    if not re.search(rf"^revision: {re.escape(revision)}\b", Path(path).read_text(), flags=re.M):
-        result = CliRunner().invoke(app, ["stamp", path, revision])
-        assert result.exit_code == 0, out(result)
 
 
 # ---------------------------------------------------------------------------- library and output

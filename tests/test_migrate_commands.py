@@ -46,6 +46,16 @@ def test_revision_from_file_records_changes_with_placeholders(repo):
     assert rmap.head == "v261126" and rev.parents == ("v260707",)
     assert [(c.op, c.key, c.old, c.new) for c in rev.changes] == [("set", "priority_net.batch_size", 64, 96)]
     assert C.placeholder_changes(rmap) == [("v261126", 1, "priority_net.batch_size")]
+    assert C.current(cfg, rmap).revision == "v261126"  # the file is stamped at the new head
+
+
+def test_revision_no_stamp_leaves_the_file_as_it_was(repo):
+    cfg = repo / "c.yaml"
+    cfg.write_text(C.show_text("head").replace("batch_size: 64", "batch_size: 96", 1))
+    before = cfg.read_bytes()
+    res = runner.invoke(app, ["revision", "-m", "bigger batch", "--from", str(cfg), "--id", "v261126", "--no-stamp"])
+    assert res.exit_code == 0, res.output
+    assert cfg.read_bytes() == before
 
 
 def test_revision_detects_renames(repo):
