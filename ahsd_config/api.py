@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -27,29 +27,42 @@ if TYPE_CHECKING:
 class LoadedConfig:
     """A validated config and where it came from (for run records and checkpoints)."""
 
-    config: "TrainingConfig"
+    config: "TrainingConfig | None"  # None only with refuse_errors=False and a schema failure
     report: FileReport
     document: YamlDocument
     revision: str | None
     sha256: str  # of the file's text before overrides
 
 
-def load_config(path: str | Path, overrides: Sequence[str] = ()) -> LoadedConfig:
-    """Load `path`, apply `key=value` overrides, validate; raise `ConfigInvalid` on error findings."""
+def load_config(path: str | Path, overrides: Sequence[str] = (), refuse_errors: bool = True) -> LoadedConfig:
+    """Load `path`, apply `key=value` overrides, validate; raise `ConfigInvalid` on error findings
+    unless `refuse_errors` is False (the trainer's `--force`, which records that it ran anyway)."""
     from ahsd_config.validate import check_document
 
     doc = load_file(path)
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
     apply_overrides(doc.data, overrides)
     report, config = check_document(doc)
+    report = _mark_overridden(report, overrides)
     errors = [f for f in report.findings if f.severity == "error"]
-    if errors or config is None:
+    if refuse_errors and (errors or config is None):
         lines = [f"{report.path}:{f.line}:{f.column} {f.code} {f.message}" for f in errors]
         raise ConfigInvalid(
             f"{path} has {len(errors)} error finding(s); the run was not started:\n" + "\n".join(lines),
             [report],
         )
-    return LoadedConfig(config, report, doc, config.revision, digest)
+    return LoadedConfig(config, report, doc, config.revision if config is not None else None, digest)
+
+
+def _mark_overridden(report: FileReport, overrides: Sequence[str]) -> FileReport:
+    """A finding about an overridden key points at the file's line, but the value came from the
+    command line: say so, or the researcher hunts for a 6 in a file that says 64."""
+    keys = {item.partition("=")[0].strip(): item for item in overrides}
+    if not keys:
+        return report
+    marked = tuple(replace(f, message=f"{f.message} [value from --set {keys[f.key]}]") if f.key in keys else f
+                   for f in report.findings)
+    return replace(report, findings=marked)
 
 
 def apply_overrides(data: Any, overrides: Sequence[str]) -> None:

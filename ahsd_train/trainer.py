@@ -177,20 +177,9 @@ class _Loaded:
 def _load_config(path: Path, overrides: tuple[str, ...], force: bool) -> _Loaded:
     """`ahsd_config.api.load_config`; with `force`, a config with error findings is still built
     (when the schema accepts it) so the run can go ahead and record that it did."""
-    from ahsd_config.api import apply_overrides, load_config
-    from ahsd_config.loader import load_file
-    from ahsd_config.validate import check_document
+    from ahsd_config.api import load_config
 
-    try:
-        loaded = load_config(path, overrides)
-    except ConfigInvalid:
-        if not force:
-            raise
-        doc = load_file(path)
-        digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
-        apply_overrides(doc.data, overrides)
-        report, config = check_document(doc)
-        return _Loaded(config, [report], str(path), digest, config.revision if config else None)
+    loaded = load_config(path, overrides, refuse_errors=not force)
     return _Loaded(loaded.config, [loaded.report], str(path), loaded.sha256, loaded.revision)
 
 

@@ -165,3 +165,16 @@ def test_a_scalar_where_a_section_belongs():
     [finding] = only(validate_document(load_text(text, "v.yaml")), "AHSD902")
     assert finding.message == "output = 5 is an integer; expected a mapping of keys (a section)"
     assert (finding.line, finding.column) == (len(text.splitlines()), 1)
+
+
+def test_a_finding_about_an_overridden_key_says_the_value_came_from_the_command_line():
+    from ahsd_config.api import load_config
+    from ahsd_config.errors import ConfigInvalid
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "enhanced_training.yaml"
+    with pytest.raises(ConfigInvalid) as caught:
+        load_config(config, ["priority_net.batch_size=6"])
+    [finding] = [f for f in caught.value.reports[0].findings if f.code == "AHSD101"]
+    assert finding.message.endswith("[value from --set priority_net.batch_size=6]")
+    loaded = load_config(config, ["priority_net.batch_size=6"], refuse_errors=False)
+    assert loaded.config.priority_net.batch_size == 6  # --force runs it, and the report still says why not
