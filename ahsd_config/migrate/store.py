@@ -16,6 +16,7 @@ from ahsd_config.loader import load_file, make_yaml
 from .errors import RevisionFormatError
 from .graph import RevisionMap
 from .model import Revision, parse_revision
+from .rt import to_rt
 
 SHIPPED = Path(__file__).resolve().parent.parent / "chain"
 
@@ -78,7 +79,7 @@ def file_name(rev: Revision) -> str:
 def dump_revision(rev: Revision) -> str:
     yaml = make_yaml()
     buf = io.StringIO()
-    yaml.dump(_block_style(rev.to_plain()), buf)
+    yaml.dump(to_rt(rev.to_plain()), buf)  # block mappings, flow scalar lists
     return buf.getvalue()
 
 
@@ -97,20 +98,3 @@ def _reload(text: str):
     from ahsd_config.loader import load_text
 
     return load_text(text).plain()
-
-
-def _block_style(data):
-    """Mappings in block style, short scalar lists in flow style (how the chain files read)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    if isinstance(data, dict):
-        out = CommentedMap()
-        for k, v in data.items():
-            out[k] = _block_style(v)
-        return out
-    if isinstance(data, list):
-        seq = CommentedSeq(_block_style(v) for v in data)
-        if all(not isinstance(v, (dict, list)) for v in data):
-            seq.fa.set_flow_style()
-        return seq
-    return data
