@@ -50,6 +50,13 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def stage_file(folder: str | Path, name: str, payload: Payload) -> Path:
+    """Write `payload` to a fresh temp file next to `folder/name` (fsynced, with the mode the
+    replacement should have); the caller renames it into place. `sweep_stale_temps` removes it
+    if the process dies first."""
+    return _stage(Path(folder), name, payload, _existing_mode(Path(folder) / name))
+
+
 def _stage(folder: Path, name: str, payload: Payload, mode: int | None) -> Path:
     """Write `payload` to a fresh temp file next to `name` (fsynced); return its path."""
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
@@ -79,7 +86,7 @@ def _existing_mode(path: Path) -> int | None:
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
     if not stat.S_ISREG(st.st_mode):
         raise OSError(errno.EINVAL, "is not a regular file", str(path))
-    if not os.access(path, os.W_OK):
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):  # no write bit: read-only, even to root
         raise PermissionError(errno.EACCES, "the file is read-only (chmod u+w to allow it)", str(path))
     return st.st_mode & 0o7777
 
@@ -93,6 +100,7 @@ def atomic_write_bytes(path: str | Path, payload: Payload) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     mode = _existing_mode(path)
+    sweep_stale_temps(folder, path.name)  # what a killed writer of this file left
     tmp = _stage(folder, path.name, payload, mode)
     try:
         os.replace(tmp, path)
@@ -130,13 +138,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale_temps(folder: str | Path) -> list[Path]:
-    """Remove temp files left in `folder` by writers that no longer run (SIGKILL, power loss)."""
+def sweep_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]:
+    """Remove temp files left in `folder` by writers that no longer run (SIGKILL, power loss);
+    only those of file `name` when given."""
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             m = _TEMP.match(entry.name)
-            if m and entry.is_file(follow_symlinks=False) and not _alive(int(m.group("pid"))):
+            if (m and (name is None or m.group("name") == name) and entry.is_file(follow_symlinks=False)
+                    and not _alive(int(m.group("pid")))):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))

@@ -96,6 +96,7 @@ def safe_text(text: str) -> str:
 
 def write_output(text: str, path: Path | None) -> None:
     """Print `text`, or write it to `path` atomically (temp file, fsync, rename)."""
+    text = safe_text(text)
     if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from ahsd_config.atomic import atomic_write
-from ahsd_config.cli import app, reports_errors, stdout
+from ahsd_config.cli import app, reports_errors, safe_text, stdout
 
 
 class GateFormat(str, Enum):
@@ -35,12 +35,12 @@ def ci(
 
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
-    stdout.print(text, markup=False, end="")
+    stdout.print(safe_text(text), markup=False, end="")
     if sarif is not None:
-        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")
+        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")  # ASCII: \u escapes
     summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        report.append_text(summary_path, report.render_summary(result))
+        report.append_text(summary_path, safe_text(report.render_summary(result)))
     if not result.passed:
         raise GateFailed(report.headline(result))
 

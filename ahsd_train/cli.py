@@ -10,6 +10,7 @@ unreadable or invalid input, a config that may not run, a refused resume.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -21,7 +22,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.errors import AhsdConfigError, ConfigInvalid
+from ahsd_config.cli import safe_text
+from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 
 app = typer.Typer(
@@ -72,11 +74,13 @@ def reports_errors(func: F) -> F:
             stderr.print(exc.render(), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except AhsdTrainError as exc:
-            stderr.print(f"error: {exc.message}", markup=False)
+            stderr.print(safe_text(f"error: {exc.message}"), markup=False)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            stderr.print("interrupted: the last checkpoint is kept; continue with the same command "
-                         "plus --resume --out RUN_DIR", markup=False)
+        except OSError as exc:  # a read-only folder, a full disk, --out on a file: one line
+            stderr.print(safe_text(from_os_error(exc).render()), markup=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
+            stderr.print("interrupted; nothing was started", markup=False)
             raise typer.Exit(130) from None
         raise typer.Exit(code or 0)
 
@@ -157,6 +161,33 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else ("-" if v is None else str(v))
 
 
+@contextlib.contextmanager
+def _signals_stop_the_run():
+    """Ctrl-C and SIGTERM (a scheduler's kill, `timeout`) ask the run to stop at the next step
+    boundary, where nothing is half-done (a checkpoint save, the metrics and TensorBoard writers);
+    run.json then says "interrupted". A second signal stops at once. The previous handlers are
+    restored afterwards (tests drive this command in-process)."""
+    import signal
+
+    from ahsd_train import trainer
+
+    def ask(signum, frame):
+        if trainer.STOP.is_set():
+            raise KeyboardInterrupt
+        trainer.STOP.set()
+
+    trainer.STOP.clear()
+    saved = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: leave the defaults
+            saved[sig] = signal.signal(sig, ask)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
 @app.command("run")
 @reports_errors
 def run_command(
@@ -178,12 +209,14 @@ def run_command(
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
     from ahsd_train import trainer
 
+
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
     opts = trainer.RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
                               create_overlaps, epochs, max_steps, checkpoint_every_steps,
                               argv=tuple(sys.argv))
-    result = trainer.run(opts, RichObserver(stderr.is_terminal), trainer.hooks_from_env())
+    with _signals_stop_the_run():
+        result = trainer.run(opts, RichObserver(stderr.is_terminal), trainer.hooks_from_env())
     if result.report:
         stdout.print(checklist_table(result.report))
         stdout.print(metrics_table(result.report["metrics"]))

@@ -22,6 +22,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ahsd_train import distributed as ddp
 from ahsd_train import health as hm
 from ahsd_train import runlog
 from ahsd_train.errors import AhsdTrainError
-from ahsd_train.trainer_errors import DeviceUnavailable, PreflightError, RunDirError
+from ahsd_train.trainer_errors import RunInterrupted, DeviceUnavailable, PreflightError, RunDirError
 
 DEFAULT_CONFIG = Path("configs/enhanced_training.yaml")
 QUICK_SCENARIOS = 384  # --quick: a few hundred scenarios ...
@@ -420,11 +421,25 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContex
             torch.distributed.broadcast_object_list(holder, src=0)
             run_dir = Path(holder[0])
     exists = (run_dir / runlog.RUN_JSON).exists()
-    if opts.resume and not (run_dir / runlog.CHECKPOINTS).exists():
-        raise RunDirError(f"--resume: {run_dir} holds no checkpoints/ to resume from")
+    if opts.resume and not ckpt.has_checkpoint(run_dir / runlog.CHECKPOINTS) and not _restartable(run_dir):
+        raise RunDirError(f"--resume: {run_dir} holds no checkpoint to resume from"
+                          + ("" if exists else " and no run.json (is it a run directory?)"))
     if exists and not opts.resume and not opts.force and ctx.is_main:
         raise RunDirError(f"{run_dir} already holds a run; pass --resume to continue it, or another --out")
     return run_dir
+
+
+# Set by the CLI's SIGINT/SIGTERM handler; the loop stops at the next step boundary.
+STOP = threading.Event()
+
+
+def _restartable(run_dir: Path) -> bool:
+    """A run interrupted (or killed) before its first checkpoint: --resume starts it again there."""
+    try:
+        status = runlog.read_json(run_dir / runlog.RUN_JSON).get("status")
+    except Exception:  # noqa: BLE001 - a missing or unreadable run.json is simply not restartable
+        return False
+    return status in ("interrupted", "running")
 
 
 def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None) -> RunResult:
@@ -462,6 +477,11 @@ class Trainer:
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
         self.run_dir = choose_run_dir(opts, self.cfg, ctx)
         self.ckpt_dir = self.run_dir / runlog.CHECKPOINTS
+        # --resume of a run interrupted before its first checkpoint starts it again in its folder
+        self.resume = opts.resume and ckpt.has_checkpoint(self.ckpt_dir)
+        if opts.resume and not self.resume and ctx.is_main:
+            observer.warn(f"--resume: {self.run_dir} was interrupted before its first checkpoint; "
+                          "starting it again from step 0 in the same folder")
         w = ddp.world_size_warning(self.pn.world_size, ctx)
         if w and ctx.is_main:
             observer.warn(w)
@@ -545,7 +565,7 @@ class Trainer:
 
     def train(self) -> RunResult:
         self.build()
-        if self.opts.resume:
+        if self.resume:
             self.restore()
         self.started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         log = None
@@ -553,18 +573,36 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             runlog.atomic_write_text(self.run_dir / runlog.RESOLVED, _resolved_yaml(self.prepared))
             self.write_run_json("running")
-            log = runlog.MetricsLog(self.run_dir, self.progress["step"] if self.opts.resume else None)
-        self.last_saved_step = self.progress["step"] if self.opts.resume else -1
+            log = runlog.MetricsLog(self.run_dir, self.progress["step"] if self.resume else None)
+        self.last_saved_step = self.progress["step"] if self.resume else -1
         total_steps = self.plan.epochs * self.steps_per_epoch
         if self.plan.max_steps is not None:
             total_steps = min(total_steps, self.plan.max_steps)
         self.obs.start(self.run_dir, total_steps, self.progress["step"])
         stop_reason, end_reason = None, "completed"
         try:
-            stop_reason, end_reason = self.loop(log)
-        finally:
-            self.obs.close()
-        return self.finish(log, stop_reason, end_reason)
+            try:
+                stop_reason, end_reason = self.loop(log)
+            finally:
+                self.obs.close()
+            return self.finish(log, stop_reason, end_reason)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
+            raise self.interrupted(log) from None
+
+    def interrupted(self, log) -> RunInterrupted:
+        """Record the interruption in run.json and say what is true about resuming."""
+        if log is not None:
+            log.close()
+        last = ckpt.newest_step(self.ckpt_dir)
+        self.write_run_json("interrupted", {
+            "end_reason": "interrupted", "checkpoint_step": last,
+            "interrupted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        again = f"the same command plus `--resume --out {self.run_dir}`"
+        if last is None:
+            return RunInterrupted(f"interrupted at step {self.progress['step']}, before the first checkpoint: "
+                                  f"there is nothing to resume; {again} starts the run again in the same folder")
+        return RunInterrupted(f"interrupted at step {self.progress['step']}; the last checkpoint (step {last}) "
+                              f"is kept in {self.ckpt_dir}; continue with {again}")
 
     def loop(self, log) -> tuple[str | None, str]:
         pn, prog, every = self.pn, self.progress, self.opts.checkpoint_every_steps
@@ -579,6 +617,8 @@ class Trainer:
             sums = prog["sums"]
             t_epoch = time.perf_counter()
             while prog["batch"] < len(batches):
+                if STOP.is_set():  # Ctrl-C / SIGTERM, acted on between steps (see cli.py)
+                    raise KeyboardInterrupt
                 if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
                     return None, f"--max-steps {self.plan.max_steps} reached"
                 # lr: the warm-up scheduler set it after the previous step; read it for the log

@@ -473,3 +473,22 @@ def test_unchanged_settings_in_a_reformatted_pyproject_pass(repo: Repo):
     result = ci()
     assert result.exit_code == 0, out(result)
     assert "nothing to check" in result.stdout
+
+
+def test_user_text_never_becomes_a_git_option(repo: Repo, tmp_path: Path):
+    target = tmp_path / "written-by-git"
+    result = CliRunner().invoke(app, ["diff", f"--output={target}", CONFIG])
+    assert result.exit_code == 2 and not target.exists(), out(result)
+    result = CliRunner().invoke(app, ["diff", f"HEAD:{CONFIG}", CONFIG])
+    assert result.exit_code == 0, out(result)
+
+
+def test_a_revision_file_name_with_a_newline_does_not_desynchronise_the_gate(repo: Repo):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32"))
+    repo.write("migrations/odd\nname.yaml", "not: a revision\n")
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD609" in result.stdout and "Traceback" not in out(result)
+    assert "PASS  recorded" in result.stdout  # v901 itself was read correctly

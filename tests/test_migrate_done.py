@@ -35,7 +35,7 @@ def _repo_cwd(monkeypatch):
 
 def corpus_copy(tmp_path: Path, name: str) -> Path:
     dst = tmp_path / name
-    shutil.copy(CORPUS / name, dst)
+    shutil.copyfile(CORPUS / name, dst)  # the corpus is read-only (0444); migrate refuses such files
     return dst
 
 

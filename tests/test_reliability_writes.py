@@ -198,3 +198,112 @@ def test_a_lock_that_is_a_directory_or_a_symlink_is_one_line(tmp_path):
     res = runner.invoke(app, ["stamp", str(cfg), "v15"])
     assert res.exit_code == 2 and "c.yaml.lock" in res.output
     assert not (tmp_path / "elsewhere").exists()
+
+
+# --------------------------------------------------------------------- malformed revisions
+def _change(body: str) -> str:
+    return ("id: e\nparents: [d]\ndate: '2025-11-20'\ntitle: bad\nchanges:\n"
+            + textwrap.indent(textwrap.dedent(body), "") + "  rationale: because\n")
+
+
+MALFORMED = {
+    "unknown transform": ("- op: transform\n  name: explode\n  args: {key: priority_net.batch_size}\n",
+                          "unknown transform 'explode'; registered: join_list, scale"),
+    "scale by zero": ("- op: transform\n  name: scale\n  args: {key: priority_net.batch_size, factor: 0}\n",
+                      "scale factor must be a finite non-zero number"),
+    "scale without args": ("- op: transform\n  name: scale\n", "scale takes args {key: dotted key, factor: number}"),
+    "set through a scalar": ("- op: set\n  key: priority_net.batch_size.deeper\n  old: 1\n  new: 2\n",
+                             "cannot write priority_net.batch_size.deeper: priority_net.batch_size holds 12"),
+    "add through a scalar": ("- op: add\n  key: priority_net.batch_size.deeper\n  value: 2\n",
+                             "priority_net.batch_size holds 12, not a section"),
+    "join_list on a number": ("- op: transform\n  name: join_list\n  args: {key: priority_net.batch_size}\n",
+                              "priority_net.batch_size is 12, not a list"),
+}
+
+
+@pytest.mark.parametrize("what", list(MALFORMED))
+def test_a_malformed_revision_is_one_line_in_every_command(chain, what):
+    body, words = MALFORMED[what]
+    (chain / "2025-11-20_e.yaml").write_text(_change(body))
+    cfg = chain.parent / "c.yaml"
+    cfg.write_text("revision: d\npriority_net:\n  batch_size: 12\n")
+    at_load = "through" not in what and "on a number" not in what  # else found when applied
+    for args in (["show", "head"], ["migrate", str(cfg)], ["diff", "d", "head"]) + ((["history"],) if at_load else ()):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert words in res.output and "Traceback" not in res.output, (args, res.output)
+        assert len(res.output.strip().splitlines()) == 1, (args, res.output)
+    assert cfg.read_text() == "revision: d\npriority_net:\n  batch_size: 12\n"
+
+
+def test_show_head_on_a_thousand_revision_chain():
+    """The graph is pure logic: a 1,000-revision line in memory, no recursion anywhere."""
+    from ahsd_config.migrate.graph import RevisionMap
+    from ahsd_config.migrate.model import Change, Revision
+
+    revs = [Revision(f"r{i}", (f"r{i - 1}",) if i else (), "2025-01-01", f"step {i}",
+                     (Change("set", "why", key="priority_net.batch_size", old=i, new=i + 1),))
+            for i in range(1000)]
+    rmap = RevisionMap(lambda: revs)
+    assert "batch_size: 1000" in C.show_text("head", rmap)
+    assert rmap.path(None, "r999")[-1].revision.id == "r999" and len(rmap.order) == 1000
+
+
+# -------------------------------------------------------------- every single-file writer
+_RMAP = []
+
+
+def _rmap():
+    """The project chain, loaded once (its states are cached) and shared with forked children."""
+    if not _RMAP:
+        _RMAP.append(store.load_map(ROOT / "migrations"))
+    return _RMAP[0]
+
+
+def _validate_output(cfg: Path, out: Path) -> None:
+    res = runner.invoke(app, ["validate", str(cfg), "--format", "json", "--output", str(out)])
+    if res.exit_code == 2:  # the CLI turned the injected OSError into one line; surface it
+        raise OSError(res.output.strip())
+
+
+def _writers(tmp: Path) -> dict:
+    """name -> (the file it replaces, a call that writes it)."""
+    from ahsd_config.schemagen import write_json_schema
+
+    cfg = tmp / "c.yaml"
+    return {
+        "migrate": (cfg, lambda: C.migrate(cfg, "v15e", rmap=_rmap(), validate=False)),
+        "stamp": (cfg, lambda: C.stamp(cfg, "v15e", rmap=_rmap())),
+        "schema": (tmp / "schema.json", lambda: write_json_schema(tmp / "schema.json")),
+        "validate --output": (tmp / "report.json", lambda: _validate_output(cfg, tmp / "report.json")),
+    }
+
+
+def _prepare(tmp: Path) -> None:
+    for p in tmp.iterdir():
+        p.unlink()
+    (tmp / "c.yaml").write_text(C.show_text("v15d", _rmap()))
+    for name in ("schema.json", "report.json"):
+        (tmp / name).write_text("old\n")
+
+
+@pytest.mark.parametrize("writer", ["migrate", "stamp", "schema", "validate --output"])
+def test_every_writer_failing_or_killed_at_any_step_leaves_old_or_new(tmp_path, writer):
+    tmp = tmp_path / "w"
+    tmp.mkdir()
+    target, write = _writers(tmp)[writer]
+    _prepare(tmp)
+    old = target.read_bytes()
+    steps = count_steps(tmp, write)
+    new = target.read_bytes()
+    assert new != old and steps >= 3
+    for n in range(1, steps + 1):
+        _prepare(tmp)
+        exc = fail_at(tmp, n, write)
+        assert target.read_bytes() == (new if exc is None else old), f"step {n}"
+        assert not [p.name for p in tmp.iterdir() if p.name.endswith(".tmp")], f"step {n}: temp left"
+        _prepare(tmp)
+        die_at(tmp, n, write)
+        assert target.read_bytes() in (old, new), f"step {n}: half-written after a kill"
+        write()  # the next write sweeps what the killed one left
+        assert not [p.name for p in tmp.iterdir() if p.name.endswith(".tmp")], f"step {n}: temp not swept"

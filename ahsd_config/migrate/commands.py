@@ -9,7 +9,6 @@ import copy
 import datetime as _dt
 import difflib
 import io
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -316,13 +315,9 @@ def endpoint(spec: str, rmap: RevisionMap) -> Endpoint:
 
 
 def _git_show(spec: str) -> str:
-    try:
-        out = subprocess.run(["git", "show", spec], capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise UsageError(f"cannot run git for {spec}: {exc.strerror}") from None
-    if out.returncode != 0:
-        raise UsageError(f"git show {spec} failed: {out.stderr.strip() or 'unknown revision or path'}")
-    return out.stdout
+    from ahsd_config.gate_git import Git  # the one place git argv is built
+
+    return Git(".").show_spec(spec)
 
 
 def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,

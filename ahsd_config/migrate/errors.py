@@ -26,6 +26,11 @@ class RevisionFormatError(MigrationError):
         super().__init__(f"{path}: {message}")
 
 
+class RevisionApplyError(MigrationError):
+    """A revision cannot act on the data it meets: a key written through a value that is not a
+    section, a transform given a value of the wrong type (exit 2, one line)."""
+
+
 class RevisionGraphError(MigrationError):
     """The revision graph is broken (unknown parent, duplicate id, no path)."""
 

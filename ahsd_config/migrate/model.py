@@ -183,4 +183,10 @@ def parse_change(data: Any, where: str) -> Change:
             raise RevisionFormatError(where, f"`{name}` must be a non-empty string")
     if "args" in kwargs and not isinstance(kwargs["args"], dict):
         raise RevisionFormatError(where, "`args` must be a mapping")
+    if op == "transform":
+        from .transforms import problem  # the registry is checked when the revision loads
+
+        why = problem(kwargs["name"], kwargs.get("args") or {})
+        if why is not None:
+            raise RevisionFormatError(where, why)
     return Change(op=op, rationale=" ".join(rationale.split()), **kwargs)

@@ -112,8 +112,10 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
         if name in writes or (path.exists() and name not in removing):
             raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
         writes[name] = text.encode("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
     survivors = [r for r in load_revisions(folder) if Path(r.path or "").name not in removing]
-    RevisionMap(lambda: survivors + list(new)).order  # the resulting graph must hold together
+    if survivors:  # a folder of drafts (doctor --out) is not a chain; a chain must hold together
+        RevisionMap(lambda: survivors + list(new)).order
     commit_files(folder, writes, sorted(removing - set(writes)))
     return [folder / n for n in writes]
 

@@ -99,4 +99,6 @@ def _load(folder: str, _files: tuple):
     """The chain of a folder; cached while its files (names, mtimes) stay the same."""
     from ahsd_config.migrate import store
 
-    return store.load_map(folder)
+    rmap = store.load_map(folder)
+    rmap.order  # load now, inside _chain_near's guard: a malformed revision means "no chain here"
+    return rmap
