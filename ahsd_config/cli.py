@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ahsd_config.errors import AhsdConfigError, InputError
+from ahsd_config.errors import AhsdConfigError, InputError, from_os_error
 
 _app: Any = None
 
@@ -71,19 +71,27 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def reports_errors(func: F) -> F:
-    """Translate `AhsdConfigError` into a message on stderr and its exit code. Nothing else is caught."""
+    """Translate `AhsdConfigError` (and an OSError: a read-only folder, a full disk, a path that is
+    a directory) into one line on stderr and its exit code. Nothing else is caught."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except AhsdConfigError as exc:
+        except (AhsdConfigError, OSError) as exc:
             import typer
 
-            typer.echo(exc.render(), err=True)
-            raise typer.Exit(exc.exit_code) from None
+            error = from_os_error(exc) if isinstance(exc, OSError) else exc
+            typer.echo(safe_text(error.render()), err=True)
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def safe_text(text: str) -> str:
+    """Text any terminal or file can take: lone surrogates (undecodable bytes in a file name or a
+    key) are written as backslash escapes instead of failing the whole output."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def write_output(text: str, path: Path | None) -> None:
@@ -156,9 +164,10 @@ def main() -> None:
     if plain is not None:
         try:
             sys.exit(run_validate(plain["paths"], plain["fmt"], plain["fail_on"], plain["output"]))
-        except AhsdConfigError as exc:
-            sys.stderr.write(exc.render() + "\n")
-            sys.exit(exc.exit_code)
+        except (AhsdConfigError, OSError) as exc:
+            error = from_os_error(exc) if isinstance(exc, OSError) else exc
+            sys.stderr.write(safe_text(error.render()) + "\n")
+            sys.exit(error.exit_code)
     _build_app()(prog_name="ahsd-config")
 
 

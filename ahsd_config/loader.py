@@ -147,18 +147,22 @@ def make_yaml() -> YAML:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a file as UTF-8, turning every way that can fail into an InputError."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(path, f"no such file: {path}")
-    if p.is_dir():
-        raise InputError(path, f"{path} is a directory, not a YAML file")
+    """Read a file as UTF-8, turning every way that can fail into an InputError.
+
+    Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
+    a FIFO or a device), through the project's one bounded reader."""
+    from ahsd_config.atomic import TooLarge, read_bounded
+
     try:
-        raw = p.read_bytes()
+        raw = read_bounded(path, MAX_BYTES)
+    except FileNotFoundError:
+        raise InputError(path, f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(path, f"{path} is a directory, not a YAML file") from None
+    except TooLarge as exc:
+        raise InputError(path, f"file is {exc.size} bytes or more; configs larger than {MAX_BYTES} bytes are refused") from None
     except OSError as exc:
-        raise InputError(path, f"cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(path, f"file is {len(raw)} bytes; configs larger than {MAX_BYTES} bytes are refused")
+        raise InputError(path, f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -326,7 +326,7 @@ def test_run_gate_returns_per_check_verdicts(repo: Repo):
     result = run_gate(repo.root, "main", "HEAD")
     assert {c.name: c.passed for c in result.checks} == {
         "validate": True, "stamp": True, "recorded": False, "rationale": True,
-        "apply-revert": True, "single-head": True, "history": True,
+        "apply-revert": True, "single-head": True, "history": True, "settings": True,
     }
     (change,) = result.changes
     assert (change.key, str(change.old), change.new, change.recorded) == ("priority_net.batch_size", old, 32, False)
@@ -433,3 +433,43 @@ def test_pre_commit_hooks_expose_validate_and_migrations():
     assert not re.search(hooks["ahsd-config-validate"]["files"], "migrations/v15.yaml")
     assert hooks["ahsd-config-migrations"]["entry"] == "ahsd-config check-migrations"
     assert hooks["ahsd-config-migrations"]["pass_filenames"] is False
+
+
+# ------------------------------------------------------------------ the gate's own settings
+
+
+def test_pull_request_cannot_switch_the_gate_off_through_its_settings(repo: Repo):
+    """Issue 9: narrowing config_globs on the PR branch used to print 'nothing to check', exit 0."""
+    repo.write("pyproject.toml", PYPROJECT.replace('["configs/**/*.yaml"]', '["nothing/*.yaml"]'))
+    repo.edit("priority_net", "batch_size", "6")
+    repo.commit("switch the gate off")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert ("pyproject.toml:1:1 AHSD610 error pyproject.toml: it changes [tool.ahsd] config_globs "
+            "('configs/**/*.yaml',) -> ('nothing/*.yaml',); the gate keeps judging with the base's settings") in result.stdout
+    assert "FAIL  settings" in result.stdout and "AHSD101 error priority_net.batch_size = 6" in result.stdout
+    assert "AHSD601 error priority_net.batch_size changed" in result.stdout
+
+
+def test_moving_the_migrations_folder_is_reported(repo: Repo):
+    repo.write("pyproject.toml", PYPROJECT.replace('migrations = "migrations"', 'migrations = "elsewhere"'))
+    repo.commit("move the chain")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD610 error pyproject.toml: it changes [tool.ahsd] migrations 'migrations' -> 'elsewhere'" in result.stdout
+
+
+def test_deleting_a_watched_config_fails(repo: Repo):
+    (repo.root / CONFIG).unlink()
+    repo.commit("delete the config")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert f"AHSD611 error {CONFIG} is a config the gate watches and this pull request deletes it" in result.stdout
+
+
+def test_unchanged_settings_in_a_reformatted_pyproject_pass(repo: Repo):
+    repo.write("pyproject.toml", PYPROJECT + "\n# a comment\n")
+    repo.commit("comment")
+    result = ci()
+    assert result.exit_code == 0, out(result)
+    assert "nothing to check" in result.stdout

@@ -23,7 +23,7 @@ from .atomic import atomic_write, backup_path, locked, write_backup
 from .build import changes_between
 from .errors import MISSING, MigrationInvalid, NotStamped
 from .graph import RevisionMap, Step
-from .model import PLACEHOLDER, Revision, is_placeholder
+from .model import PLACEHOLDER, Revision, is_placeholder, parse_revision
 from .state import apply_plain, primitive
 
 
@@ -526,11 +526,9 @@ def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | N
     changes = tuple(c for rev in revs for c in rev.changes)
     new = Revision(end, rmap.get(start).parents, rmap.get(end).date,
                    title or " + ".join(r.title for r in revs), changes)
-    folder = _folder(folder)
-    for rev in revs:
-        if rev.path:
-            Path(rev.path).unlink()
-    return _with_path(new, store.write_revision(folder, new))
+    parse_revision(new.to_plain(), f"squash {start}..{end}")  # a bad title is refused before any write
+    path = store.replace_revisions(_folder(folder), [new], revs)[0]
+    return _with_path(new, path)
 
 
 def _with_path(rev: Revision, path: Path) -> Revision:

@@ -11,6 +11,7 @@ import io
 import sys
 from pathlib import Path
 
+from ahsd_config.atomic import commit_files, recover
 from ahsd_config.loader import load_file, make_yaml
 
 from .errors import RevisionFormatError
@@ -60,6 +61,8 @@ def _configured(root: Path) -> Path | None:
 
 def load_revisions(folder: str | Path) -> list[Revision]:
     folder = Path(folder)
+    if folder.is_dir():
+        recover(folder)  # finish a revision set a killed squash/merge/revision committed
     revs = []
     for path in sorted(folder.glob("*.yaml")):
         doc = load_file(path)
@@ -73,6 +76,7 @@ def load_map(folder: str | Path | None = None) -> RevisionMap:
 
 
 def file_name(rev: Revision) -> str:
+    """`2025-11-15_v15e.yaml`; `parse_revision` has checked that id and date cannot leave the folder."""
     return f"{rev.date[:10] or 'undated'}_{rev.id}.yaml"
 
 
@@ -84,17 +88,37 @@ def dump_revision(rev: Revision) -> str:
 
 
 def write_revision(folder: str | Path, rev: Revision) -> Path:
-    from .atomic import atomic_write
-
-    path = Path(folder) / file_name(rev)
-    if path.exists():
-        raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
-    parse_revision(_reload(dump_revision(rev)), str(path))  # what we write must read back
-    atomic_write(path, dump_revision(rev))
-    return path
+    """Add one revision file (never over an existing one)."""
+    return replace_revisions(folder, [rev])[0]
 
 
-def _reload(text: str):
+def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revision] = ()) -> list[Path]:
+    """The one writer of revision files: add `new` and remove `old` as one set.
+
+    Every new file is dumped, read back and parsed, and the resulting chain is built, before
+    anything on disk changes; then `commit_files` replaces the set atomically (a failure or a kill
+    at any point leaves the old set or the new one, byte for byte)."""
+    folder = Path(folder)
+    removing = {Path(r.path).name for r in old if r.path}
+    for r in old:
+        if r.path and Path(r.path).resolve().parent != folder.resolve():
+            raise RevisionFormatError(r.path, f"is not in {folder}; revisions are replaced only inside one folder")
+    writes: dict[str, bytes] = {}
+    for rev in new:
+        name = file_name(rev)
+        path = folder / name
+        text = dump_revision(rev)
+        parse_revision(_reload(text, str(path)), str(path))  # what we write must read back
+        if name in writes or (path.exists() and name not in removing):
+            raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
+        writes[name] = text.encode("utf-8")
+    survivors = [r for r in load_revisions(folder) if Path(r.path or "").name not in removing]
+    RevisionMap(lambda: survivors + list(new)).order  # the resulting graph must hold together
+    commit_files(folder, writes, sorted(removing - set(writes)))
+    return [folder / n for n in writes]
+
+
+def _reload(text: str, path: str = "<revision>"):
     from ahsd_config.loader import load_text
 
-    return load_text(text).plain()
+    return load_text(text, path).plain()
