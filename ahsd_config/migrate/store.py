@@ -80,7 +80,8 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
             raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
         writes[name] = text.encode("utf-8")
     survivors = [r for r in load_revisions(folder) if Path(r.path or "").name not in removing]
-    RevisionMap(lambda: survivors + list(new)).order  # the resulting graph must hold together
+    if survivors:  # into a chain: the resulting graph must hold together (an empty folder, e.g. a
+        RevisionMap(lambda: survivors + list(new)).order  # draft's --out, has no graph to keep)
     commit_files(folder, writes, sorted(removing - set(writes)))
     return [folder / n for n in writes]
 
