@@ -91,29 +91,45 @@ def _existing_mode(path: Path) -> int | None:
     return st.st_mode & 0o7777
 
 
-def atomic_write_bytes(path: str | Path, payload: Payload) -> None:
+def atomic_write_bytes(path: str | Path, payload: Payload, follow_symlinks: bool = True) -> None:
     """Replace `path` with `payload`: bytes, or a function that writes into the open binary file.
 
-    The file's permission bits are kept when it existed; missing parent folders are created.
+    The file's permission bits are kept when it existed; missing parent folders are created. A
+    symlink is written through to its target, or refused with `follow_symlinks=False` (a file the
+    tool names itself, such as FILE.bak, must not be redirected by a planted link).
     """
+    if not follow_symlinks and Path(path).is_symlink():
+        raise OSError(errno.ELOOP, "is a symbolic link; refusing to write through it", str(path))
     path = write_target(path)
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     mode = _existing_mode(path)
     sweep_stale_temps(folder, path.name)  # what a killed writer of this file left
-    tmp = _stage(folder, path.name, payload, mode)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with _named(path):
+        tmp = _stage(folder, path.name, payload, mode)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     fsync_dir(folder)
 
 
-def atomic_write(path: str | Path, text: str) -> None:
+@contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """An OSError without a file name (fsync, write: ENOSPC) names the file being written."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+        raise
+
+
+def atomic_write(path: str | Path, text: str, follow_symlinks: bool = True) -> None:
     """Replace `path` with `text` encoded as UTF-8 (newlines written as given)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), follow_symlinks)
 
 
 def fsync_dir(folder: str | Path) -> None:

@@ -34,12 +34,40 @@ def _build_app() -> Any:
             name="ahsd-config",
             help="Validate, explain, migrate and gate PriorityNet training configs.",
             no_args_is_help=True,
-            add_completion=False,
             pretty_exceptions_enable=False,
             rich_markup_mode=None,
         )
         _register_commands()
     return _app
+
+
+# Commands that read the revision chain: outside a project they say they use the shipped one.
+CHAIN_READERS = frozenset({"migrate", "stamp", "current", "heads", "history", "log", "show", "diff",
+                           "check-migrations"})
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ahsd")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without install
+        return "unknown (not installed)"
+
+
+def announce_chain(command: str | None, verbose: bool) -> None:
+    """`--verbose`: which project and chain; outside a project, a chain reader says it reads the
+    shipped chain. One line on stderr, so stdout stays the command's own output."""
+    from ahsd_config.project import find_chain
+
+    if command not in CHAIN_READERS and not verbose:
+        return
+    chain = find_chain()
+    if verbose:
+        sys.stderr.write(chain.describe() + "\n")
+    elif chain.project is None:
+        sys.stderr.write(f"note: no ahsd project here (no pyproject.toml with [tool.ahsd] in {Path.cwd()} "
+                         f"or above); reading the chain shipped with ahsd {package_version()}\n")
 
 
 def __getattr__(name: str) -> Any:
@@ -153,7 +181,7 @@ def parse_plain_validate(args: list[str]) -> dict[str, Any] | None:
 
 def _register_commands() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
-    from ahsd_config import cli_gate, cli_migrate, cli_validate  # noqa: F401
+    from ahsd_config import cli_gate, cli_global, cli_migrate, cli_validate  # noqa: F401
 
 
 def main() -> None:

@@ -91,46 +91,46 @@ def reports_errors(func: F) -> F:
 
 
 class RichObserver:
-    """Progress bar (only on a terminal) with live loss, grad norm and scenarios/s; warnings to stderr."""
+    """Per-epoch step bar (only on a terminal, see ahsd_train.progress) with live loss, grad norm
+    and scenarios/s; spinners for data and evaluation; warnings and epoch lines above the bars."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress = None
-        self.task = None
+    def __init__(self, progress) -> None:
+        self.progress = progress
+        self.bar = None
+        self.steps_per_epoch, self.epochs, self.bar_epoch = 0, 0, -1
 
     def warn(self, message: str) -> None:
-        stderr.print(f"warning: {message}", markup=False)
+        self.progress.print(f"warning: {message}")
 
-    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None:
-        stderr.print(f"run directory: {run_dir}", markup=False)
-        if not self.enabled:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    def info(self, message: str) -> None:
+        self.progress.print(message)
 
-        self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("loss {task.fields[loss]}  grad {task.fields[grad]}  "
-                                            "{task.fields[speed]} scen/s"), TimeElapsedColumn(),
-                                 console=stderr, transient=False)
-        self.progress.start()
-        self.task = self.progress.add_task("train", total=total_steps, completed=done_steps,
-                                           epoch=0, loss="-", grad="-", speed="-")
+    def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None:
+        self.steps_per_epoch = steps_per_epoch
 
     def step(self, record: dict[str, Any]) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, advance=1, epoch=record["epoch"] + 1,
-                                 loss=f"{record['loss']:.4g}", grad=f"{record['grad_norm']:.3g}",
-                                 speed=f"{record['scenarios_per_s']:.0f}")
+        if not self.progress.enabled:
+            return
+        status = (f"loss {record['loss']:.4g}  grad {record['grad_norm']:.3g}  "
+                  f"{record['scenarios_per_s']:.0f} scen/s")
+        if record["epoch"] != self.bar_epoch:  # a new epoch: the bar restarts (a resume mid-epoch too)
+            self.bar_epoch = record["epoch"]
+            if self.bar is None:
+                self.bar = self.progress.open(f"epoch {record['epoch'] + 1}", total=self.steps_per_epoch)
+            self.bar.reset(self.steps_per_epoch, completed=record["batch"],
+                           description=f"epoch {record['epoch'] + 1}")
+        self.bar.update(completed=record["batch"] + 1, status=status)
 
     def epoch(self, record: dict[str, Any]) -> None:
         tau = record.get("val", {}).get("kendall_tau")
-        line = (f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
-                f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
-                f"lr {record['lr']:.3g}  val tau {_fmt(tau)}")
-        (self.progress.console if self.progress else stderr).print(line, markup=False)
+        self.progress.print(f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
+                            f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
+                            f"lr {record['lr']:.3g}  val tau {_fmt(tau)}")
 
     def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def checklist_table(report: dict[str, Any]) -> Table:
@@ -188,10 +188,30 @@ def _signals_stop_the_run():
             signal.signal(sig, handler)
 
 
+def default_config(short: bool) -> Path:
+    """`run` without --config: the project's `[tool.ahsd] default_config`, found from anywhere inside
+    the project. Only for runs whose length the command line states (--quick, --epochs, --max-steps,
+    --resume): a full-length run (the project's 100 epochs) is started only with its config named,
+    so a bare `ahsd-train run` never starts hours of training by surprise."""
+    from ahsd_config.project import require_project
+
+    project = require_project(needs="pass --config PATH")
+    path = project.default_config
+    shown = Path(os.path.relpath(path))  # as the user would type it from here (inside the project)
+    if not short:
+        raise AhsdTrainError(f"no --config: a full run of the project's default config ({shown}) is "
+                             f"started only when named; pass --config {shown} (or --quick for a "
+                             f"2-epoch demonstration, --epochs N for a shorter run)")
+    return shown
+
+
 @app.command("run")
 @reports_errors
 def run_command(
-    config: Path = typer.Option(Path("configs/enhanced_training.yaml"), "--config", help="Training YAML."),
+    config: Optional[Path] = typer.Option(
+        None, "--config", metavar="PATH",
+        help="Training YAML (default: [tool.ahsd] default_config of the project above the working "
+             "directory, for --quick, --epochs, --max-steps or --resume; a full run names its config)."),
     device: Optional[str] = typer.Option(None, "--device", help="auto | cuda | cpu (default: the config's)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<experiment>-<time>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the newest one)."),
@@ -205,18 +225,25 @@ def run_command(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after N optimizer steps."),
     checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1,
                                                          help="Also checkpoint every N steps."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
     from ahsd_train import trainer
-
+    from ahsd_train.progress import make_progress
 
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
+    if config is None:
+        config = default_config(short=quick or resume or epochs is not None or max_steps is not None)
     opts = trainer.RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
                               create_overlaps, epochs, max_steps, checkpoint_every_steps,
                               argv=tuple(sys.argv))
-    with _signals_stop_the_run():
-        result = trainer.run(opts, RichObserver(stderr.is_terminal), trainer.hooks_from_env())
+    progress = make_progress(quiet)
+    try:
+        with _signals_stop_the_run():
+            result = trainer.run(opts, RichObserver(progress), trainer.hooks_from_env())
+    finally:
+        progress.close()
     if result.report:
         stdout.print(checklist_table(result.report))
         stdout.print(metrics_table(result.report["metrics"]))
@@ -236,7 +263,7 @@ def doctor_command(
     run_dir: Path = typer.Argument(..., help="A run directory (finished or crashed)."),
     propose_migration: bool = typer.Option(False, "--propose-migration",
                                            help="Write the suggested fixes as a draft revision file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where the draft goes (default migrations/)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where the draft goes (default: the project's migrations folder)."),
 ) -> int:
     """Print the checklist of a run and, when gradients ran high, the seed's next fixes in order."""
     from ahsd_train import doctor

@@ -149,13 +149,18 @@ def draft_revision(diagnosis: Diagnosis, today: dt.date | None = None) -> dict[s
 
 
 def propose_migration(diagnosis: Diagnosis, out: Path | None = None) -> Path:
-    """Write the draft to `out` (a folder, or a .yaml path), default `migrations/`.
+    """Write the draft to `out` (a folder, or a .yaml path), default the project's migrations folder
+    (`ahsd_config.project.writable_chain`: never the chain shipped inside the package).
 
     With the migrations package present its writer is used (format checked on the way out,
     never overwrites); without it, the same YAML is written here."""
+    if out is None:  # outside a project this refuses before anything is drafted
+        from ahsd_config.project import writable_chain
+
+        out = writable_chain()
     draft = draft_revision(diagnosis)
-    as_file = out is not None and out.suffix in (".yaml", ".yml")
-    folder = out.parent if as_file else (out or Path("migrations"))
+    as_file = out.suffix in (".yaml", ".yml")
+    folder = out.parent if as_file else out
     try:
         from ahsd_config.migrate.model import parse_revision
         from ahsd_config.migrate.store import dump_revision, write_revision

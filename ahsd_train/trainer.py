@@ -40,7 +40,8 @@ from ahsd_train import distributed as ddp
 from ahsd_train import health as hm
 from ahsd_train import runlog
 from ahsd_train.errors import AhsdTrainError
-from ahsd_train.trainer_errors import RunInterrupted, DeviceUnavailable, PreflightError, RunDirError
+from ahsd_train.progress import NO_PROGRESS, Progress
+from ahsd_train.trainer_errors import DeviceUnavailable, PreflightError, RunDirError, RunInterrupted
 
 DEFAULT_CONFIG = Path("configs/enhanced_training.yaml")
 QUICK_SCENARIOS = 384  # --quick: a few hundred scenarios ...
@@ -98,10 +99,15 @@ class RunResult:
 class Observer:
     """What the loop tells the outside world; the CLI renders it (rich), tests may record it."""
 
+    progress: Progress = NO_PROGRESS  # bars for data, steps and evaluation (ahsd_train.progress)
+
     def warn(self, message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None: ...
+    def info(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+    def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None: ...
 
     def step(self, record: dict[str, Any]) -> None: ...
 
@@ -112,6 +118,8 @@ class Observer:
 
 class _Silent(Observer):
     def warn(self, message: str) -> None: ...
+
+    def info(self, message: str) -> None: ...
 
 
 @dataclass
@@ -360,12 +368,18 @@ def early_stopping_due(bad_epochs: int, pn, monitoring) -> bool:
 
 
 @torch.no_grad()
-def evaluate_split(model, loss_fn, data, autocast) -> dict[str, Any]:
+def evaluate_split(model, loss_fn, data, autocast, progress: Progress = NO_PROGRESS,
+                   label: str = "evaluating") -> dict[str, Any]:
     """Mean loss (weighted by scenarios), each component, and the engine's ranking metrics."""
     from ahsd_train.metrics import evaluate
 
     if data is None or len(data) == 0:
         return {}
+    with progress.task(label, total=len(data)) as bar:
+        return _evaluate_chunks(model, loss_fn, data, autocast, bar, evaluate)
+
+
+def _evaluate_chunks(model, loss_fn, data, autocast, bar, evaluate) -> dict[str, Any]:
     model.eval()
     width = data.features.shape[1]
     preds, uncs, total, comps = [], [], 0.0, {}
@@ -381,6 +395,7 @@ def evaluate_split(model, loss_fn, data, autocast) -> dict[str, Any]:
             comps[k] = comps.get(k, 0.0) + float(v) * n
         preds.append(_pad(out.priority, width))
         uncs.append(_pad(out.uncertainty, width))
+        bar.update(advance=n)
     model.train()
     n = len(data)
     metrics = evaluate(torch.cat(preds), data, torch.cat(uncs))
@@ -400,9 +415,23 @@ def _float_output(out):
 # === the run ======================================================================================
 
 
+def runs_root() -> Path:
+    """`runs/` at the project root (found like git finds its root), so a run started from a
+    subfolder lands where the others are; `runs/` here outside a project."""
+    from ahsd_config.project import find_project
+
+    project = find_project()
+    if project is None:
+        return Path("runs")
+    try:
+        return (project.root / "runs").relative_to(Path.cwd().resolve())
+    except ValueError:
+        return project.root / "runs"
+
+
 def default_run_dir(config: TrainingConfig) -> Path:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{config.experiment_name}-{stamp}"
+    return runs_root() / f"{config.experiment_name}-{stamp}"
 
 
 def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContext) -> Path:
@@ -410,9 +439,9 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContex
     if opts.out is not None:
         run_dir = opts.out
     elif opts.resume:
-        runs = sorted(Path("runs").glob(f"{config.experiment_name}-*"))
+        runs = sorted(runs_root().glob(f"{config.experiment_name}-*"))
         if not runs:
-            raise RunDirError(f"--resume: no run of '{config.experiment_name}' under runs/; pass --out RUN_DIR")
+            raise RunDirError(f"--resume: no run of '{config.experiment_name}' under {runs_root()}/; pass --out RUN_DIR")
         run_dir = runs[-1]
     else:
         run_dir = default_run_dir(config)
@@ -563,8 +592,19 @@ class Trainer:
 
     # --- the loop ------------------------------------------------------------------------------
 
+    def describe(self) -> str:
+        """What is about to run, said before anything slow starts (data, model, first step)."""
+        p = self.plan
+        length = f"{p.epochs} epoch(s)" + (f", at most {p.max_steps} steps" if p.max_steps else "")
+        data = f"shards in {p.data_dir}" if p.data_dir else f"{p.n_scenarios:,} synthetic scenarios"
+        return (f"training {self.prepared.path}" + (f" ({self.prepared.revision})" if self.prepared.revision else "")
+                + f": {length}, {data}, batch {self.pn.batch_size}, device {self.device}"
+                + (" (--quick)" if p.quick else "") + f" -> {self.run_dir}")
+
     def train(self) -> RunResult:
-        self.build()
+        self.obs.info(self.describe())
+        with self.obs.progress.task("preparing data and model"):
+            self.build()
         if self.resume:
             self.restore()
         self.started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -578,7 +618,7 @@ class Trainer:
         total_steps = self.plan.epochs * self.steps_per_epoch
         if self.plan.max_steps is not None:
             total_steps = min(total_steps, self.plan.max_steps)
-        self.obs.start(self.run_dir, total_steps, self.progress["step"])
+        self.obs.start(self.run_dir, total_steps, self.progress["step"], self.steps_per_epoch)
         stop_reason, end_reason = None, "completed"
         try:
             try:
@@ -694,7 +734,7 @@ class Trainer:
         sums["loss"], sums["n"] = ddp.all_sum([sums["loss"], float(sums["n"])], self.ctx, self.device)
         sums["n"] = int(sums["n"]) // self.ctx.world_size  # steps per replica (each saw every step)
         sums["loss"] /= self.ctx.world_size  # mean over replicas of the per-step local losses
-        val = evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast)
+        val = evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation")
         val_loss = val.get("loss", sums["loss"] / max(sums["n"], 1))
         if epoch + 1 >= pn.warmup_epochs:
             self.plateau.step(val_loss)
@@ -735,8 +775,8 @@ class Trainer:
             if stop_reason is None and self.last_saved_step != self.progress["step"]:
                 self.save()
             final = {} if stop_reason else {
-                "val": evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast),
-                "test": evaluate_split(self.model, self.loss_fn, self.data.test, self.autocast)}
+                "val": evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation"),
+                "test": evaluate_split(self.model, self.loss_fn, self.data.test, self.autocast, self.obs.progress, "test")}
             if log is not None:
                 log.close()
             records = runlog.read_metrics(self.run_dir)

@@ -492,3 +492,24 @@ def test_a_revision_file_name_with_a_newline_does_not_desynchronise_the_gate(rep
     assert result.exit_code == 1, out(result)
     assert "AHSD609" in result.stdout and "Traceback" not in out(result)
     assert "PASS  recorded" in result.stdout  # v901 itself was read correctly
+
+
+def test_a_revision_that_writes_through_a_value_is_a_finding_not_a_crash(repo: Repo):
+    repo.revision("v901", "  - op: set\n    key: priority_net.batch_size.deeper\n    old: 1\n    new: 2\n"
+                          "    rationale: nested by mistake\n")
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD604 error revision v901 does not apply" in result.stdout
+    assert "cannot write priority_net.batch_size.deeper" in result.stdout
+
+
+def test_sarif_into_a_folder_and_a_bad_step_summary_are_one_line(repo: Repo, tmp_path: Path, monkeypatch):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32"))
+    repo.commit()
+    result = ci("--sarif", str(tmp_path))
+    assert result.exit_code == 2 and "is a directory" in out(result) and "Traceback" not in out(result)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))
+    result = ci()
+    assert result.exit_code == 2 and str(tmp_path) in out(result) and "Traceback" not in out(result)

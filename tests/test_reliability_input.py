@@ -161,3 +161,35 @@ def test_a_lone_surrogate_is_one_line_in_every_format(tmp_path, fmt):
     assert res.exit_code == 2 and "surrogate" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["current", str(cfg)])
     assert res.exit_code == 2 and "s.yaml:3:3: error:" in res.output
+
+
+@pytest.mark.parametrize("bak", ["directory", "symlink"])
+def test_a_bak_that_is_a_directory_or_a_symlink_is_one_line_and_nothing_changes(tmp_path, bak):
+    cfg = _config_at(tmp_path)
+    before = cfg.read_bytes()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    if bak == "directory":
+        (tmp_path / "c.yaml.bak").mkdir()
+    else:
+        (tmp_path / "c.yaml.bak").symlink_to(victim)
+    res = runner.invoke(app, ["migrate", str(cfg), "--to", "v15e"])
+    assert res.exit_code == 2 and "c.yaml.bak" in res.output and "Traceback" not in res.output, res.output
+    assert cfg.read_bytes() == before and victim.read_text() == "keep me\n"
+
+
+def test_enospc_during_migrate_is_one_line_and_the_file_is_untouched(tmp_path, monkeypatch):
+    import errno
+
+    cfg = _config_at(tmp_path)
+    before = cfg.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    res = runner.invoke(app, ["migrate", str(cfg), "--to", "v15e"])
+    monkeypatch.undo()
+    assert res.exit_code == 2 and f"{cfg}.bak:1:1: error: cannot write here: No space left on device; nothing was replaced" in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert cfg.read_bytes() == before and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

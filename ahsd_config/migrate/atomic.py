@@ -21,7 +21,7 @@ def backup_path(path: str | Path) -> Path:
 def write_backup(path: str | Path, text: str) -> Path:
     """Keep the previous content next to the file as FILE.bak (replaced on every migrate)."""
     bak = backup_path(path)
-    atomic_write(bak, text)
+    atomic_write(bak, text, follow_symlinks=False)
     return bak
 
 

@@ -458,7 +458,10 @@ def heads(rmap: RevisionMap | None = None) -> list[Revision]:
 
 # ----------------------------------------------------------------------------------- authoring
 def _folder(folder: str | Path | None) -> Path:
-    return Path(folder) if folder is not None else store.find_migrations_dir()
+    """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
+    from ahsd_config.project import writable_chain
+
+    return Path(folder) if folder is not None else writable_chain()
 
 
 def _today() -> str:
@@ -477,6 +480,7 @@ def _fresh_id(rmap: RevisionMap, base: str) -> str:
 def new_revision(title: str, source: str | Path, rev_id: str | None = None,
                  rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
     """Write a revision holding FILE's differences to head, one placeholder rationale per change."""
+    folder = _folder(folder)  # outside a project: refuse before anything else
     rmap = _chain(rmap)
     head = rmap.head
     data = {k: v for k, v in load_file(source).plain().items() if k != STAMP_KEY}
@@ -488,24 +492,25 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     if rid in rmap:
         raise UsageError(f"revision id {rid} exists already")
     rev = Revision(rid, (head,), now, title, tuple(changes))
-    rev = _with_path(rev, store.write_revision(_folder(folder), rev))
-    return rev
+    return _with_path(rev, store.write_revision(folder, rev))
 
 
 def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
           rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
     """A revision with two parents and no changes: joins two heads into one."""
+    folder = _folder(folder)
     rmap = _chain(rmap)
     a, b = rmap.resolve(rev1), rmap.resolve(rev2)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
     rev = Revision(rid, (a, b), _today(), title, ())
-    return _with_path(rev, store.write_revision(_folder(folder), rev))
+    return _with_path(rev, store.write_revision(folder, rev))
 
 
 def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | None = None,
            folder: str | Path | None = None) -> Revision:
     """Replace the linear range start..end (inclusive) by one revision with id `end` that holds
     every change in order, rationales kept. Only for revisions nobody has stamped yet."""
+    folder = _folder(folder)
     rmap = _chain(rmap)
     start, end = rmap.resolve(start), rmap.resolve(end)
     ids = [r for r in rmap.range(f"{rmap.get(start).parents[0]}:{end}" if rmap.get(start).parents else f":{end}")]
@@ -521,8 +526,12 @@ def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | N
     changes = tuple(c for rev in revs for c in rev.changes)
     new = Revision(end, rmap.get(start).parents, rmap.get(end).date,
                    title or " + ".join(r.title for r in revs), changes)
+    for rev in revs:
+        if rev.path and Path(rev.path).resolve().parent != folder.resolve():
+            raise UsageError(f"{rev.id} lives in {Path(rev.path).parent}, not in {folder}; squash only "
+                             "revisions of the folder it writes to")
     parse_revision(new.to_plain(), f"squash {start}..{end}")  # a bad title is refused before any write
-    path = store.replace_revisions(_folder(folder), [new], revs)[0]
+    path = store.replace_revisions(folder, [new], revs)[0]
     return _with_path(new, path)
 
 

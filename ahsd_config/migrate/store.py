@@ -1,62 +1,29 @@
 """Loading and writing revision files; finding the chain.
 
-Where the chain is: `[tool.ahsd] migrations = "migrations"` in the pyproject.toml of the repository
-root above the working directory (walking up to a `.git` or `pyproject.toml`), else `migrations/`
-there, else the chain shipped inside the package (`ahsd_config/chain`).
+Where the chain is: `ahsd_config.project` (the nearest pyproject.toml with `[tool.ahsd]`, its
+`migrations` folder; else the chain shipped inside the package, read-only).
 """
 
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 from ahsd_config.atomic import commit_files, recover
 from ahsd_config.loader import load_file, make_yaml
+from ahsd_config.project import SHIPPED_CHAIN, find_chain
 
 from .errors import RevisionFormatError
 from .graph import RevisionMap
 from .model import Revision, parse_revision
 from .rt import to_rt
 
-SHIPPED = Path(__file__).resolve().parent.parent / "chain"
-
-
-def repo_root(start: str | Path | None = None) -> Path | None:
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
-            return folder
-    return None
+SHIPPED = SHIPPED_CHAIN  # read-only data inside the package; never written (see project.py)
 
 
 def find_migrations_dir(start: str | Path | None = None) -> Path:
-    root = repo_root(start)
-    if root is not None:
-        configured = _configured(root)
-        if configured is not None:
-            return configured
-        if (root / "migrations").is_dir():
-            return root / "migrations"
-    return SHIPPED
-
-
-def _configured(root: Path) -> Path | None:
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    rel = data.get("tool", {}).get("ahsd", {}).get("migrations")
-    if isinstance(rel, str) and (root / rel).is_dir():
-        return root / rel
-    return None
+    """The chain to read from (`project.find_chain`): the project's folder, else the shipped one."""
+    return find_chain(start).folder
 
 
 def load_revisions(folder: str | Path) -> list[Revision]:
