@@ -23,7 +23,8 @@ from ahsd_train.trainer_errors import CheckpointError
 from faults import count_steps, die_at, fail_at
 from test_train_support import CONFIG, PYTHON, ROOT, TINY, cli, set_args
 
-LONG = ["run", "--config", str(CONFIG), "--device", "cpu", *set_args(TINY + ("priority_net.epochs=200",))]
+LONG = ["run", "--config", str(CONFIG), "--device", "cpu",
+        *set_args(TINY + ("priority_net.epochs=200", "output.generate_plots=false"))]
 
 
 def _steps_logged(run_dir: Path) -> int:
