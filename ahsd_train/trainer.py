@@ -657,7 +657,8 @@ class Trainer:
             sums = prog["sums"]
             t_epoch = time.perf_counter()
             while prog["batch"] < len(batches):
-                if STOP.is_set():  # Ctrl-C / SIGTERM, acted on between steps (see cli.py)
+                # Ctrl-C / SIGTERM, acted on between steps (see cli.py); every replica stops together
+                if ddp.any_flag(STOP.is_set(), self.ctx, self.device):
                     raise KeyboardInterrupt
                 if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
                     return None, f"--max-steps {self.plan.max_steps} reached"
