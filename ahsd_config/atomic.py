@@ -19,12 +19,14 @@ Payload = Union[bytes, Callable[[BinaryIO], object]]
 def atomic_write_bytes(path: str | Path, payload: Payload) -> None:
     """Replace `path` with `payload`: bytes, or a function that writes into the open binary file.
 
-    The file's permission bits are kept when it existed; missing parent folders are created.
+    The file's permission bits are kept when it existed; a new file gets 0666 minus the umask, as
+    `open()` would give it (mkstemp's 0600 would make run files private to their writer); missing
+    parent folders are created.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -34,14 +36,20 @@ def atomic_write_bytes(path: str | Path, payload: Payload) -> None:
                 payload(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     fsync_dir(folder)
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it; set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | Path, text: str) -> None:
