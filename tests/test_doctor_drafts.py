@@ -55,7 +55,7 @@ def test_a_high_gradient_run_gets_a_draft_on_the_head_that_applies_cleanly(tmp_p
     assert migrations_listing() == before  # nothing lands in the chain unaccepted
     rmap = load_map()
     rev = parse_revision(load_file(path).plain(), str(path))
-    assert rev.parents == [rmap.head] and rev.id.startswith(f"{rmap.head}-doctor-")
+    assert rev.parents == (rmap.head,) and rev.id.startswith(f"{rmap.head}-doctor-")
     assert "gradients ran high (grad_norm_below_clip" in rev.title
     head = rmap.state(rmap.head)
     lr = keys.get(head, "priority_net.learning_rate")
@@ -79,7 +79,7 @@ def test_parent_asks_for_another_revision_and_an_unknown_one_is_exit_2(tmp_path)
                                  "--out", str(tmp_path / "d.yaml")])
     assert result.exit_code == 0, result.stderr
     rev = parse_revision(load_file(tmp_path / "d.yaml").plain(), "d.yaml")
-    assert rev.parents == ["v15d"]
+    assert rev.parents == ("v15d",)
     assert [(c.key, c.old, c.new) for c in rev.changes if c.op == "set"] == [
         ("priority_net.learning_rate", 8e-5, 4e-5), ("priority_net.uncertainty_weight", 0.35, 0.175),
         ("priority_net.warmup_epochs", 6, 10)]
