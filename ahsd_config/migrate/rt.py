@@ -233,6 +233,11 @@ def _float_like(old: float, new: float) -> Any:
     else:
         decimals = len(text.split(".", 1)[1]) if "." in text else 1
         out = f"{new:.{decimals}f}"
+        if decimals > 2 and not text.endswith("0") and "." in out:
+            # 0.075 is the precision a value needed, not a house style: reverting 0.15 -> 0.075 must
+            # give 0.15 back, not 0.150 (AHSD605 on every halved two-decimal weight)
+            out = out.rstrip("0")
+            out = out + "0" if out.endswith(".") else out
         if float(out) != new:
             out = float_text(new)
     loaded = make_yaml().load(f"x: {out}\n")["x"]
