@@ -42,7 +42,7 @@ def ci(
     if summary_path:
         report.append_text(summary_path, report.render_summary(result))
     if not result.passed:
-        raise GateFailed(report.headline(result))
+        raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
 
 
 @app.command("check-migrations")
@@ -57,4 +57,4 @@ def check_migrations(
     result = check_chain(directory)
     stdout.print(report.render_text(result), markup=False, end="")
     if not result.passed:
-        raise GateFailed(report.headline(result))
+        raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once

@@ -105,7 +105,7 @@ def _describe_change(c) -> str:
         return f"remove {c.key} (was {_show(c.old)})"
     if c.op == "rename":
         return f"rename {c.key} -> {c.to}"
-    return f"transform {c.name} {c.args}"
+    return f"transform {c.name} {_show(c.args)}"
 
 
 @app.command("log")
