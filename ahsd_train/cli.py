@@ -126,6 +126,8 @@ class RichObserver:
         self.bar.update(completed=record["batch"] + 1, status=status)
 
     def epoch(self, record: dict[str, Any]) -> None:
+        if self.bar is not None:
+            self.bar.flush()  # the epoch's last step, whatever the throttle held back
         tau = record.get("val", {}).get("kendall_tau")
         self.progress.print(f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
                             f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
