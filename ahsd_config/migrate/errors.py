@@ -149,7 +149,7 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _yaml_float(value)
+        return yaml_float(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -157,7 +157,7 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-def _yaml_float(value: float) -> str:
+def yaml_float(value: float) -> str:
     text = repr(value)
     if text in ("nan", "inf", "-inf"):
         return {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}[text]
