@@ -64,7 +64,7 @@ def test_diff_v13_v15_json_history_contract():
     assert data["from"] == "v13" and data["to"] == "v15"
     by_key = {c["key"]: c for c in data["changes"]}
     for c in data["changes"]:
-        assert set(c) == {"key", "kind", "old", "new", "steps"}
+        assert set(c) == {"key", "kind", "old", "new", "steps", "rules"}  # rules: additive (issue 13)
         assert c["kind"] in ("added", "removed", "changed")
         for s in c["steps"]:
             assert set(s) == {"revision", "old", "new", "rationale"} and s["rationale"]
