@@ -182,6 +182,9 @@ def parse_plain_validate(args: list[str]) -> dict[str, Any] | None:
 def _register_commands() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
     from ahsd_config import cli_gate, cli_global, cli_migrate, cli_validate  # noqa: F401
+    from ahsd_config.cli_help import plain_help
+
+    plain_help(_app)
 
 
 def main() -> None:

@@ -27,10 +27,10 @@ class FailOn(str, Enum):
 @app.command()
 @reports_errors
 def validate(
-    paths: List[str] = typer.Argument(..., help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 at findings of this severity or worse."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    paths: List[str] = typer.Argument(..., metavar="PATH...", help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", metavar="text|json|sarif|github", help="Output format."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", metavar="error|warning|info", help="Exit 1 at findings of this severity or worse."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
 ) -> None:
     """Check configs against the schema and the rules; exit 0 clean, 1 findings, 2 unreadable input."""
     raise typer.Exit(run_validate(paths, format.value, fail_on.value, output))
@@ -39,7 +39,7 @@ def validate(
 @app.command()
 @reports_errors
 def explain(
-    subject: str = typer.Argument(..., help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
+    subject: str = typer.Argument(..., metavar="CODE|KEY", help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
 ) -> None:
     """Print a rule's why, fix and examples, or a key's meaning, type, bounds and default."""
     from ahsd_config.explain import explain_text

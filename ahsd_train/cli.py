@@ -4,8 +4,9 @@ Each command parses, calls the library, renders, and returns an exit code. `repo
 ONE place where the error families (`AhsdTrainError`, `AhsdConfigError` incl. `ConfigInvalid`) become
 messages on stderr and exit codes; nothing else is caught, and bad input is never a traceback.
 
-Exit codes (PRODUCT.md): 0 clean; 1 the run was stopped by the health monitor; 2 usage error,
-unreadable or invalid input, a config that may not run, a refused resume.
+Exit codes (PRODUCT.md): 0 clean; 1 the run was stopped by the health monitor, or `doctor` found a
+FAIL row in the checklist; 2 usage error, unreadable or invalid input, a config that may not run,
+a refused resume, the `train` extra not installed.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ app = typer.Typer(
     name="ahsd-train",
     help="Train PriorityNet with pre-run checks, a health monitor and resumable checkpoints.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+# What `pip install ahsd` lacks and `pip install 'ahsd[train]'` brings (pyproject.toml's extra).
+TRAIN_EXTRA = frozenset({"torch", "numpy", "scipy", "safetensors", "tensorboard", "matplotlib"})
 stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., object])
@@ -79,6 +81,12 @@ def reports_errors(func: F) -> F:
         except OSError as exc:  # a read-only folder, a full disk, --out on a file: one line
             stderr.print(safe_text(from_os_error(exc).render()), markup=False)
             raise typer.Exit(2) from None
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
+                raise
+            stderr.print(f"error: ahsd-train needs the training extra ({exc.name} is not installed): "
+                         "pip install 'ahsd[train]'", markup=False)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
             stderr.print("interrupted; nothing was started", markup=False)
             raise typer.Exit(130) from None
@@ -122,6 +130,8 @@ class RichObserver:
         self.bar.update(completed=record["batch"] + 1, status=status)
 
     def epoch(self, record: dict[str, Any]) -> None:
+        if self.bar is not None:
+            self.bar.flush()  # the epoch's last step, whatever the throttle held back
         tau = record.get("val", {}).get("kendall_tau")
         self.progress.print(f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
                             f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
@@ -138,7 +148,8 @@ def checklist_table(report: dict[str, Any]) -> Table:
 
     table = Table(title="Verification checklist (seed note, Nov 15 2025)")
     for col in ("check", "result", "value", "threshold", "why"):
-        table.add_column(col)
+        # fold, never crop: at 80 columns the default ellipsis cut dotted key names in half
+        table.add_column(col, overflow="fold")
     for item in report["checklist"]:
         table.add_row(CHECKLIST_TITLES.get(item["name"], item["name"]),
                       "[green]PASS[/]" if item["passed"] else "[red]FAIL[/]",
@@ -212,18 +223,22 @@ def run_command(
         None, "--config", metavar="PATH",
         help="Training YAML (default: [tool.ahsd] default_config of the project above the working "
              "directory, for --quick, --epochs, --max-steps or --resume; a full run names its config)."),
-    device: Optional[str] = typer.Option(None, "--device", help="auto | cuda | cpu (default: the config's)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<experiment>-<time>)."),
+    device: Optional[str] = typer.Option(None, "--device", metavar="auto|cuda|cpu",
+                                         help="Where to train (default: the config's `device`)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
+                                       help="Run directory (default: runs/EXPERIMENT-TIME at the project root)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the newest one)."),
     quick: bool = typer.Option(False, "--quick", help="A short demonstration: a few hundred scenarios, 2 epochs."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: --set priority_net.batch_size=24."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                   help="Override a key, repeatable: --set priority_net.batch_size=24."),
     force: bool = typer.Option(False, "--force", help="Run despite error findings / a changed config on resume."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Train on a shard directory instead of synthetic data."),
+    data: Optional[Path] = typer.Option(None, "--data", metavar="DIR", help="Train on a shard directory instead of synthetic data."),
     create_overlaps: Optional[bool] = typer.Option(None, "--create-overlaps/--no-create-overlaps",
                                                    help="Synthetic scenarios with overlapping signals (default: config)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Train for N epochs (run option)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after N optimizer steps."),
-    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1,
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N",
+                                         help="Train for N epochs instead of the config's."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help="Stop after N optimizer steps."),
+    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1, metavar="N",
                                                          help="Also checkpoint every N steps."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
@@ -260,12 +275,19 @@ def run_command(
 @app.command("doctor")
 @reports_errors
 def doctor_command(
-    run_dir: Path = typer.Argument(..., help="A run directory (finished or crashed)."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory (finished or crashed)."),
     propose_migration: bool = typer.Option(False, "--propose-migration",
                                            help="Write the suggested fixes as a draft revision file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where the draft goes (default: the project's migrations folder)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR|FILE.yaml",
+                                       help="Where the draft goes (default: the run directory; accept it by "
+                                       "writing each rationale and moving it into migrations/)."),
+    parent: Optional[str] = typer.Option(None, "--parent", metavar="REV",
+                                         help="Revision the draft builds on (default: the chain's head)."),
 ) -> int:
-    """Print the checklist of a run and, when gradients ran high, the seed's next fixes in order."""
+    """Print the checklist of a run and, when gradients ran high, the seed's next fixes in order.
+
+    Exit 0 when every checklist row passes, 1 when any row FAILs (so a script can branch on it),
+    2 when RUN_DIR is not a run directory."""
     from ahsd_train import doctor
 
     diagnosis = doctor.diagnose(run_dir)
@@ -276,10 +298,94 @@ def doctor_command(
         stdout.print(f"{i}. {fix.text}", markup=False)
     if not diagnosis.fixes:
         stdout.print("gradients within limits: no escalation needed", markup=False)
-    if propose_migration:
-        path = doctor.propose_migration(diagnosis, out)
-        stdout.print(f"draft revision written: {path} (fill in each rationale)", markup=False)
+    if propose_migration and not diagnosis.fixes:
+        stdout.print("no draft written: nothing to escalate", markup=False)
+    elif propose_migration:
+        path = doctor.propose_migration(diagnosis, out, parent)
+        for note in doctor.draft_notes(diagnosis, doctor.load_draft(path)):
+            stdout.print(f"note: {note}", markup=False)
+        stdout.print(f"draft revision written: {path}; write each rationale, then move it into "
+                     "migrations/ to accept it", markup=False)
+    return 0 if all(item["passed"] for item in diagnosis.report["checklist"]) else 1
+
+
+# --- compare -----------------------------------------------------------------------------------
+
+
+@app.command("compare")
+@reports_errors
+def compare_command(
+    a: str = typer.Argument(..., help="Revision (v15d, head), file, or REV:path."),
+    b: str = typer.Argument(..., help="Revision, file, or REV:path."),
+    epochs: int = typer.Option(5, "--epochs", min=1, help="Epochs for both runs."),
+    scenarios: int = typer.Option(2048, "--scenarios", min=8, help="Synthetic scenarios for both runs."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for both runs and compare.png "
+                                       "(default runs/compare-A-B-<time>)."),
+    device: str = typer.Option("cpu", "--device", help="auto | cuda | cpu"),
+    set_: List[str] = typer.Option([], "--set", help="Override a key on both sides."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
+) -> int:
+    """Train A and B on the same data, seed and budget; checklists side by side, differing keys, one plot."""
+    from ahsd_train.compare import compare
+
+    if device not in ("auto", "cuda", "cpu"):
+        raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
+    result = compare(a, b, epochs=epochs, scenarios=scenarios, out=out, device=device,
+                     observer=None if as_json else CompareObserver(), overrides=tuple(set_))
+    if as_json:
+        print(json.dumps(runlog_safe(result.to_json()), separators=(",", ":")))
+        return 0
+    stdout.print(compare_table(result), markup=False)
+    stdout.print(f"keys that differ ({len(result.changes)}, from ahsd-config diff {a} {b}):", markup=False)
+    for c in result.changes:
+        stdout.print(f"  {c['key']}: {c['old']!s} -> {c['new']!s}", markup=False)
+    for note in result.notes:
+        stdout.print(f"note: {note}", markup=False)
+    stdout.print(f"plot: {result.plot}", markup=False)
     return 0
+
+
+class CompareObserver:
+    """Epoch lines of both runs on stderr (warnings and the config findings go there too)."""
+
+    def warn(self, message: str) -> None:
+        stderr.print(f"warning: {message}", markup=False)
+
+    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None:
+        self.name = run_dir.name
+        stderr.print(f"{run_dir.name}: {total_steps} steps", markup=False)
+
+    def step(self, record: dict[str, Any]) -> None: ...
+
+    def epoch(self, record: dict[str, Any]) -> None:
+        stderr.print(f"{self.name} epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
+                     f"grad {_fmt(record['grad_norm_mean'])}", markup=False)
+
+    def close(self) -> None: ...
+
+
+def runlog_safe(data: Any) -> Any:
+    from ahsd_train.runlog import to_json_safe
+
+    return to_json_safe(data)
+
+
+def compare_table(result) -> Table:
+    from ahsd_train.report import CHECKLIST_TITLES
+
+    table = Table(title="Verification checklist, A vs B (same data, seed and budget)")
+    table.add_column("check", overflow="fold")
+    for label, side in (("A", result.a), ("B", result.b)):
+        table.add_column(f"{label}: {side.side.spec}", overflow="fold")
+    table.add_column("threshold A / B", overflow="fold")
+    items_b = {i["name"]: i for i in result.b.report["checklist"]}
+    for ia in result.a.report["checklist"]:
+        ib = items_b.get(ia["name"], {})
+        cell = lambda i: f"{'PASS' if i.get('passed') else 'FAIL'} {_fmt(i.get('value'))}"  # noqa: E731
+        table.add_row(CHECKLIST_TITLES.get(ia["name"], ia["name"]), cell(ia), cell(ib),
+                      f"{_fmt(ia['threshold'])} / {_fmt(ib.get('threshold'))}")
+    table.add_row("all passed", str(result.a.report.get("passed")), str(result.b.report.get("passed")), "")
+    return table
 
 
 # --- bench -------------------------------------------------------------------------------------
@@ -288,17 +394,23 @@ def doctor_command(
 @app.command("bench")
 @reports_errors
 def bench_command(
-    device: str = typer.Option("cpu", "--device", help="cpu | cuda"),
+    device: str = typer.Option("cpu", "--device", metavar="cpu|cuda", help="Where to measure."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
-    batch_size: int = typer.Option(24, "--batch-size", min=1),
+    batch_size: int = typer.Option(24, "--batch-size", min=1, metavar="N", help="Scenarios per step."),
     with_strain: bool = typer.Option(False, "--with-strain", help="Include the strain encoder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Train and inference throughput: batched vs the naive per-scenario loop, same run."""
     from ahsd_train.bench import run_benchmark
+    from ahsd_train.progress import make_progress
 
     if device not in ("cpu", "cuda"):
         raise AhsdTrainError(f"--device {device!r}: use cpu or cuda")
-    result = run_benchmark(device=device, batch_size=batch_size, with_strain=with_strain)
+    progress = make_progress(quiet)
+    try:
+        result = run_benchmark(device=device, batch_size=batch_size, with_strain=with_strain, progress=progress)
+    finally:
+        progress.close()
     if as_json:
         print(json.dumps(result, separators=(",", ":")))
     else:
@@ -310,12 +422,33 @@ def bench_command(
     return 0
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ahsd_config.cli import package_version
+
+        typer.echo(f"ahsd-train {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Train PriorityNet with pre-run checks, a health monitor and resumable checkpoints."""
+
+
 def main() -> None:
     # Idle OpenMP threads sleep instead of spinning: PriorityNet's ops are small, and on a shared
     # 2-core box spinning threads halved the --quick run's speed. Set it yourself to override.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    plain_help(app)  # again: commands registered after this module was imported get it too
     app(prog_name="ahsd-train")
 
+
+from ahsd_config.cli_help import plain_help  # noqa: E402  (after the commands are registered)
+
+plain_help(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

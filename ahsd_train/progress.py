@@ -29,6 +29,9 @@ class Task:
 
     def reset(self, total: int | None, completed: int = 0, **fields: Any) -> None: ...
 
+    def flush(self) -> None:
+        """Show the latest state now (at the end of a phase), whatever the throttle says."""
+
     def close(self) -> None: ...
 
 
@@ -62,7 +65,7 @@ NO_PROGRESS = Progress()
 class _RichTask(Task):
     def __init__(self, progress: Any, task_id: Any, completed: int) -> None:
         self._progress, self._id = progress, task_id
-        self._completed, self._fields, self._last = completed, {}, 0.0
+        self._completed, self._fields, self._last = completed, {}, float("-inf")  # the first update shows
 
     def update(self, completed: int | None = None, advance: int = 0, **fields: Any) -> None:
         self._completed = (self._completed if completed is None else completed) + advance

@@ -160,7 +160,8 @@ def test_hand_edit_without_revision_fails_naming_key_values_and_command(repo: Re
     assert result.exit_code == 1, out(result)
     assert f"AHSD601 error priority_net.batch_size changed {old} -> 32 with no revision recording it" in result.stdout
     assert f'ahsd-config revision -m "..." --from {CONFIG}' in result.stdout
-    assert "gate FAILED" in result.stderr
+    assert (result.stdout + result.stderr).count("gate FAILED") == 1  # once, the report's last line
+    assert result.stdout.rstrip().splitlines()[-1].startswith("gate FAILED: ")
 
 
 def test_placeholder_rationale_fails(repo: Repo):

@@ -20,7 +20,7 @@ from . import keys, store
 from .apply import STAMP_KEY, Applied, apply_text, dump
 from .atomic import atomic_write, backup_path, locked, write_backup
 from .build import changes_between
-from .errors import MISSING, MigrationInvalid, NotStamped
+from .errors import MISSING, MigrationInvalid, NotStamped, yaml_float
 from .graph import RevisionMap, Step
 from .model import PLACEHOLDER, Revision, is_placeholder, parse_revision
 from .state import apply_plain, primitive
@@ -258,6 +258,21 @@ class KeyStep:
     rationale: str
 
 
+@dataclass(frozen=True)
+class RuleCrossing:
+    """A rule whose finding on this key changes between A and B ("clean" = no finding)."""
+
+    code: str
+    old: str  # error | warning | info | clean
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.old} -> {self.new}"
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "old": self.old, "new": self.new}
+
+
 @dataclass
 class KeyDiff:
     key: str
@@ -266,7 +281,7 @@ class KeyDiff:
     new: Any
     steps: list[KeyStep] = field(default_factory=list)
     returned: bool = False  # moved and came back within the range (only with history)
-    rules: list[str] = field(default_factory=list)  # "AHSD101 error -> clean"
+    rules: list[RuleCrossing] = field(default_factory=list)  # shown as "AHSD101 error -> clean"
 
 
 @dataclass
@@ -282,7 +297,8 @@ class DiffResult:
         return {"from": self.a, "to": self.b, "changes": [
             {"key": c.key, "kind": c.kind, "old": _json(c.old), "new": _json(c.new),
              "steps": [{"revision": s.revision, "old": _json(s.old), "new": _json(s.new),
-                        "rationale": s.rationale} for s in c.steps]}
+                        "rationale": s.rationale} for s in c.steps],
+             "rules": [r.to_json() for r in c.rules]}  # additive to PRODUCT.md's contract
             for c in self.changes]}
 
 
@@ -305,19 +321,37 @@ def endpoint(spec: str, rmap: RevisionMap) -> Endpoint:
     if Path(spec).exists():
         data = load_file(spec).plain()
     elif ":" in spec:
-        data = load_text(_git_show(spec), spec).plain()
+        data = load_text(_git_show(spec, rmap), spec).plain()
     else:
-        rmap.get(spec)  # raises UnknownRevision naming the known ones
-        raise AssertionError
+        known = ", ".join(rmap.order[-4:])
+        raise UsageError(f"{spec!r} is neither a file nor a revision (revisions end with {known}, head; "
+                         "`ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)")
     stamp_value = data.get(STAMP_KEY) if isinstance(data, dict) else None
     rid = str(stamp_value) if stamp_value is not None and str(stamp_value) in rmap else None
     return Endpoint(spec, data, rid)
 
 
-def _git_show(spec: str) -> str:
+def _git_show(spec: str, rmap: RevisionMap) -> str:
+    """`git show GITREV:path`. A config revision before the colon (v13:configs/x.yaml) is refused
+    clearly unless git knows that name too (a tag): git would only say "invalid object name"."""
     from ahsd_config.gate_git import Git  # the one place git argv is built
 
+    rev, _, path = spec.partition(":")
+    if (rev in rmap or rev in ("head", "base")) and not _git_knows(rev):
+        raise UsageError(f"{spec}: {rev!r} is a config revision, not a git commit; GITREV:path reads "
+                         f"a file at a git commit (e.g. HEAD~1:{path}); to compare with revision "
+                         f"{rev}, name it alone: `ahsd-config diff {rev} ...`")
     return Git(".").show_spec(spec)
+
+
+def _git_knows(rev: str) -> bool:
+    from ahsd_config.gate_git import Git, GitError
+
+    try:
+        return Git(".").run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+                            check=False).returncode == 0
+    except GitError:
+        return False
 
 
 def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
@@ -393,13 +427,25 @@ def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
         before, after = dict(fa.get(c.key, [])), dict(fb.get(c.key, []))
         for code in sorted(set(before) | set(after)):
             if before.get(code) != after.get(code):
-                c.rules.append(f"{code} {before.get(code, 'clean')} -> {after.get(code, 'clean')}")
+                c.rules.append(RuleCrossing(code, before.get(code, "clean"), after.get(code, "clean")))
 
 
 def _yaml_text(data: dict) -> str:
+    """Plain data as a YAML file; floats spelled so PyYAML reads them as floats too (`8.0e-05`,
+    not `8e-05`: AHSD003), so `show` prints a valid config and diff's rule check sees the values."""
     buf = io.StringIO()
-    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
+    make_yaml().dump(_spelled_floats(copy.deepcopy(to_plain(data))), buf)
     return buf.getvalue()
+
+
+def _spelled_floats(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _spelled_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_spelled_floats(v) for v in value]
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return make_yaml().load(f"x: {yaml_float(value)}\n")["x"]  # a ScalarFloat in that spelling
+    return value
 
 
 # ----------------------------------------------------------------------------------- history
@@ -407,6 +453,13 @@ def history(rng: str | None = None, rmap: RevisionMap | None = None) -> list[Rev
     """Revisions oldest first; `rng` 'v13:v15' = after v13 up to v15 (either side may be empty)."""
     rmap = _chain(rmap)
     ids = rmap.range(rng) if rng else rmap.order
+    if rng and not ids:
+        start, _, end = rng.partition(":")
+        if start and end and rmap.resolve(start) != rmap.resolve(end) \
+                and rmap.resolve(end) in rmap.ancestors(rmap.resolve(start)):
+            raise UsageError(f"-r {rng}: {start} comes after {end}, so the range is empty; "
+                             f"ranges go oldest first: -r {end}:{start}")
+        raise UsageError(f"-r {rng}: the range holds no revisions")
     return [rmap.get(r) for r in ids]
 
 
@@ -419,6 +472,10 @@ def log_key(key: str, rmap: RevisionMap | None = None) -> list[KeyStep]:
     for k, ss in steps.items():
         if k == key or k.startswith(key + "."):
             out.extend(ss)
+    if not out:
+        close = difflib.get_close_matches(key, list(steps), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else " (`ahsd-config show head` prints every key)"
+        raise UsageError(f"no revision touches {key}{hint}")
     order = {r: i for i, r in enumerate(rmap.order)}
     return sorted(out, key=lambda s: order.get(s.revision, 0))
 
