@@ -549,7 +549,7 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     if rid in rmap:
         raise UsageError(f"revision id {rid} exists already")
     rev = Revision(rid, (head,), now, title, tuple(changes))
-    return _with_path(rev, store.write_revision(folder, rev))
+    return _with_path(rev, store.write_revision(folder, rev, rmap))
 
 
 def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
@@ -560,7 +560,7 @@ def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
     a, b = rmap.resolve(rev1), rmap.resolve(rev2)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
     rev = Revision(rid, (a, b), _today(), title, ())
-    return _with_path(rev, store.write_revision(folder, rev))
+    return _with_path(rev, store.write_revision(folder, rev, rmap))
 
 
 def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | None = None,
@@ -588,7 +588,7 @@ def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | N
             raise UsageError(f"{rev.id} lives in {Path(rev.path).parent}, not in {folder}; squash only "
                              "revisions of the folder it writes to")
     parse_revision(new.to_plain(), f"squash {start}..{end}")  # a bad title is refused before any write
-    path = store.replace_revisions(folder, [new], revs)[0]
+    path = store.replace_revisions(folder, [new], revs, rmap)[0]
     return _with_path(new, path)
 
 
