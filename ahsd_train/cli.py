@@ -143,18 +143,32 @@ class RichObserver:
             self.bar = None
 
 
-def checklist_table(report: dict[str, Any]) -> Table:
+WIDE_TABLE = 120  # below this the "why" column would fold dotted key names: reasons go under the table
+
+
+def checklist_table(report: dict[str, Any], width: int | None = None) -> Table:
     from ahsd_train.report import CHECKLIST_TITLES
 
+    why = (width or stdout.width) >= WIDE_TABLE
     table = Table(title="Verification checklist (seed note, Nov 15 2025)")
-    for col in ("check", "result", "value", "threshold", "why"):
-        # fold, never crop: at 80 columns the default ellipsis cut dotted key names in half
-        table.add_column(col, overflow="fold")
+    for col in ("check", "result", "value", "threshold", *(("why",) if why else ())):
+        table.add_column(col, overflow="fold")  # fold, never crop with an ellipsis
     for item in report["checklist"]:
         table.add_row(CHECKLIST_TITLES.get(item["name"], item["name"]),
                       "[green]PASS[/]" if item["passed"] else "[red]FAIL[/]",
-                      _fmt(item["value"]), _fmt(item["threshold"]), item.get("reason", ""))
+                      _fmt(item["value"]), _fmt(item["threshold"]), *((item.get("reason", ""),) if why else ()))
     return table
+
+
+def print_checklist(report: dict[str, Any]) -> None:
+    """The table; on a narrow terminal each reason as its own line under it (key names whole)."""
+    from ahsd_train.report import CHECKLIST_TITLES
+
+    stdout.print(checklist_table(report))
+    if stdout.width < WIDE_TABLE:
+        for item in report["checklist"]:
+            stdout.print(f"- {CHECKLIST_TITLES.get(item['name'], item['name'])}: {item.get('reason', '')}",
+                         markup=False)
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
@@ -260,7 +274,7 @@ def run_command(
     finally:
         progress.close()
     if result.report:
-        stdout.print(checklist_table(result.report))
+        print_checklist(result.report)
         stdout.print(metrics_table(result.report["metrics"]))
         stdout.print(f"report: {result.run_dir / 'report.json'}", markup=False)
     if result.stopped:
@@ -291,7 +305,7 @@ def doctor_command(
     from ahsd_train import doctor
 
     diagnosis = doctor.diagnose(run_dir)
-    stdout.print(checklist_table(diagnosis.report))
+    print_checklist(diagnosis.report)
     if diagnosis.report.get("stop_reason"):
         stdout.print(f"stopped: {diagnosis.report['stop_reason']}", markup=False)
     for i, fix in enumerate(diagnosis.fixes, 1):
