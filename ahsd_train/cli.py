@@ -143,18 +143,32 @@ class RichObserver:
             self.bar = None
 
 
-def checklist_table(report: dict[str, Any]) -> Table:
+WIDE_TABLE = 120  # below this the "why" column would fold dotted key names: reasons go under the table
+
+
+def checklist_table(report: dict[str, Any], width: int | None = None) -> Table:
     from ahsd_train.report import CHECKLIST_TITLES
 
+    why = (width or stdout.width) >= WIDE_TABLE
     table = Table(title="Verification checklist (seed note, Nov 15 2025)")
-    for col in ("check", "result", "value", "threshold", "why"):
-        # fold, never crop: at 80 columns the default ellipsis cut dotted key names in half
-        table.add_column(col, overflow="fold")
+    for col in ("check", "result", "value", "threshold", *(("why",) if why else ())):
+        table.add_column(col, overflow="fold")  # fold, never crop with an ellipsis
     for item in report["checklist"]:
         table.add_row(CHECKLIST_TITLES.get(item["name"], item["name"]),
                       "[green]PASS[/]" if item["passed"] else "[red]FAIL[/]",
-                      _fmt(item["value"]), _fmt(item["threshold"]), item.get("reason", ""))
+                      _fmt(item["value"]), _fmt(item["threshold"]), *((item.get("reason", ""),) if why else ()))
     return table
+
+
+def print_checklist(report: dict[str, Any]) -> None:
+    """The table; on a narrow terminal each reason as its own line under it (key names whole)."""
+    from ahsd_train.report import CHECKLIST_TITLES
+
+    stdout.print(checklist_table(report))
+    if stdout.width < WIDE_TABLE:
+        for item in report["checklist"]:
+            stdout.print(f"- {CHECKLIST_TITLES.get(item['name'], item['name'])}: {item.get('reason', '')}",
+                         markup=False)
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
@@ -260,7 +274,7 @@ def run_command(
     finally:
         progress.close()
     if result.report:
-        stdout.print(checklist_table(result.report))
+        print_checklist(result.report)
         stdout.print(metrics_table(result.report["metrics"]))
         stdout.print(f"report: {result.run_dir / 'report.json'}", markup=False)
     if result.stopped:
@@ -291,7 +305,7 @@ def doctor_command(
     from ahsd_train import doctor
 
     diagnosis = doctor.diagnose(run_dir)
-    stdout.print(checklist_table(diagnosis.report))
+    print_checklist(diagnosis.report)
     if diagnosis.report.get("stop_reason"):
         stdout.print(f"stopped: {diagnosis.report['stop_reason']}", markup=False)
     for i, fix in enumerate(diagnosis.fixes, 1):
@@ -315,17 +329,20 @@ def doctor_command(
 @app.command("compare")
 @reports_errors
 def compare_command(
-    a: str = typer.Argument(..., help="Revision (v15d, head), file, or REV:path."),
-    b: str = typer.Argument(..., help="Revision, file, or REV:path."),
-    epochs: int = typer.Option(5, "--epochs", min=1, help="Epochs for both runs."),
-    scenarios: int = typer.Option(2048, "--scenarios", min=8, help="Synthetic scenarios for both runs."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for both runs and compare.png "
-                                       "(default runs/compare-A-B-<time>)."),
-    device: str = typer.Option("cpu", "--device", help="auto | cuda | cpu"),
-    set_: List[str] = typer.Option([], "--set", help="Override a key on both sides."),
+    a: str = typer.Argument(..., metavar="A", help="Revision (v15d, head), file, or GITREV:path."),
+    b: str = typer.Argument(..., metavar="B", help="Revision, file, or GITREV:path."),
+    epochs: int = typer.Option(5, "--epochs", min=1, metavar="N", help="Epochs for both runs."),
+    scenarios: int = typer.Option(2048, "--scenarios", min=8, metavar="N",
+                                  help="Synthetic scenarios for both runs (same seed: the same data)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Folder for both runs, compare.json "
+                                       "and compare.png (default runs/compare-A-B-TIME)."),
+    device: str = typer.Option("cpu", "--device", metavar="auto|cuda|cpu", help="Where both runs train."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key on both sides."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
 ) -> int:
-    """Train A and B on the same data, seed and budget; checklists side by side, differing keys, one plot."""
+    """Train A and B on the same data, seed and budget; checklists side by side, differing keys, one plot.
+
+    Exit 0 when both ran (whatever their checklists say), 2 on bad input."""
     from ahsd_train.compare import compare
 
     if device not in ("auto", "cuda", "cpu"):

@@ -91,22 +91,19 @@ class Comparison:
 
 
 def resolve(spec: str) -> Side:
-    """A revision, a file or REV:path, as `ahsd-config diff` reads it, turned into YAML text."""
+    """A revision, a file or REV:path, as `ahsd-config diff` reads it (its `endpoint`), as YAML text.
+    Neither a file nor a revision is `ahsd_config`'s UsageError (exit 2)."""
     from ahsd_config.migrate import commands
     from ahsd_config.migrate.store import load_map
 
     rmap = load_map()
-    if spec in ("head", "base") or spec in rmap:
-        rid = rmap.resolve(spec)
-        return Side(spec, commands.show_text(rid, rmap), rid)
-    if Path(spec).is_file():
-        text = Path(spec).read_text(encoding="utf-8")
-    elif ":" in spec and not Path(spec).exists():
-        text = commands._git_show(spec)
-    else:
-        commands.endpoint(spec, rmap)  # raises: neither a file nor a known revision
-        raise AhsdTrainError(f"{spec}: neither a file nor a revision")
     end = commands.endpoint(spec, rmap)
+    if spec in ("head", "base") or spec in rmap:
+        text = commands.show_text(end.revision, rmap)
+    elif Path(spec).is_file():
+        text = Path(spec).read_text(encoding="utf-8")  # the file as written: its findings keep their lines
+    else:
+        text = runlog.dump_yaml(end.data)  # REV:path: the file at a git commit
     return Side(spec, text, end.revision)
 
 

@@ -134,7 +134,8 @@ def diagnose(run_dir: Path) -> Diagnosis:
     return diagnosis
 
 
-def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.date | None = None,
+                   chain: Path | None = None) -> dict[str, Any]:
     """The escalation's config changes as a revision document (migrations format, plain data).
 
     Parented on `parent` (default: the chain's current head, so accepting it never makes a second
@@ -147,7 +148,7 @@ def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.da
     from ahsd_config.migrate import keys
     from ahsd_config.migrate.errors import MISSING
 
-    rid, base, state = _parent_config(parent)
+    rid, base, state = _parent_config(parent, chain)
     bn = next((i for i in diagnosis.report["checklist"] if i["name"] == "batchnorm_train_mode"), None)
     fixes = [f for f in escalation(base.priority_net, bn) if f.key is not None]
     failed = [i for i in diagnosis.report["checklist"] if i["name"] in HIGH_GRADIENT_CHECKS and not i["passed"]]
@@ -185,14 +186,15 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def _parent_config(parent: str | None):
-    """(revision id, TrainingConfig at that revision) of the chain; head when `parent` is None."""
+def _parent_config(parent: str | None, chain: Path | None = None):
+    """(revision id, TrainingConfig, state) at `parent` of the chain (the project's by default);
+    head when `parent` is None."""
     from ahsd_config.migrate.errors import RevisionGraphError
     from ahsd_config.migrate.store import load_map
     from ahsd_config.schema import TrainingConfig
 
     try:
-        rmap = load_map()
+        rmap = load_map(chain)
         rid = rmap.resolve(parent or "head")
         state = rmap.state(rid)
         return rid, TrainingConfig.model_validate(state), state
@@ -208,8 +210,10 @@ def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str
     person's act: write each rationale, then move the file into `migrations/`."""
     from ahsd_config.migrate.model import parse_revision
     from ahsd_config.migrate.store import dump_revision, file_name
+    from ahsd_config.project import writable_chain
 
-    rev = parse_revision(draft_revision(diagnosis, parent), "<doctor draft>")
+    chain = writable_chain()  # a draft is for a project's chain: outside one, NoProject (exit 2)
+    rev = parse_revision(draft_revision(diagnosis, parent, chain=chain), "<doctor draft>")
     as_file = out is not None and out.suffix in (".yaml", ".yml")
     path = out if as_file else Path(out or diagnosis.run_dir) / file_name(rev)
     if path.exists():

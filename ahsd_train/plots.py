@@ -52,7 +52,8 @@ def write_plots(run_dir: Path, records: list[dict[str, Any]], clip: float, loss_
         fig, ax = plt.subplots(figsize=(8, 4.5))
         ax.plot(x, [r["loss"] for r in steps], label="total", color="black", lw=1.5)
         for name in steps[0].get("weighted", {}):
-            ys = [max(abs(r["weighted"].get(name) or 0.0), 1e-12) for r in steps]
+            # a term at exactly 0 (min_variance once the spread is met) is a gap, not a 1e-12 cliff
+            ys = [abs(r["weighted"].get(name) or 0.0) or float("nan") for r in steps]
             ax.plot(x, ys, label=name, lw=0.9)
         ax.set(yscale="log", xlabel="step", ylabel="weighted loss", title="Loss components")
         # outside the axes: inside, the legend covered the total line

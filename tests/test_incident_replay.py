@@ -79,7 +79,7 @@ def test_doctor_on_the_pre_fix_run_drafts_the_seed_escalation_with_its_values(re
     draft = tmp_path / "draft.yaml"
     result = runner.invoke(app, ["doctor", str(out / "run-A"), "--propose-migration", "--parent", "v15d",
                                  "--out", str(draft)])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr
     text = result.stdout
     steps = ["1. halve the learning rate: priority_net.learning_rate 8.0e-5 -> 4.0e-5",
              "2. normalise the loss by its components", "3. check BatchNorm is in train mode",

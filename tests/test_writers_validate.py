@@ -57,9 +57,11 @@ def write_migrate_add(v: float, tmp: Path) -> str:
 
 
 def write_revision(v: float, tmp: Path) -> str:
-    source = tmp / "edited.yaml"
-    source.write_text("priority_net:\n  learning_rate: 0.25\n")
-    rev = commands.new_revision("edit", source, rev_id="r2", rmap=chain(base(v)), folder=tmp)
+    (tmp / "src").mkdir()
+    source = tmp / "src" / "edited.yaml"  # outside the revisions folder: it is a config, not a revision
+    source.write_text(f"priority_net:\n  learning_rate: {0.125 if v == 0.25 else 0.25}\n")
+    (tmp / "chain").mkdir()
+    rev = commands.new_revision("edit", source, rev_id="r2", rmap=chain(base(v)), folder=tmp / "chain")
     return Path(rev.path).read_text()
 
 

@@ -132,7 +132,9 @@ class PriorityNetConfig(StrictModel):
     loss_scale_factor: float = Field(
         gt=0,
         description="Multiplier applied to the total loss before backward (dimensionless); "
-        "introduced by the Nov 12 2025 fix.",
+        "introduced by the Nov 12 2025 fix. The clip acts on the scaled gradient, i.e. at "
+        "gradient_clip_norm / loss_scale_factor on the loss's own gradient (AHSD108); health checks "
+        "divide gradient norms by it. 1.0 since v261129.",
     )
 
     # --- uncertainty calibration (Nov 13 2025) ------------------------------------------------
