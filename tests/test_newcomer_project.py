@@ -136,6 +136,19 @@ def test_revision_from_a_subfolder_writes_into_the_project(proj):
     assert C.load_chain().head == "vx"
 
 
+def test_validate_without_paths_checks_the_projects_config_globs(proj):
+    res = runner.invoke(app, ["validate"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0].startswith("../../configs/enhanced_training.yaml:")
+    assert res.stdout.splitlines()[-1].startswith("1 file checked: 0 errors, ")
+
+
+def test_validate_without_paths_outside_a_project(outside):
+    res = runner.invoke(app, ["validate"])
+    assert res.exit_code == 2
+    assert res.stderr.endswith("any folder above it; pass the config files to validate\n")
+
+
 # --- ahsd-train run without --config ----------------------------------------------------------
 
 
