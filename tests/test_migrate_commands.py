@@ -43,7 +43,7 @@ def test_revision_from_file_records_changes_with_placeholders(repo):
     assert res.exit_code == 0, res.output
     rmap = C.load_chain()
     rev = rmap.get("v261126")
-    assert rmap.head == "v261126" and rev.parents == ("v260707",)
+    assert rmap.head == "v261126" and rev.parents == ("v261129",)
     assert [(c.op, c.key, c.old, c.new) for c in rev.changes] == [("set", "priority_net.batch_size", 64, 96)]
     assert C.placeholder_changes(rmap) == [("v261126", 1, "priority_net.batch_size")]
     assert C.current(cfg, rmap).revision == "v261126"  # the file is stamped at the new head
@@ -71,7 +71,7 @@ def test_two_heads_are_named_and_merge_joins_them(repo):
     for rid in ("va", "vb"):
         (repo / "chain" / f"2026-12-01_{rid}.yaml").write_text(textwrap.dedent(f"""\
             id: {rid}
-            parents: [v260707]
+            parents: [v261129]
             date: '2026-12-01'
             title: branch {rid}
             changes: []

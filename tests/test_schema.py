@@ -96,8 +96,12 @@ def test_project_config_starts_with_the_schema_modeline() -> None:
 def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
     ours = project_config()
     assert ours["priority_net"].pop("min_variance_penalty_weight") == 2.0
-    assert ours.pop("revision") == "v260707"  # the migration stamp: the newest file is the chain's head
+    assert ours.pop("revision") == "v261129"  # the migration stamp: the chain's head
+    # v261129 (ours, not the user's): train at unit loss scale so the clip engages (AHSD108)
+    assert ours["priority_net"]["loss_scale_factor"] == 1.0
     theirs = load(CORPUS / NEWEST)
+    assert theirs["priority_net"]["loss_scale_factor"] == 0.002
+    ours["priority_net"]["loss_scale_factor"] = 0.002
     assert ours == theirs
     assert json.dumps(ours) == json.dumps(theirs)  # same key order, section by section
 
