@@ -315,14 +315,14 @@ def doctor_command(
 @app.command("compare")
 @reports_errors
 def compare_command(
-    a: str = typer.Argument(..., help="Revision (v15d, head), file, or REV:path."),
-    b: str = typer.Argument(..., help="Revision, file, or REV:path."),
-    epochs: int = typer.Option(5, "--epochs", min=1, help="Epochs for both runs."),
-    scenarios: int = typer.Option(2048, "--scenarios", min=8, help="Synthetic scenarios for both runs."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for both runs and compare.png "
-                                       "(default runs/compare-A-B-<time>)."),
-    device: str = typer.Option("cpu", "--device", help="auto | cuda | cpu"),
-    set_: List[str] = typer.Option([], "--set", help="Override a key on both sides."),
+    a: str = typer.Argument(..., metavar="A", help="Revision (v15d, head), file, or REV:path."),
+    b: str = typer.Argument(..., metavar="B", help="Revision, file, or REV:path."),
+    epochs: int = typer.Option(5, "--epochs", min=1, metavar="N", help="Epochs for both runs."),
+    scenarios: int = typer.Option(2048, "--scenarios", min=8, metavar="N", help="Synthetic scenarios for both runs."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Folder for both runs and compare.png "
+                                       "(default runs/compare-A-B-TIME)."),
+    device: str = typer.Option("cpu", "--device", metavar="auto|cuda|cpu", help="Where to train."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a key on both sides."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
 ) -> int:
     """Train A and B on the same data, seed and budget; checklists side by side, differing keys, one plot."""

@@ -57,7 +57,8 @@ def write_migrate_add(v: float, tmp: Path) -> str:
 
 
 def write_revision(v: float, tmp: Path) -> str:
-    source = tmp / "edited.yaml"
+    source = tmp / "src" / "edited.yaml"  # not in the revisions folder: its writer reads every *.yaml there
+    source.parent.mkdir()
     source.write_text("priority_net:\n  learning_rate: 0.25\n")
     rev = commands.new_revision("edit", source, rev_id="r2", rmap=chain(base(v)), folder=tmp)
     return Path(rev.path).read_text()
