@@ -20,7 +20,7 @@ from . import keys, store
 from .apply import STAMP_KEY, Applied, apply_text, dump
 from .atomic import atomic_write, backup_path, locked, write_backup
 from .build import changes_between
-from .errors import MISSING, MigrationInvalid, NotStamped, yaml_float
+from .errors import MISSING, MigrationInvalid, NotStamped
 from .graph import RevisionMap, Step
 from .model import PLACEHOLDER, Revision, is_placeholder, parse_revision
 from .state import apply_plain, primitive
@@ -431,21 +431,10 @@ def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
 
 
 def _yaml_text(data: dict) -> str:
-    """Plain data as a YAML file; floats spelled so PyYAML reads them as floats too (`8.0e-05`,
-    not `8e-05`: AHSD003), so `show` prints a valid config and diff's rule check sees the values."""
+    """Plain data as a YAML file (floats in `loader.float_text`'s spelling: PyYAML reads them too)."""
     buf = io.StringIO()
-    make_yaml().dump(_spelled_floats(copy.deepcopy(to_plain(data))), buf)
+    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
     return buf.getvalue()
-
-
-def _spelled_floats(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _spelled_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_spelled_floats(v) for v in value]
-    if isinstance(value, float) and value == value and abs(value) != float("inf"):
-        return make_yaml().load(f"x: {yaml_float(value)}\n")["x"]  # a ScalarFloat in that spelling
-    return value
 
 
 # ----------------------------------------------------------------------------------- history
