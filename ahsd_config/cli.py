@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ahsd_config.errors import AhsdConfigError, InputError
+from ahsd_config.errors import AhsdConfigError, InputError, from_os_error
 
 _app: Any = None
 
@@ -34,12 +34,40 @@ def _build_app() -> Any:
             name="ahsd-config",
             help="Validate, explain, migrate and gate PriorityNet training configs.",
             no_args_is_help=True,
-            add_completion=False,
             pretty_exceptions_enable=False,
             rich_markup_mode=None,
         )
         _register_commands()
     return _app
+
+
+# Commands that read the revision chain: outside a project they say they use the shipped one.
+CHAIN_READERS = frozenset({"migrate", "stamp", "current", "heads", "history", "log", "show", "diff",
+                           "check-migrations"})
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ahsd")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without install
+        return "unknown (not installed)"
+
+
+def announce_chain(command: str | None, verbose: bool) -> None:
+    """`--verbose`: which project and chain; outside a project, a chain reader says it reads the
+    shipped chain. One line on stderr, so stdout stays the command's own output."""
+    from ahsd_config.project import find_chain
+
+    if command not in CHAIN_READERS and not verbose:
+        return
+    chain = find_chain()
+    if verbose:
+        sys.stderr.write(chain.describe() + "\n")
+    elif chain.project is None:
+        sys.stderr.write(f"note: no ahsd project here (no pyproject.toml with [tool.ahsd] in {Path.cwd()} "
+                         f"or above); reading the chain shipped with ahsd {package_version()}\n")
 
 
 def __getattr__(name: str) -> Any:
@@ -71,23 +99,32 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def reports_errors(func: F) -> F:
-    """Translate `AhsdConfigError` into a message on stderr and its exit code. Nothing else is caught."""
+    """Translate `AhsdConfigError` (and an OSError: a read-only folder, a full disk, a path that is
+    a directory) into one line on stderr and its exit code. Nothing else is caught."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except AhsdConfigError as exc:
+        except (AhsdConfigError, OSError) as exc:
             import typer
 
-            typer.echo(exc.render(), err=True)
-            raise typer.Exit(exc.exit_code) from None
+            error = from_os_error(exc) if isinstance(exc, OSError) else exc
+            typer.echo(safe_text(error.render()), err=True)
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def safe_text(text: str) -> str:
+    """Text any terminal or file can take: lone surrogates (undecodable bytes in a file name or a
+    key) are written as backslash escapes instead of failing the whole output."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def write_output(text: str, path: Path | None) -> None:
     """Print `text`, or write it to `path` atomically (temp file, fsync, rename)."""
+    text = safe_text(text)
     if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -144,7 +181,10 @@ def parse_plain_validate(args: list[str]) -> dict[str, Any] | None:
 
 def _register_commands() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
-    from ahsd_config import cli_gate, cli_migrate, cli_validate  # noqa: F401
+    from ahsd_config import cli_gate, cli_global, cli_migrate, cli_validate  # noqa: F401
+    from ahsd_config.cli_help import plain_help
+
+    plain_help(_app)
 
 
 def main() -> None:
@@ -156,9 +196,10 @@ def main() -> None:
     if plain is not None:
         try:
             sys.exit(run_validate(plain["paths"], plain["fmt"], plain["fail_on"], plain["output"]))
-        except AhsdConfigError as exc:
-            sys.stderr.write(exc.render() + "\n")
-            sys.exit(exc.exit_code)
+        except (AhsdConfigError, OSError) as exc:
+            error = from_os_error(exc) if isinstance(exc, OSError) else exc
+            sys.stderr.write(safe_text(error.render()) + "\n")
+            sys.exit(error.exit_code)
     _build_app()(prog_name="ahsd-config")
 
 

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from ahsd_config.atomic import atomic_write
-from ahsd_config.cli import app, reports_errors, stdout
+from ahsd_config.cli import app, reports_errors, safe_text, stdout
 
 
 class GateFormat(str, Enum):
@@ -22,12 +22,12 @@ class GateFormat(str, Enum):
 @app.command("ci")
 @reports_errors
 def ci(
-    base: str = typer.Option(..., "--base", help="The pull request's target, e.g. origin/main (merge-base semantics: base...head)."),
-    head: str = typer.Option("HEAD", "--head", help="The pull request's tip."),
-    fmt: GateFormat = typer.Option(GateFormat.text, "--format", help="text, or github: workflow annotations on the lines the pull request touched first, then the text report."),
-    sarif: Optional[Path] = typer.Option(None, "--sarif", help="Also write the findings as SARIF 2.1.0 to this file (for code scanning)."),
-    summary: Optional[Path] = typer.Option(None, "--summary", help="Append a markdown review (changed keys, old -> new, revision, rationale) to this file; defaults to $GITHUB_STEP_SUMMARY when set."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The git checkout to gate (any folder inside it)."),
+    base: str = typer.Option(..., "--base", metavar="REF", help="The pull request's target, e.g. origin/main (merge-base semantics: base...head)."),
+    head: str = typer.Option("HEAD", "--head", metavar="REF", help="The pull request's tip."),
+    fmt: GateFormat = typer.Option(GateFormat.text, "--format", metavar="text|github", help="text, or github: workflow annotations on the lines the pull request touched first, then the text report."),
+    sarif: Optional[Path] = typer.Option(None, "--sarif", metavar="FILE", help="Also write the findings as SARIF 2.1.0 to this file (for code scanning)."),
+    summary: Optional[Path] = typer.Option(None, "--summary", metavar="FILE", help="Append a markdown review (changed keys, old -> new, revision, rationale) to this file; defaults to $GITHUB_STEP_SUMMARY when set."),
+    repo: Path = typer.Option(Path("."), "--repo", metavar="DIR", help="The git checkout to gate (any folder inside it)."),
 ) -> None:
     """Gate a config pull request: validates, stamped at head, every changed value recorded with a rationale."""
     from ahsd_config import gate_report as report
@@ -35,20 +35,20 @@ def ci(
 
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
-    stdout.print(text, markup=False, end="")
+    stdout.print(safe_text(text), markup=False, end="")
     if sarif is not None:
-        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")
+        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")  # ASCII: \u escapes
     summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        report.append_text(summary_path, report.render_summary(result))
+        report.append_text(summary_path, safe_text(report.render_summary(result)))
     if not result.passed:
-        raise GateFailed(report.headline(result))
+        raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
 
 
 @app.command("check-migrations")
 @reports_errors
 def check_migrations(
-    directory: Optional[Path] = typer.Argument(None, help="The revisions folder (default: [tool.ahsd] migrations, else migrations/)."),
+    directory: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="The revisions folder (default: [tool.ahsd] migrations, else migrations/)."),
 ) -> None:
     """Check a revisions folder: one head, a real rationale per change, every revision applies and reverts."""
     from ahsd_config import gate_report as report
@@ -57,4 +57,4 @@ def check_migrations(
     result = check_chain(directory)
     stdout.print(report.render_text(result), markup=False, end="")
     if not result.passed:
-        raise GateFailed(report.headline(result))
+        raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once

@@ -26,10 +26,13 @@ def _show(value) -> str:
 @app.command()
 @reports_errors
 def migrate(
-    file: str = typer.Argument(..., help="Config file to migrate."),
-    to: str = typer.Option("head", "--to", help="Target revision id, or head."),
+    file: str = typer.Argument(..., metavar="FILE", help="Config file to migrate."),
+    to: str = typer.Option("head", "--to", metavar="REV", help="Target revision id, or head."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print a unified diff; write nothing."),
-    on_conflict: Optional[str] = typer.Option(None, "--on-conflict", help="keep | take"),
+    on_conflict: Optional[str] = typer.Option(
+        None, "--on-conflict", metavar="keep|take",
+        help="When FILE's value differs from what a step expects (a hand edit): keep FILE's value, or "
+             "take the revision's new value. Without it, conflicts are listed and nothing is written (exit 1)."),
 ) -> None:
     """Move FILE up or down the revision chain (atomic, FILE.bak keeps the previous content)."""
     result = _lib().migrate(file, to, on_conflict=on_conflict, dry_run=dry_run)
@@ -46,15 +49,16 @@ def migrate(
 
 @app.command()
 @reports_errors
-def stamp(file: str = typer.Argument(...), revision: str = typer.Argument(...)) -> None:
-    """Record REVISION in FILE's top-level `revision:` key without changing anything else."""
+def stamp(file: str = typer.Argument(..., metavar="FILE", help="Config file to stamp."),
+          revision: str = typer.Argument(..., metavar="REV", help="Revision id (or head) to record.")) -> None:
+    """Record REV in FILE's top-level `revision:` key without changing anything else."""
     rid = _lib().stamp(file, revision)
     stdout.print(f"{file}: stamped {rid}", markup=False)
 
 
 @app.command()
 @reports_errors
-def current(file: str = typer.Argument(...)) -> None:
+def current(file: str = typer.Argument(..., metavar="FILE", help="Config file.")) -> None:
     """Print FILE's revision: its stamp, or the revision whose state matches it best."""
     inf = _lib().current(file)
     if inf.stamped:
@@ -80,7 +84,8 @@ def heads() -> None:
 
 @app.command()
 @reports_errors
-def history(rng: Optional[str] = typer.Option(None, "-r", "--range", help="e.g. v13:v15"),
+def history(rng: Optional[str] = typer.Option(None, "-r", "--range", metavar="FROM:TO",
+                                             help="After FROM up to TO, e.g. v13:v15 (either side may be empty)."),
             brief: bool = typer.Option(False, "--brief", help="Titles only.")) -> None:
     """The chain oldest first: id, parents, date, title, and every change with its rationale."""
     for rev in _lib().history(rng):
@@ -100,12 +105,12 @@ def _describe_change(c) -> str:
         return f"remove {c.key} (was {_show(c.old)})"
     if c.op == "rename":
         return f"rename {c.key} -> {c.to}"
-    return f"transform {c.name} {c.args}"
+    return f"transform {c.name} {_show(c.args)}"
 
 
 @app.command("log")
 @reports_errors
-def log_key(key: str = typer.Argument(..., help="Dotted key, e.g. priority_net.batch_size")) -> None:
+def log_key(key: str = typer.Argument(..., metavar="KEY", help="Dotted key, e.g. priority_net.batch_size")) -> None:
     """Every revision that touched KEY: old -> new, date and why (a per-key blame)."""
     steps = _lib().log_key(key)
     if not steps:
@@ -116,17 +121,17 @@ def log_key(key: str = typer.Argument(..., help="Dotted key, e.g. priority_net.b
 
 @app.command()
 @reports_errors
-def show(revision: str = typer.Argument("head")) -> None:
-    """Print the full config at REVISION."""
+def show(revision: str = typer.Argument("head", metavar="REV", help="Revision id, or head.")) -> None:
+    """Print the full config at REV."""
     stdout.print(_lib().show_text(revision), markup=False, end="")
 
 
 @app.command()
 @reports_errors
 def diff(
-    a: str = typer.Argument(..., help="Revision (v13, head), file, or REV:path"),
-    b: str = typer.Argument(..., help="Revision (v15, head), file, or REV:path"),
-    fmt: str = typer.Option("text", "--format", help="text | json | markdown"),
+    a: str = typer.Argument(..., metavar="A", help="Revision (v13, head), file, or GITREV:path (a file at a git commit)."),
+    b: str = typer.Argument(..., metavar="B", help="Revision (v15, head), file, or GITREV:path."),
+    fmt: str = typer.Option("text", "--format", metavar="text|json|markdown", help="Output format."),
     with_history: bool = typer.Option(False, "--history", help="Also keys that moved and came back."),
 ) -> None:
     """Per-key changes between A and B; for revisions, every step in between and its rationale."""
@@ -146,8 +151,10 @@ def diff(
 
 @app.command()
 @reports_errors
-def squash(start: str = typer.Argument(...), end: str = typer.Argument(...),
-           message: Optional[str] = typer.Option(None, "-m", "--message")) -> None:
+def squash(start: str = typer.Argument(..., metavar="START", help="First revision of the range."),
+           end: str = typer.Argument(..., metavar="END", help="Last revision of the range (the new revision's id)."),
+           message: Optional[str] = typer.Option(None, "-m", "--message", metavar="TITLE",
+                                                 help="Title of the squashed revision (default: the titles joined by ' + ').")) -> None:
     """Replace revisions START..END by one revision (id END) holding all changes and rationales."""
     rev = _lib().squash(start, end, message)
     stdout.print(f"wrote {rev.path} ({len(rev.changes)} changes)", markup=False)
@@ -155,9 +162,11 @@ def squash(start: str = typer.Argument(...), end: str = typer.Argument(...),
 
 @app.command("merge")
 @reports_errors
-def merge_heads(rev1: str = typer.Argument(...), rev2: str = typer.Argument(...),
-                message: str = typer.Option(..., "-m", "--message"),
-                rev_id: Optional[str] = typer.Option(None, "--id")) -> None:
+def merge_heads(rev1: str = typer.Argument(..., metavar="REV1", help="One head."),
+                rev2: str = typer.Argument(..., metavar="REV2", help="The other head."),
+                message: str = typer.Option(..., "-m", "--message", metavar="TITLE", help="Title of the merge revision."),
+                rev_id: Optional[str] = typer.Option(None, "--id", metavar="ID",
+                                                     help="Id of the merge revision (default: merge_REV1_REV2).")) -> None:
     """Join two heads with a merge revision."""
     rev = _lib().merge(rev1, rev2, message, rev_id)
     stdout.print(f"wrote {rev.path}", markup=False)
@@ -165,9 +174,9 @@ def merge_heads(rev1: str = typer.Argument(...), rev2: str = typer.Argument(...)
 
 @app.command()
 @reports_errors
-def revision(message: str = typer.Option(..., "-m", "--message"),
-             source: str = typer.Option(..., "--from", help="Config whose differences to head to record."),
-             rev_id: Optional[str] = typer.Option(None, "--id"),
+def revision(message: str = typer.Option(..., "-m", "--message", metavar="TITLE", help="Title of the new revision."),
+             source: str = typer.Option(..., "--from", metavar="FILE", help="Config whose differences to head to record."),
+             rev_id: Optional[str] = typer.Option(None, "--id", metavar="ID", help="Revision id (default: v + today's date, e.g. v261129)."),
              stamp: bool = typer.Option(True, "--stamp/--no-stamp",
                                         help="Stamp FILE at the new revision (the new head).")) -> None:
     """Write a new revision from FILE's differences to head, with a placeholder rationale per change."""

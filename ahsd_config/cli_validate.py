@@ -27,10 +27,10 @@ class FailOn(str, Enum):
 @app.command()
 @reports_errors
 def validate(
-    paths: List[str] = typer.Argument(..., help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 at findings of this severity or worse."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    paths: List[str] = typer.Argument(..., metavar="PATH...", help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", metavar="text|json|sarif|github", help="Output format."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", metavar="error|warning|info", help="Exit 1 at findings of this severity or worse."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
 ) -> None:
     """Check configs against the schema and the rules; exit 0 clean, 1 findings, 2 unreadable input."""
     raise typer.Exit(run_validate(paths, format.value, fail_on.value, output))
@@ -39,7 +39,7 @@ def validate(
 @app.command()
 @reports_errors
 def explain(
-    subject: str = typer.Argument(..., help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
+    subject: str = typer.Argument(..., metavar="CODE|KEY", help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
 ) -> None:
     """Print a rule's why, fix and examples, or a key's meaning, type, bounds and default."""
     from ahsd_config.explain import explain_text
@@ -50,16 +50,28 @@ def explain(
 @app.command()
 @reports_errors
 def schema(
-    output: Path = typer.Option(Path("schemas/enhanced_training.schema.json"), "--output", "-o",
-                                help="Where the JSON Schema goes."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", metavar="FILE",
+        help="Where the JSON Schema goes; '-' prints it (default: schemas/enhanced_training.schema.json "
+             "in the project found above the working directory)."),
     check: bool = typer.Option(False, "--check", help="Only compare; exit 1 when the file is stale."),
 ) -> None:
     """Write the JSON Schema of the training YAML (for editors and check-jsonschema)."""
-    from ahsd_config.schemagen import render_json_schema, write_json_schema
+    from ahsd_config.project import require_project
+    from ahsd_config.schemagen import DEFAULT_SCHEMA_PATH, render_json_schema, write_json_schema
 
+    if output is None:
+        root = require_project(needs="the schema's default place is schemas/ in the project; pass "
+                                     "--output FILE (or -o - to print it)").root
+        output = root / DEFAULT_SCHEMA_PATH
+    if str(output) == "-":
+        typer.echo(render_json_schema(), nl=False)
+        return
     if check:
-        current = output.read_text(encoding="utf-8") if output.is_file() else None
-        if current == render_json_schema():
+        if not output.is_file():  # like a stale file: --check exits 1 when writing would change it
+            typer.echo(f"{output} does not exist; create it with `ahsd-config schema --output {output}`", err=True)
+            raise typer.Exit(1)
+        if output.read_text(encoding="utf-8") == render_json_schema():
             typer.echo(f"{output} is up to date")
             return
         typer.echo(f"{output} is stale; run `ahsd-config schema --output {output}`", err=True)

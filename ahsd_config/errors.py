@@ -7,6 +7,7 @@ family and maps `exit_code` to the process exit status (PRODUCT.md: 1 = findings
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,22 @@ class InputError(AhsdConfigError):
 
     def render(self) -> str:
         return f"{self.position}: error: {self.message}"
+
+
+def from_os_error(exc: OSError) -> InputError:
+    """An OSError as the one line the user sees: what failed, where, and why (exit 2). Every
+    writer is atomic, so a failed write has replaced nothing."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else "<file>"
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        why = f"a file is in the way where a folder is needed ({why})"
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+        why = f"cannot write here: {why}; nothing was replaced"
+    if exc.filename2 is not None:
+        why += f" (-> {exc.filename2})"
+    return InputError(os.fsdecode(where) if isinstance(where, bytes) else str(where), why)
 
 
 class UsageError(AhsdConfigError):

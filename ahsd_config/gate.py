@@ -19,6 +19,11 @@ Checks, each with a permanent code (AHSD6xx = gate):
 |              |         | when only the order differs) on the chain's own state otherwise        |
 | single-head  | AHSD606 | the chain has more than one head (or none: a cycle)                     |
 | history      | AHSD607 | a landed revision was edited or deleted; AHSD609 a revision is malformed |
+| validate     | AHSD611 | a config the gate watches was deleted                                   |
+| settings     | AHSD610 | the pull request changes `[tool.ahsd]` config_globs or migrations       |
+
+The gate judges with the settings of the BASE ref's pyproject.toml, never the pull request's: a
+pull request cannot narrow `config_globs` or move `migrations` to switch its own gate off.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ DEFAULT_MIGRATIONS = "migrations"
 UNRECORDED, NOT_AT_HEAD, PLACEHOLDER, NO_APPLY, NO_REVERT, HEADS, EDITED, UNREADABLE, BAD_REVISION = (
     "AHSD601", "AHSD602", "AHSD603", "AHSD604", "AHSD605", "AHSD606", "AHSD607", "AHSD608", "AHSD609",
 )
+SETTINGS_CHANGED, CONFIG_DELETED = "AHSD610", "AHSD611"
 
 CHECKS: dict[str, str] = {
     "validate": "changed configs validate",
@@ -51,6 +57,7 @@ CHECKS: dict[str, str] = {
     "apply-revert": "added revisions apply cleanly and revert byte-identically",
     "single-head": "the revision chain has one head",
     "history": "landed revisions are left as they are",
+    "settings": "the gate's own settings are as at the base",
 }
 
 
@@ -150,13 +157,23 @@ def run_gate(repo_dir: str = ".", base: str = "origin/main", head: str = "HEAD",
     git = Git(Git(repo_dir).toplevel())
     base_id, head_id = git.resolve(base), git.resolve(head)
     mb = git.merge_base(base_id, head_id)
-    settings = settings or read_settings(git, head_id)
     result = GateResult(base=base, head=head, merge_base=mb, checks=[CheckVerdict(n, t) for n, t in CHECKS.items()])
+    settings_changed = False
+    if settings is None:
+        settings = read_settings(git, base_id)  # the base's rules judge the pull request
+        settings_changed = _report_settings_change(result, settings, git, head_id)
     changed = git.changed_paths(base_id, head_id)
     configs = [c for c in changed if settings.is_config(c.path) or (c.old_path and settings.is_config(c.old_path))]
     revision_paths = [c for c in changed if settings.is_revision(c.path) or (c.old_path and settings.is_revision(c.old_path))]
     result.configs = [c.path for c in configs if c.status != "D"]
-    if not configs and not revision_paths:
+    for c in configs:
+        if c.status == "D":
+            result.check("validate").findings.append(GateFinding(
+                "validate", c.path, CONFIG_DELETED, "error",
+                f"{c.path} is a config the gate watches and this pull request deletes it",
+                hint="keep the file; to stop watching it, change [tool.ahsd] config_globs in a pull "
+                     "request of its own"))
+    if not configs and not revision_paths and not settings_changed:
         result.nothing_to_check = True
         result.seconds = time.perf_counter() - started
         return result
@@ -164,6 +181,26 @@ def run_gate(repo_dir: str = ".", base: str = "origin/main", head: str = "HEAD",
     result.touched = git.touched_lines(base_id, head_id, sorted({f.path for f in result.findings}))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _report_settings_change(result: GateResult, base: GateSettings, git: Git, head: str) -> bool:
+    """AHSD610 when the pull request's pyproject.toml sets other gate settings than the base's."""
+    try:
+        at_head = read_settings(git, head)
+    except InputError as exc:
+        why = f"its [tool.ahsd] cannot be read at head: {exc.message}"
+    else:
+        if at_head == base:
+            return False
+        why = "it changes [tool.ahsd] " + ", ".join(
+            f"{name} {getattr(base, name)!r} -> {getattr(at_head, name)!r}"
+            for name in ("config_globs", "migrations") if getattr(base, name) != getattr(at_head, name))
+    result.check("settings").findings.append(GateFinding(
+        "settings", "pyproject.toml", SETTINGS_CHANGED, "error",
+        f"pyproject.toml: {why}; the gate keeps judging with the base's settings",
+        key="tool.ahsd", hint="change the gate's settings in a pull request of their own, reviewed and "
+                              "merged on purpose (the gate cannot approve a change to its own rules)"))
+    return True
 
 
 def read_settings(git: Git, ref: str) -> GateSettings:
@@ -182,8 +219,13 @@ def _settings_from_toml(text: str) -> GateSettings:
     except tomllib.TOMLDecodeError as exc:
         raise InputError("pyproject.toml", f"cannot read [tool.ahsd]: {exc}") from None
     globs = tool.get("config_globs", DEFAULT_CONFIG_GLOBS)
-    globs = (globs,) if isinstance(globs, str) else tuple(globs)
-    return GateSettings(config_globs=globs, migrations=str(tool.get("migrations", DEFAULT_MIGRATIONS)))
+    globs = [globs] if isinstance(globs, str) else globs
+    migrations = tool.get("migrations", DEFAULT_MIGRATIONS)
+    if not isinstance(globs, (list, tuple)) or not all(isinstance(g, str) for g in globs):
+        raise InputError("pyproject.toml", f"[tool.ahsd] config_globs must be a list of glob strings, not {globs!r}")
+    if not isinstance(migrations, str) or not migrations:
+        raise InputError("pyproject.toml", f"[tool.ahsd] migrations must be a folder name, not {migrations!r}")
+    return GateSettings(config_globs=tuple(globs), migrations=migrations)
 
 
 @lru_cache(maxsize=64)

@@ -35,7 +35,7 @@ from ahsd_config.migrate import (
     is_placeholder,
     parse_revision,
 )
-from ahsd_config.migrate.errors import MISSING
+from ahsd_config.migrate.errors import MISSING, RevisionApplyError
 from ahsd_config.migrate.keys import flatten, same
 from ahsd_config.migrate.state import apply_plain, check, primitive
 
@@ -181,8 +181,8 @@ def replay(chain: Chain, text: str, rid: str, down: bool = False, path: str = "<
         return apply_revision(text, rid, down=down, rmap=chain.map, path=path).text, []
     except MigrationConflict as exc:
         return None, [c.describe() for c in exc.conflicts]
-    except KeyError as exc:  # an unregistered transform name
-        return None, [f"unknown transform {exc.args[0]!r}"]
+    except RevisionApplyError as exc:  # written through a value, a transform on the wrong type
+        return None, [exc.message]
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,13 @@ def replay_plain(chain: Chain, rid: str) -> PlainReplay | None:
     revision = chain.located[rid].revision
     if len(revision.parents) != 1:
         return None
+    try:
+        return _replay_plain(chain, rid, revision)
+    except RevisionApplyError as exc:  # written through a value, a transform on the wrong type
+        return PlainReplay([exc.message], [], [])
+
+
+def _replay_plain(chain: Chain, rid: str, revision) -> PlainReplay:
     parent = chain.map.state(revision.parents[0])
     implicit = chain.map.implicit
     data = copy.deepcopy(parent)

@@ -47,8 +47,19 @@ class ChangedPath:
         return self.old_path or self.path
 
 
+def revision_arg(text: str, what: str = "revision") -> str:
+    """Text from a user or a file that becomes ONE git argument: never an option (`--output=...`),
+    never a line break (it would desynchronise `git cat-file --batch`)."""
+    if not text or text.startswith("-") or any(c in text for c in "\n\r\0"):
+        raise GitError(f"{what} {text!r} cannot be passed to git (it starts with '-' or holds a line break)")
+    return text
+
+
 class Git:
-    """A git working copy at `repo_dir`, asked questions with `git -C repo_dir ...`."""
+    """A git working copy at `repo_dir`, asked questions with `git -C repo_dir ...`.
+
+    Every argument that comes from outside (a ref, `REV:path`) goes through `revision_arg` and
+    after `--end-of-options` or `--`, so no text can become an option."""
 
     def __init__(self, repo_dir: str | Path) -> None:
         self.repo_dir = Path(repo_dir)
@@ -108,18 +119,30 @@ class Git:
 
     def show(self, ref: str, path: str) -> str | None:
         """The text of `path` at `ref` (`git show ref:path`), or None where it does not exist there."""
-        proc = self.run("show", f"{ref}:{path}", check=False)
+        proc = self.run("show", "--no-textconv", "--end-of-options", revision_arg(f"{ref}:{path}"), check=False)
         return proc.stdout if proc.returncode == 0 else None
+
+    def show_spec(self, spec: str) -> str:
+        """`git show REV:path` for a spec a user typed; GitError naming it when git cannot."""
+        proc = self.run("show", "--no-textconv", "--end-of-options", revision_arg(spec, "git spec"), check=False)
+        if proc.returncode != 0:
+            raise GitError(f"git show {spec} failed: {proc.stderr.strip() or 'unknown revision or path'}")
+        return proc.stdout
 
     def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
         """`show` for many paths in one `git cat-file --batch` process (a chain has dozens of files)."""
         if not paths:
             return {}
-        request = "".join(f"{ref}:{p}\n" for p in paths).encode("utf-8")
+        odd = [p for p in paths if any(c in p for c in "\n\r\0")]  # cannot be one request line
+        texts_odd = {p: None for p in odd}  # such a name is never a revision or config we read
+        paths = [p for p in paths if p not in texts_odd]
+        if not paths:
+            return texts_odd
+        request = "".join(f"{ref}:{p}\n" for p in paths).encode("utf-8", "surrogateescape")
         proc = subprocess.run(["git", "-C", str(self.repo_dir), "cat-file", "--batch"], input=request,
                               capture_output=True)
         if proc.returncode != 0:
-            return {p: self.show(ref, p) for p in paths}
+            return {**{p: self.show(ref, p) for p in paths}, **texts_odd}
         out, pos, texts = proc.stdout, 0, {}
         for path in paths:
             end = out.index(b"\n", pos)
@@ -131,7 +154,7 @@ class Git:
             size = int(header[2])
             texts[path] = out[pos:pos + size].decode("utf-8", errors="replace")
             pos += size + 1
-        return texts
+        return {**texts, **texts_odd}
 
     def list_files(self, ref: str, directory: str = "") -> list[str]:
         """Every file path at `ref` (under `directory` when given), repository-relative."""

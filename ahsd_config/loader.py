@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -34,6 +36,7 @@ MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 200_000
 MAX_INT_DIGITS = 1_000
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")
@@ -88,8 +91,22 @@ class YamlDocument:
         return iter(self._scalars)
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split once (findings ask for their line thousands of times)."""
+        return self.text.splitlines()
+
+    @cached_property
+    def key_at_line(self) -> dict[int, KeyPath]:
+        """line -> the first key written on it."""
+        out: dict[int, KeyPath] = {}
+        for path, (line, _) in self._key_pos.items():
+            if path and not isinstance(path[-1], int):
+                out.setdefault(line, path)
+        return out
 
     def plain(self) -> Any:
         """The data as plain dicts/lists/scalars (what pydantic validates)."""
@@ -116,6 +133,10 @@ def parse_key(dotted: str) -> KeyPath:
             parts.append(name)
         while rest:
             index, _, rest = rest.partition("]")
+            if not index.strip().isdigit():
+                from ahsd_config.errors import UsageError
+
+                raise UsageError(f"`{dotted}`: [{index}] is not a list index (write a whole number, e.g. [0])")
             parts.append(int(index))
             rest = rest.lstrip("[")
     return tuple(parts)
@@ -147,18 +168,22 @@ def make_yaml() -> YAML:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a file as UTF-8, turning every way that can fail into an InputError."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(path, f"no such file: {path}")
-    if p.is_dir():
-        raise InputError(path, f"{path} is a directory, not a YAML file")
+    """Read a file as UTF-8, turning every way that can fail into an InputError.
+
+    Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
+    a FIFO or a device), through the project's one bounded reader."""
+    from ahsd_config.atomic import TooLarge, read_bounded
+
     try:
-        raw = p.read_bytes()
+        raw = read_bounded(path, MAX_BYTES)
+    except FileNotFoundError:
+        raise InputError(path, f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(path, f"{path} is a directory, not a YAML file") from None
+    except TooLarge as exc:
+        raise InputError(path, f"file is {exc.size} bytes or more; configs larger than {MAX_BYTES} bytes are refused") from None
     except OSError as exc:
-        raise InputError(path, f"cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(path, f"file is {len(raw)} bytes; configs larger than {MAX_BYTES} bytes are refused")
+        raise InputError(path, f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -224,11 +249,7 @@ class _Inspector:
     def walk(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
         if depth > MAX_DEPTH:
             self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels")
-        if node.tag not in _STANDARD_TAGS and not (
-            isinstance(node, (MappingNode, SequenceNode)) and node.tag.startswith("tag:yaml.org,2002:")
-            and node.tag.rsplit(":", 1)[-1] in ("omap", "set")
-        ):
-            self.fail(node, f"tag {node.tag!r} is not allowed in a config; it was not constructed")
+        self.check_tag(node)
         if id(node) in active:
             self.fail(node, "recursive alias: a node contains itself")
         if id(node) in self.sizes:  # an alias to a node seen before: count its expansion, do not re-walk
@@ -241,13 +262,32 @@ class _Inspector:
         self.count(node, 1)
         return size
 
+    def check_tag(self, node: Node) -> None:
+        if node.tag not in _STANDARD_TAGS and not (
+            isinstance(node, (MappingNode, SequenceNode)) and node.tag.startswith("tag:yaml.org,2002:")
+            and node.tag.rsplit(":", 1)[-1] in ("omap", "set")
+        ):
+            self.fail(node, f"tag {node.tag!r} is not allowed in a config; it was not constructed")
+
+    def check_key(self, node: Node, path: KeyPath) -> Any:
+        """A mapping key gets the same refusals as a value, and must be a scalar: a list or mapping
+        as a key (`? [a, b]`) is never a config key, and stringifying one can take exponential time."""
+        self.check_tag(node)
+        if not isinstance(node, ScalarNode):
+            self.fail(node, f"a key must be a plain name, found a {_kind(node)} (`? ...` complex keys are not allowed)")
+        self.check_text(node)
+        self.count(node, 1)
+        digits = node.value.lstrip("+-").replace("_", "")
+        if node.tag.endswith(":int") and len(digits) > MAX_INT_DIGITS:
+            self.fail(node, f"integer key with {len(digits)} digits; numbers this large are refused")
+        return _key_value(node)
+
     def walk_children(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
         total = 0
         if isinstance(node, MappingNode):
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.value)
-                key = _key_value(key_node) if isinstance(key_node, ScalarNode) else key
+                key = self.check_key(key_node, path)
                 line, col = _mark(key_node)
                 child = path + (key,)
                 if key in seen and key_node.tag != "tag:yaml.org,2002:merge":
@@ -264,7 +304,16 @@ class _Inspector:
             self.check_scalar(node, path)
         return total
 
+    def check_text(self, node: ScalarNode) -> None:
+        """A `"\\ud800"` escape decodes to half a surrogate pair: no UTF-8 output (a report, a
+        migrated file, a terminal) can hold it, so it is refused here, once, for every consumer."""
+        if _SURROGATE.search(node.value):
+            bad = _SURROGATE.search(node.value).group()
+            self.fail(node, f"the text holds {bad.encode('unicode_escape').decode()}, half of a UTF-16 "
+                            "surrogate pair, which no UTF-8 file or terminal can hold; write the character itself")
+
     def check_scalar(self, node: ScalarNode, path: KeyPath) -> None:
+        self.check_text(node)
         digits = node.value.lstrip("+-").replace("_", "")
         if node.tag.endswith(":int") and len(digits) > MAX_INT_DIGITS:
             self.fail(node, f"integer with {len(digits)} digits; numbers this large are refused")
@@ -327,6 +376,8 @@ def _first_timestamp(doc: YamlDocument) -> tuple[int, int]:
 def _kind(node: Node) -> str:
     if isinstance(node, SequenceNode):
         return "list"
+    if isinstance(node, MappingNode):
+        return "mapping"
     return f"scalar ({node.value!r:.40})" if isinstance(node, ScalarNode) else "node"
 
 

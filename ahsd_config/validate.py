@@ -106,17 +106,8 @@ def suppression_findings(doc: YamlDocument, suppressed: list[Suppressed], schema
 
 def _key_at_line(doc: YamlDocument, line: int) -> str:
     """The dotted key written on `line` ('' when the line holds no key)."""
-    for path in _paths(doc.data, ()):
-        if doc.has_key(path) and doc.position(path)[0] == line:
-            return format_key(path)
-    return ""
-
-
-def _paths(node: Any, prefix: tuple) -> Any:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield prefix + (key,)
-            yield from _paths(value, prefix + (key,))
+    path = doc.key_at_line.get(line)
+    return format_key(path) if path else ""
 
 
 # --- schema findings ---------------------------------------------------------------------------
@@ -134,19 +125,26 @@ def schema_findings(doc: YamlDocument, data: Any) -> tuple["TrainingConfig | Non
         errors = exc.errors(include_url=False, include_context=True)
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
+    unknown = 0
     for error in errors:
-        finding = finding_from_error(doc, data, error)
+        # Did-you-mean costs ~0.5 ms a key; past SUGGEST_UNKNOWN unknown keys the file is not a
+        # typo, and suggesting for 20,000 of them would dominate the run.
+        unknown += error["type"] in _UNKNOWN
+        finding = finding_from_error(doc, data, error, suggest=unknown <= SUGGEST_UNKNOWN)
         if (finding.code, finding.key) not in seen:  # a union reports once per member
             seen.add((finding.code, finding.key))
             findings.append(finding)
     return None, findings
 
 
-def finding_from_error(doc: YamlDocument, data: Any, error: dict[str, Any]) -> Finding:
+SUGGEST_UNKNOWN = 100
+
+
+def finding_from_error(doc: YamlDocument, data: Any, error: dict[str, Any], suggest: bool = True) -> Finding:
     kind = error["type"]
     if kind in _UNKNOWN:
         path = tuple(error["loc"])
-        code, message, hint = "AHSD901", *unknown_key_message(path)
+        code, message, hint = "AHSD901", *unknown_key_message(path, suggest)
     elif kind in _MISSING:
         path = tuple(error["loc"])
         code, message, hint = "AHSD904", *missing_key_message(path)
@@ -312,12 +310,14 @@ def sections_with(name: str, besides: str) -> list[str]:
     return found
 
 
-def unknown_key_message(path: KeyPath) -> tuple[str, str]:
+def unknown_key_message(path: KeyPath, suggest: bool = True) -> tuple[str, str]:
     key = format_key(path)
     name = str(path[-1])
     section = schema_parent(path[:-1])
     where = f"`{format_key(path[:-1])}`" if path[:-1] else "the top level"
     message = f"{key} is not a known key of {where}"
+    if not suggest:
+        return message, f"delete it, or check `ahsd-config explain {format_key(path[:-1]) or 'KEY'}` for the known keys"
     close = difflib.get_close_matches(name, fields_of(section), n=1, cutoff=0.6)
     elsewhere = sections_with(name, section)
     if elsewhere:

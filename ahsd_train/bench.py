@@ -29,6 +29,7 @@ from . import naive
 from .data import SyntheticScenarioSource
 from .errors import AhsdTrainError
 from .loss import PriorityLoss
+from .progress import NO_PROGRESS, Progress
 from .model import EXTRACTOR_DIM, PriorityNet
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "enhanced_training.yaml"
@@ -97,16 +98,19 @@ def run_benchmark(
     threads: int | None = None,
     compile_mode: str | None = None,
     seed: int = 0,
+    progress: Progress = NO_PROGRESS,
 ) -> dict:
     """Train/inference throughput, batched vs naive vs floor. ``compile_mode``: None, "default" or
     "reduce-overhead" (CUDA graphs) for ``torch.compile`` of the batched model. ``naive_steps=0``
-    skips the naive loop (its figures are then None)."""
+    skips the naive loop (its figures are then None). The bar (`progress`) moves between timed
+    regions only, never inside one."""
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise AhsdTrainError("bench --device cuda: no CUDA device is available")
     if threads is not None:
         torch.set_num_threads(threads)
     config = config if config is not None else project_config()
+    bar = progress.open("benchmark: data and warm-up", total=repeats + 2)
     pn = config.priority_net.model_copy(update={"use_strain": with_strain, "batch_size": batch_size})
     torch.manual_seed(seed)
     source = SyntheticScenarioSource(config.data, pn, seed=seed, device=dev)
@@ -141,16 +145,20 @@ def run_benchmark(
         runs[name] = _train_step(params, opt, clip, autocast, lambda b, m=m, fn=fn: fn(m, b))
         runs[name](batches[-1])  # warm-up (allocator, compile, lazy init)
     step_s = {name: [] for name in ("batched", "naive", "floor")}
+    bar.update(completed=1, description="benchmark: training steps")
     for _ in range(repeats):  # interleaved so drift affects all three alike
         step_s["batched"].append(_timed(dev, runs["batched"], batches[:steps]))
         step_s["floor"].append(_timed(dev, runs["floor"], batches[:steps]))
         if naive_steps > 0:
             step_s["naive"].append(_timed(dev, runs["naive"], batches[:naive_steps]))
+        bar.update(advance=1)
+    bar.update(description="benchmark: inference")
     med = {name: statistics.median(v) if v else None for name, v in step_s.items()}
 
     model.eval()
     with torch.inference_mode(), autocast():
         infer_s = _timed(dev, fwd, batches[:steps] * max(1, repeats // 2))
+    bar.close()
     n_sig = statistics.mean(float(b.n_signals.sum()) for b in batches[:steps])
     return {
         "device": str(dev),

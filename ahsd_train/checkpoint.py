@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ahsd_config.atomic import atomic_write, atomic_write_bytes, fsync_dir
+from ahsd_config.atomic import atomic_write, atomic_write_bytes, fsync_dir, stage_file, sweep_stale_temps
 from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
 
 CHECKPOINT_FORMAT = 1
@@ -75,15 +75,22 @@ def restore_rng(state: dict[str, Any]) -> None:
 def save(folder: Path, payload: dict[str, Any], *, best: bool = False,
          intermediate_epoch: int | None = None) -> Path:
     """Write `payload` as the new `last.pt` (the old one becomes `last.prev.pt`); optionally also
-    as `best.pt` and `epoch_NNNN.pt`. Every file appears whole or not at all."""
+    as `best.pt` and `epoch_NNNN.pt`. Every file appears whole or not at all, and `last.pt`
+    exists at every instant once it has existed (a signal or a kill mid-save cannot lose it):
+    the new file is staged and fsynced, the old `last.pt` is hard-linked to `last.prev.pt`
+    (atomically replaced), then the staged file is renamed over `last.pt`."""
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_stale_temps(folder)  # what a killed save left
     payload = {"format": CHECKPOINT_FORMAT, **payload}
-    tmp = folder / f".{LAST}.incoming"
-    atomic_write_bytes(tmp, lambda f: torch.save(payload, f))
+    staged = stage_file(folder, LAST, lambda f: torch.save(payload, f))
     last = folder / LAST
-    if last.exists():
-        os.replace(last, folder / PREV)
-    os.replace(tmp, last)
+    try:
+        if last.is_file():
+            keep_copy(last, folder / PREV)
+        os.replace(staged, last)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
     fsync_dir(folder)
     if best:
         atomic_write_bytes(folder / BEST, lambda f: torch.save(payload, f))
@@ -93,31 +100,102 @@ def save(folder: Path, payload: dict[str, Any], *, best: bool = False,
     return last
 
 
+def keep_copy(src: Path, dst: Path) -> None:
+    """`dst` becomes `src`'s content atomically while `src` stays (a hard link; a copy where links
+    are not supported)."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        atomic_write_bytes(dst, src.read_bytes())
+        return
+    try:
+        os.replace(tmp, dst)
+    finally:
+        # rename() between two links of one file does nothing and leaves `tmp` (POSIX): drop it
+        tmp.unlink(missing_ok=True)
+
+
+def has_checkpoint(folder: Path) -> bool:
+    return (folder / LAST).is_file() or (folder / PREV).is_file()
+
+
+def newest_step(folder: Path) -> int | None:
+    """The step of the checkpoint a resume would load (None when there is none that reads)."""
+    try:
+        payload, _ = load_latest(folder, lambda message: None)
+    except CheckpointError:
+        return None
+    return int(payload["progress"]["step"])
+
+
+# What a checkpoint must hold, and the type of each entry (a file can be a valid zip of tensors
+# and still not be one of ours: `{'format': 1}`, `config_json: 5`).
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "model": dict, "optimizer": dict, "warmup": dict, "plateau": dict, "rng": dict,
+    "progress": dict, "health": dict, "config_json": str, "run_options_json": str,
+}
+_PROGRESS = ("epoch", "batch", "step")
+
+
+def payload_problem(payload: Any) -> str | None:
+    """Why `payload` is not a complete checkpoint of this format (None when it is)."""
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        return f"not an ahsd-train checkpoint (format {CHECKPOINT_FORMAT})"
+    missing = [k for k in _REQUIRED if k not in payload]
+    if missing:
+        return f"incomplete checkpoint: {', '.join(missing)} missing"
+    wrong = [f"{k} is {type(payload[k]).__name__}, not {_REQUIRED[k].__name__}"
+             for k in _REQUIRED if not isinstance(payload[k], _REQUIRED[k])]
+    bad_progress = [k for k in _PROGRESS if not isinstance(payload["progress"].get(k), int)]
+    if bad_progress:
+        wrong.append(f"progress.{', progress.'.join(bad_progress)} not an integer")
+    for k in ("config_json", "run_options_json"):
+        if isinstance(payload[k], str):
+            try:
+                if not isinstance(json.loads(payload[k]), dict):
+                    wrong.append(f"{k} is not a JSON object")
+            except ValueError:
+                wrong.append(f"{k} is not JSON")
+    return f"malformed checkpoint: {'; '.join(wrong)}" if wrong else None
+
+
 def load_file(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load one checkpoint with `weights_only=True`; CheckpointError when unreadable or foreign."""
+    """Load one checkpoint with `weights_only=True`; CheckpointError when unreadable, foreign,
+    incomplete or wrong-typed."""
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"{path}: not a checkpoint file (a directory or a special file)")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
     except Exception as exc:  # torch raises many types for a truncated/corrupt zip
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not an ahsd-train checkpoint (format {CHECKPOINT_FORMAT})")
+    problem = payload_problem(payload)
+    if problem is not None:
+        raise CheckpointError(f"{path}: {problem}")
     return payload
 
 
 def load_latest(folder: Path, warn: Callable[[str], None],
                 map_location: str | torch.device = "cpu") -> tuple[dict[str, Any], bool]:
-    """`last.pt`, or `last.prev.pt` with a warning when `last.pt` is missing or corrupt.
+    """`last.pt`, or `last.prev.pt` with a warning naming why when `last.pt` is missing or bad.
 
     Returns (payload, fell_back)."""
+    if folder.exists() and not folder.is_dir():
+        raise CheckpointError(f"{folder}: not a folder of checkpoints")
+    sweep_stale_temps(folder)
     try:
         return load_file(folder / LAST, map_location), False
     except CheckpointError as first:
-        if not (folder / PREV).exists():
+        if not (folder / PREV).is_file():
             raise CheckpointError(f"{first.message}; no previous checkpoint to fall back to") from None
         warn(f"{first.message}; falling back to {folder / PREV}")
-        return load_file(folder / PREV, map_location), True
+        try:
+            return load_file(folder / PREV, map_location), True
+        except CheckpointError as second:
+            raise CheckpointError(f"{first.message}; and the previous one: {second.message}") from None
 
 
 # --- config comparison on resume -----------------------------------------------------------------

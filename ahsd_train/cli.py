@@ -4,12 +4,14 @@ Each command parses, calls the library, renders, and returns an exit code. `repo
 ONE place where the error families (`AhsdTrainError`, `AhsdConfigError` incl. `ConfigInvalid`) become
 messages on stderr and exit codes; nothing else is caught, and bad input is never a traceback.
 
-Exit codes (PRODUCT.md): 0 clean; 1 the run was stopped by the health monitor; 2 usage error,
-unreadable or invalid input, a config that may not run, a refused resume.
+Exit codes (PRODUCT.md): 0 clean; 1 the run was stopped by the health monitor, or `doctor` found a
+FAIL row in the checklist; 2 usage error, unreadable or invalid input, a config that may not run,
+a refused resume, the `train` extra not installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -21,17 +23,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.errors import AhsdConfigError, ConfigInvalid
+from ahsd_config.cli import safe_text
+from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 
 app = typer.Typer(
     name="ahsd-train",
     help="Train PriorityNet with pre-run checks, a health monitor and resumable checkpoints.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+# What `pip install ahsd` lacks and `pip install 'ahsd[train]'` brings (pyproject.toml's extra).
+TRAIN_EXTRA = frozenset({"torch", "numpy", "scipy", "safetensors", "tensorboard", "matplotlib"})
 stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., object])
@@ -72,11 +76,19 @@ def reports_errors(func: F) -> F:
             stderr.print(exc.render(), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except AhsdTrainError as exc:
-            stderr.print(f"error: {exc.message}", markup=False)
+            stderr.print(safe_text(f"error: {exc.message}"), markup=False)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            stderr.print("interrupted: the last checkpoint is kept; continue with the same command "
-                         "plus --resume --out RUN_DIR", markup=False)
+        except OSError as exc:  # a read-only folder, a full disk, --out on a file: one line
+            stderr.print(safe_text(from_os_error(exc).render()), markup=False)
+            raise typer.Exit(2) from None
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
+                raise
+            stderr.print(f"error: ahsd-train needs the training extra ({exc.name} is not installed): "
+                         "pip install 'ahsd[train]'", markup=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
+            stderr.print("interrupted; nothing was started", markup=False)
             raise typer.Exit(130) from None
         raise typer.Exit(code or 0)
 
@@ -87,46 +99,48 @@ def reports_errors(func: F) -> F:
 
 
 class RichObserver:
-    """Progress bar (only on a terminal) with live loss, grad norm and scenarios/s; warnings to stderr."""
+    """Per-epoch step bar (only on a terminal, see ahsd_train.progress) with live loss, grad norm
+    and scenarios/s; spinners for data and evaluation; warnings and epoch lines above the bars."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress = None
-        self.task = None
+    def __init__(self, progress) -> None:
+        self.progress = progress
+        self.bar = None
+        self.steps_per_epoch, self.epochs, self.bar_epoch = 0, 0, -1
 
     def warn(self, message: str) -> None:
-        stderr.print(f"warning: {message}", markup=False)
+        self.progress.print(f"warning: {message}")
 
-    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None:
-        stderr.print(f"run directory: {run_dir}", markup=False)
-        if not self.enabled:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    def info(self, message: str) -> None:
+        self.progress.print(message)
 
-        self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("loss {task.fields[loss]}  grad {task.fields[grad]}  "
-                                            "{task.fields[speed]} scen/s"), TimeElapsedColumn(),
-                                 console=stderr, transient=False)
-        self.progress.start()
-        self.task = self.progress.add_task("train", total=total_steps, completed=done_steps,
-                                           epoch=0, loss="-", grad="-", speed="-")
+    def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None:
+        self.steps_per_epoch = steps_per_epoch
 
     def step(self, record: dict[str, Any]) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, advance=1, epoch=record["epoch"] + 1,
-                                 loss=f"{record['loss']:.4g}", grad=f"{record['grad_norm']:.3g}",
-                                 speed=f"{record['scenarios_per_s']:.0f}")
+        if not self.progress.enabled:
+            return
+        status = (f"loss {record['loss']:.4g}  grad {record['grad_norm']:.3g}  "
+                  f"{record['scenarios_per_s']:.0f} scen/s")
+        if record["epoch"] != self.bar_epoch:  # a new epoch: the bar restarts (a resume mid-epoch too)
+            self.bar_epoch = record["epoch"]
+            if self.bar is None:
+                self.bar = self.progress.open(f"epoch {record['epoch'] + 1}", total=self.steps_per_epoch)
+            self.bar.reset(self.steps_per_epoch, completed=record["batch"],
+                           description=f"epoch {record['epoch'] + 1}")
+        self.bar.update(completed=record["batch"] + 1, status=status)
 
     def epoch(self, record: dict[str, Any]) -> None:
+        if self.bar is not None:
+            self.bar.flush()  # the epoch's last step, whatever the throttle held back
         tau = record.get("val", {}).get("kendall_tau")
-        line = (f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
-                f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
-                f"lr {record['lr']:.3g}  val tau {_fmt(tau)}")
-        (self.progress.console if self.progress else stderr).print(line, markup=False)
+        self.progress.print(f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
+                            f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
+                            f"lr {record['lr']:.3g}  val tau {_fmt(tau)}")
 
     def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def checklist_table(report: dict[str, Any]) -> Table:
@@ -157,33 +171,93 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else ("-" if v is None else str(v))
 
 
+@contextlib.contextmanager
+def _signals_stop_the_run():
+    """Ctrl-C and SIGTERM (a scheduler's kill, `timeout`) ask the run to stop at the next step
+    boundary, where nothing is half-done (a checkpoint save, the metrics and TensorBoard writers);
+    run.json then says "interrupted". A second signal stops at once. The previous handlers are
+    restored afterwards (tests drive this command in-process)."""
+    import signal
+
+    from ahsd_train import trainer
+
+    def ask(signum, frame):
+        if trainer.STOP.is_set():
+            raise KeyboardInterrupt
+        trainer.STOP.set()
+
+    trainer.STOP.clear()
+    saved = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: leave the defaults
+            saved[sig] = signal.signal(sig, ask)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def default_config(short: bool) -> Path:
+    """`run` without --config: the project's `[tool.ahsd] default_config`, found from anywhere inside
+    the project. Only for runs whose length the command line states (--quick, --epochs, --max-steps,
+    --resume): a full-length run (the project's 100 epochs) is started only with its config named,
+    so a bare `ahsd-train run` never starts hours of training by surprise."""
+    from ahsd_config.project import require_project
+
+    project = require_project(needs="pass --config PATH")
+    path = project.default_config
+    shown = Path(os.path.relpath(path))  # as the user would type it from here (inside the project)
+    if not short:
+        raise AhsdTrainError(f"no --config: a full run of the project's default config ({shown}) is "
+                             f"started only when named; pass --config {shown} (or --quick for a "
+                             f"2-epoch demonstration, --epochs N for a shorter run)")
+    return shown
+
+
 @app.command("run")
 @reports_errors
 def run_command(
-    config: Path = typer.Option(Path("configs/enhanced_training.yaml"), "--config", help="Training YAML."),
-    device: Optional[str] = typer.Option(None, "--device", help="auto | cuda | cpu (default: the config's)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<experiment>-<time>)."),
+    config: Optional[Path] = typer.Option(
+        None, "--config", metavar="PATH",
+        help="Training YAML (default: [tool.ahsd] default_config of the project above the working "
+             "directory, for --quick, --epochs, --max-steps or --resume; a full run names its config)."),
+    device: Optional[str] = typer.Option(None, "--device", metavar="auto|cuda|cpu",
+                                         help="Where to train (default: the config's `device`)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
+                                       help="Run directory (default: runs/EXPERIMENT-TIME at the project root)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or the newest one)."),
     quick: bool = typer.Option(False, "--quick", help="A short demonstration: a few hundred scenarios, 2 epochs."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: --set priority_net.batch_size=24."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                   help="Override a key, repeatable: --set priority_net.batch_size=24."),
     force: bool = typer.Option(False, "--force", help="Run despite error findings / a changed config on resume."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Train on a shard directory instead of synthetic data."),
+    data: Optional[Path] = typer.Option(None, "--data", metavar="DIR", help="Train on a shard directory instead of synthetic data."),
     create_overlaps: Optional[bool] = typer.Option(None, "--create-overlaps/--no-create-overlaps",
                                                    help="Synthetic scenarios with overlapping signals (default: config)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Train for N epochs (run option)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after N optimizer steps."),
-    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1,
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N",
+                                         help="Train for N epochs instead of the config's."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help="Stop after N optimizer steps."),
+    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1, metavar="N",
                                                          help="Also checkpoint every N steps."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
     from ahsd_train import trainer
+    from ahsd_train.progress import make_progress
 
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
+    if config is None:
+        config = default_config(short=quick or resume or epochs is not None or max_steps is not None)
     opts = trainer.RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
                               create_overlaps, epochs, max_steps, checkpoint_every_steps,
                               argv=tuple(sys.argv))
-    result = trainer.run(opts, RichObserver(stderr.is_terminal), trainer.hooks_from_env())
+    progress = make_progress(quiet)
+    try:
+        with _signals_stop_the_run():
+            result = trainer.run(opts, RichObserver(progress), trainer.hooks_from_env())
+    finally:
+        progress.close()
     if result.report:
         stdout.print(checklist_table(result.report))
         stdout.print(metrics_table(result.report["metrics"]))
@@ -200,12 +274,15 @@ def run_command(
 @app.command("doctor")
 @reports_errors
 def doctor_command(
-    run_dir: Path = typer.Argument(..., help="A run directory (finished or crashed)."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory (finished or crashed)."),
     propose_migration: bool = typer.Option(False, "--propose-migration",
                                            help="Write the suggested fixes as a draft revision file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where the draft goes (default migrations/)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR|FILE.yaml", help="Where the draft goes (default: the project's migrations folder)."),
 ) -> int:
-    """Print the checklist of a run and, when gradients ran high, the seed's next fixes in order."""
+    """Print the checklist of a run and, when gradients ran high, the seed's next fixes in order.
+
+    Exit 0 when every checklist row passes, 1 when any row FAILs (so a script can branch on it),
+    2 when RUN_DIR is not a run directory."""
     from ahsd_train import doctor
 
     diagnosis = doctor.diagnose(run_dir)
@@ -219,7 +296,7 @@ def doctor_command(
     if propose_migration:
         path = doctor.propose_migration(diagnosis, out)
         stdout.print(f"draft revision written: {path} (fill in each rationale)", markup=False)
-    return 0
+    return 0 if all(item["passed"] for item in diagnosis.report["checklist"]) else 1
 
 
 # --- evaluate ----------------------------------------------------------------------------------
@@ -248,17 +325,23 @@ def evaluate_command(
 @app.command("bench")
 @reports_errors
 def bench_command(
-    device: str = typer.Option("cpu", "--device", help="cpu | cuda"),
+    device: str = typer.Option("cpu", "--device", metavar="cpu|cuda", help="Where to measure."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
-    batch_size: int = typer.Option(24, "--batch-size", min=1),
+    batch_size: int = typer.Option(24, "--batch-size", min=1, metavar="N", help="Scenarios per step."),
     with_strain: bool = typer.Option(False, "--with-strain", help="Include the strain encoder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Train and inference throughput: batched vs the naive per-scenario loop, same run."""
     from ahsd_train.bench import run_benchmark
+    from ahsd_train.progress import make_progress
 
     if device not in ("cpu", "cuda"):
         raise AhsdTrainError(f"--device {device!r}: use cpu or cuda")
-    result = run_benchmark(device=device, batch_size=batch_size, with_strain=with_strain)
+    progress = make_progress(quiet)
+    try:
+        result = run_benchmark(device=device, batch_size=batch_size, with_strain=with_strain, progress=progress)
+    finally:
+        progress.close()
     if as_json:
         print(json.dumps(result, separators=(",", ":")))
     else:
@@ -270,12 +353,33 @@ def bench_command(
     return 0
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ahsd_config.cli import package_version
+
+        typer.echo(f"ahsd-train {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Train PriorityNet with pre-run checks, a health monitor and resumable checkpoints."""
+
+
 def main() -> None:
     # Idle OpenMP threads sleep instead of spinning: PriorityNet's ops are small, and on a shared
     # 2-core box spinning threads halved the --quick run's speed. Set it yourself to override.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    plain_help(app)  # again: commands registered after this module was imported get it too
     app(prog_name="ahsd-train")
 
+
+from ahsd_config.cli_help import plain_help  # noqa: E402  (after the commands are registered)
+
+plain_help(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -86,6 +86,19 @@ def escalation(pn, bn_verdict: dict[str, Any] | None) -> list[Fix]:
     return fixes
 
 
+def _run_file(path: Path, reader, kind: type) -> Any:
+    """A run file read with `reader`, or DoctorError naming it; absent -> an empty `kind`."""
+    if not path.exists():
+        return kind()
+    try:
+        data = reader(path)
+    except Exception as exc:  # noqa: BLE001 - json/yaml/OS errors: every way a hand-edited file fails
+        raise DoctorError(f"{path}: unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+    if not isinstance(data, kind):
+        raise DoctorError(f"{path}: expected a JSON/YAML {kind.__name__}, found {type(data).__name__}")
+    return data
+
+
 def diagnose(run_dir: Path) -> Diagnosis:
     """Read a run directory (finished, stopped or crashed) and recompute its checklist."""
     from ahsd_config.schema import TrainingConfig
@@ -97,9 +110,12 @@ def diagnose(run_dir: Path) -> Diagnosis:
         raise DoctorError(f"{run_dir}: not a run directory (no {runlog.RESOLVED}); "
                           "pass the folder `ahsd-train run` printed")
     # JSON mode: the dump has string keys where the schema has int keys (per_param_tail_bounds)
-    config = TrainingConfig.model_validate_json(json.dumps(runlog.read_yaml(resolved)))
-    info = runlog.read_json(run_dir / runlog.RUN_JSON) if (run_dir / runlog.RUN_JSON).is_file() else {}
-    saved = runlog.read_json(run_dir / runlog.REPORT) if (run_dir / runlog.REPORT).is_file() else {}
+    try:
+        config = TrainingConfig.model_validate_json(json.dumps(_run_file(resolved, runlog.read_yaml, dict)))
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise DoctorError(f"{resolved}: not a config this version can read ({str(exc).splitlines()[0]})") from None
+    info = _run_file(run_dir / runlog.RUN_JSON, runlog.read_json, dict)
+    saved = _run_file(run_dir / runlog.REPORT, runlog.read_json, dict)
     status = info.get("status", "unknown")
     stop_reason = saved.get("stop_reason")
     if status == "running" and not saved:
@@ -133,13 +149,18 @@ def draft_revision(diagnosis: Diagnosis, today: dt.date | None = None) -> dict[s
 
 
 def propose_migration(diagnosis: Diagnosis, out: Path | None = None) -> Path:
-    """Write the draft to `out` (a folder, or a .yaml path), default `migrations/`.
+    """Write the draft to `out` (a folder, or a .yaml path), default the project's migrations folder
+    (`ahsd_config.project.writable_chain`: never the chain shipped inside the package).
 
     With the migrations package present its writer is used (format checked on the way out,
     never overwrites); without it, the same YAML is written here."""
+    if out is None:  # outside a project this refuses before anything is drafted
+        from ahsd_config.project import writable_chain
+
+        out = writable_chain()
     draft = draft_revision(diagnosis)
-    as_file = out is not None and out.suffix in (".yaml", ".yml")
-    folder = out.parent if as_file else (out or Path("migrations"))
+    as_file = out.suffix in (".yaml", ".yml")
+    folder = out.parent if as_file else out
     try:
         from ahsd_config.migrate.model import parse_revision
         from ahsd_config.migrate.store import dump_revision, write_revision

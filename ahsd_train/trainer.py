@@ -22,6 +22,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ from ahsd_train import distributed as ddp
 from ahsd_train import health as hm
 from ahsd_train import runlog
 from ahsd_train.errors import AhsdTrainError
-from ahsd_train.trainer_errors import DeviceUnavailable, PreflightError, RunDirError
+from ahsd_train.progress import NO_PROGRESS, Progress
+from ahsd_train.trainer_errors import DeviceUnavailable, PreflightError, RunDirError, RunInterrupted
 
 DEFAULT_CONFIG = Path("configs/enhanced_training.yaml")
 QUICK_SCENARIOS = 384  # --quick: a few hundred scenarios ...
@@ -97,10 +99,15 @@ class RunResult:
 class Observer:
     """What the loop tells the outside world; the CLI renders it (rich), tests may record it."""
 
+    progress: Progress = NO_PROGRESS  # bars for data, steps and evaluation (ahsd_train.progress)
+
     def warn(self, message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None: ...
+    def info(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+    def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None: ...
 
     def step(self, record: dict[str, Any]) -> None: ...
 
@@ -111,6 +118,8 @@ class Observer:
 
 class _Silent(Observer):
     def warn(self, message: str) -> None: ...
+
+    def info(self, message: str) -> None: ...
 
 
 @dataclass
@@ -367,12 +376,18 @@ def early_stopping_due(bad_epochs: int, pn, monitoring) -> bool:
 
 
 @torch.no_grad()
-def evaluate_split(model, loss_fn, data, autocast) -> dict[str, Any]:
+def evaluate_split(model, loss_fn, data, autocast, progress: Progress = NO_PROGRESS,
+                   label: str = "evaluating") -> dict[str, Any]:
     """Mean loss (weighted by scenarios), each component, and the engine's ranking metrics."""
     from ahsd_train.metrics import evaluate
 
     if data is None or len(data) == 0:
         return {}
+    with progress.task(label, total=len(data)) as bar:
+        return _evaluate_chunks(model, loss_fn, data, autocast, bar, evaluate)
+
+
+def _evaluate_chunks(model, loss_fn, data, autocast, bar, evaluate) -> dict[str, Any]:
     model.eval()
     width = data.features.shape[1]
     preds, uncs, total, comps = [], [], 0.0, {}
@@ -388,6 +403,7 @@ def evaluate_split(model, loss_fn, data, autocast) -> dict[str, Any]:
             comps[k] = comps.get(k, 0.0) + float(v) * n
         preds.append(_pad(out.priority, width))
         uncs.append(_pad(out.uncertainty, width))
+        bar.update(advance=n)
     model.train()
     n = len(data)
     metrics = evaluate(torch.cat(preds), data, torch.cat(uncs))
@@ -407,9 +423,23 @@ def _float_output(out):
 # === the run ======================================================================================
 
 
+def runs_root() -> Path:
+    """`runs/` at the project root (found like git finds its root), so a run started from a
+    subfolder lands where the others are; `runs/` here outside a project."""
+    from ahsd_config.project import find_project
+
+    project = find_project()
+    if project is None:
+        return Path("runs")
+    try:
+        return (project.root / "runs").relative_to(Path.cwd().resolve())
+    except ValueError:
+        return project.root / "runs"
+
+
 def default_run_dir(config: TrainingConfig) -> Path:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{config.experiment_name}-{stamp}"
+    return runs_root() / f"{config.experiment_name}-{stamp}"
 
 
 def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContext) -> Path:
@@ -417,9 +447,9 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContex
     if opts.out is not None:
         run_dir = opts.out
     elif opts.resume:
-        runs = sorted(Path("runs").glob(f"{config.experiment_name}-*"))
+        runs = sorted(runs_root().glob(f"{config.experiment_name}-*"))
         if not runs:
-            raise RunDirError(f"--resume: no run of '{config.experiment_name}' under runs/; pass --out RUN_DIR")
+            raise RunDirError(f"--resume: no run of '{config.experiment_name}' under {runs_root()}/; pass --out RUN_DIR")
         run_dir = runs[-1]
     else:
         run_dir = default_run_dir(config)
@@ -428,11 +458,25 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: ddp.DistContex
             torch.distributed.broadcast_object_list(holder, src=0)
             run_dir = Path(holder[0])
     exists = (run_dir / runlog.RUN_JSON).exists()
-    if opts.resume and not (run_dir / runlog.CHECKPOINTS).exists():
-        raise RunDirError(f"--resume: {run_dir} holds no checkpoints/ to resume from")
+    if opts.resume and not ckpt.has_checkpoint(run_dir / runlog.CHECKPOINTS) and not _restartable(run_dir):
+        raise RunDirError(f"--resume: {run_dir} holds no checkpoint to resume from"
+                          + ("" if exists else " and no run.json (is it a run directory?)"))
     if exists and not opts.resume and not opts.force and ctx.is_main:
         raise RunDirError(f"{run_dir} already holds a run; pass --resume to continue it, or another --out")
     return run_dir
+
+
+# Set by the CLI's SIGINT/SIGTERM handler; the loop stops at the next step boundary.
+STOP = threading.Event()
+
+
+def _restartable(run_dir: Path) -> bool:
+    """A run interrupted (or killed) before its first checkpoint: --resume starts it again there."""
+    try:
+        status = runlog.read_json(run_dir / runlog.RUN_JSON).get("status")
+    except Exception:  # noqa: BLE001 - a missing or unreadable run.json is simply not restartable
+        return False
+    return status in ("interrupted", "running")
 
 
 def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None) -> RunResult:
@@ -470,6 +514,11 @@ class Trainer:
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
         self.run_dir = choose_run_dir(opts, self.cfg, ctx)
         self.ckpt_dir = self.run_dir / runlog.CHECKPOINTS
+        # --resume of a run interrupted before its first checkpoint starts it again in its folder
+        self.resume = opts.resume and ckpt.has_checkpoint(self.ckpt_dir)
+        if opts.resume and not self.resume and ctx.is_main:
+            observer.warn(f"--resume: {self.run_dir} was interrupted before its first checkpoint; "
+                          "starting it again from step 0 in the same folder")
         w = ddp.world_size_warning(self.pn.world_size, ctx)
         if w and ctx.is_main:
             observer.warn(w)
@@ -551,9 +600,20 @@ class Trainer:
 
     # --- the loop ------------------------------------------------------------------------------
 
+    def describe(self) -> str:
+        """What is about to run, said before anything slow starts (data, model, first step)."""
+        p = self.plan
+        length = f"{p.epochs} epoch(s)" + (f", at most {p.max_steps} steps" if p.max_steps else "")
+        data = f"shards in {p.data_dir}" if p.data_dir else f"{p.n_scenarios:,} synthetic scenarios"
+        return (f"training {self.prepared.path}" + (f" ({self.prepared.revision})" if self.prepared.revision else "")
+                + f": {length}, {data}, batch {self.pn.batch_size}, device {self.device}"
+                + (" (--quick)" if p.quick else "") + f" -> {self.run_dir}")
+
     def train(self) -> RunResult:
-        self.build()
-        if self.opts.resume:
+        self.obs.info(self.describe())
+        with self.obs.progress.task("preparing data and model"):
+            self.build()
+        if self.resume:
             self.restore()
         self.started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         log = None
@@ -561,18 +621,36 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             runlog.atomic_write_text(self.run_dir / runlog.RESOLVED, _resolved_yaml(self.prepared))
             self.write_run_json("running")
-            log = runlog.MetricsLog(self.run_dir, self.progress["step"] if self.opts.resume else None)
-        self.last_saved_step = self.progress["step"] if self.opts.resume else -1
+            log = runlog.MetricsLog(self.run_dir, self.progress["step"] if self.resume else None)
+        self.last_saved_step = self.progress["step"] if self.resume else -1
         total_steps = self.plan.epochs * self.steps_per_epoch
         if self.plan.max_steps is not None:
             total_steps = min(total_steps, self.plan.max_steps)
-        self.obs.start(self.run_dir, total_steps, self.progress["step"])
+        self.obs.start(self.run_dir, total_steps, self.progress["step"], self.steps_per_epoch)
         stop_reason, end_reason = None, "completed"
         try:
-            stop_reason, end_reason = self.loop(log)
-        finally:
-            self.obs.close()
-        return self.finish(log, stop_reason, end_reason)
+            try:
+                stop_reason, end_reason = self.loop(log)
+            finally:
+                self.obs.close()
+            return self.finish(log, stop_reason, end_reason)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
+            raise self.interrupted(log) from None
+
+    def interrupted(self, log) -> RunInterrupted:
+        """Record the interruption in run.json and say what is true about resuming."""
+        if log is not None:
+            log.close()
+        last = ckpt.newest_step(self.ckpt_dir)
+        self.write_run_json("interrupted", {
+            "end_reason": "interrupted", "checkpoint_step": last,
+            "interrupted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        again = f"the same command plus `--resume --out {self.run_dir}`"
+        if last is None:
+            return RunInterrupted(f"interrupted at step {self.progress['step']}, before the first checkpoint: "
+                                  f"there is nothing to resume; {again} starts the run again in the same folder")
+        return RunInterrupted(f"interrupted at step {self.progress['step']}; the last checkpoint (step {last}) "
+                              f"is kept in {self.ckpt_dir}; continue with {again}")
 
     def loop(self, log) -> tuple[str | None, str]:
         pn, prog, every = self.pn, self.progress, self.opts.checkpoint_every_steps
@@ -587,6 +665,8 @@ class Trainer:
             sums = prog["sums"]
             t_epoch = time.perf_counter()
             while prog["batch"] < len(batches):
+                if STOP.is_set():  # Ctrl-C / SIGTERM, acted on between steps (see cli.py)
+                    raise KeyboardInterrupt
                 if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
                     return None, f"--max-steps {self.plan.max_steps} reached"
                 # lr: the warm-up scheduler set it after the previous step; read it for the log
@@ -670,7 +750,7 @@ class Trainer:
         sums["loss"], sums["n"] = ddp.all_sum([sums["loss"], float(sums["n"])], self.ctx, self.device)
         sums["n"] = int(sums["n"]) // self.ctx.world_size  # steps per replica (each saw every step)
         sums["loss"] /= self.ctx.world_size  # mean over replicas of the per-step local losses
-        val = evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast)
+        val = evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation")
         val_loss = val.get("loss", sums["loss"] / max(sums["n"], 1))
         if epoch + 1 >= pn.warmup_epochs:
             self.plateau.step(val_loss)
@@ -711,8 +791,8 @@ class Trainer:
             if stop_reason is None and self.last_saved_step != self.progress["step"]:
                 self.save()
             final = {} if stop_reason else {
-                "val": evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast),
-                "test": evaluate_split(self.model, self.loss_fn, self.data.test, self.autocast)}
+                "val": evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation"),
+                "test": evaluate_split(self.model, self.loss_fn, self.data.test, self.autocast, self.obs.progress, "test")}
             if final.get("test") and final.get("val"):  # tau over detectable signals, CIs, pair probabilities
                 from ahsd_train.benchmark import benchmark_of_model
 

@@ -44,3 +44,10 @@ class ResumeRefused(AhsdTrainError):
 
 class DoctorError(AhsdTrainError):
     """`ahsd-train doctor RUN_DIR` got a directory that holds no run."""
+
+
+class RunInterrupted(AhsdTrainError):
+    """Ctrl-C or SIGTERM stopped the run; run.json says "interrupted" and the message says whether
+    there is a checkpoint to resume (exit 130, as a shell reports SIGINT)."""
+
+    exit_code = 130

@@ -160,7 +160,8 @@ def test_hand_edit_without_revision_fails_naming_key_values_and_command(repo: Re
     assert result.exit_code == 1, out(result)
     assert f"AHSD601 error priority_net.batch_size changed {old} -> 32 with no revision recording it" in result.stdout
     assert f'ahsd-config revision -m "..." --from {CONFIG}' in result.stdout
-    assert "gate FAILED" in result.stderr
+    assert (result.stdout + result.stderr).count("gate FAILED") == 1  # once, the report's last line
+    assert result.stdout.rstrip().splitlines()[-1].startswith("gate FAILED: ")
 
 
 def test_placeholder_rationale_fails(repo: Repo):
@@ -326,7 +327,7 @@ def test_run_gate_returns_per_check_verdicts(repo: Repo):
     result = run_gate(repo.root, "main", "HEAD")
     assert {c.name: c.passed for c in result.checks} == {
         "validate": True, "stamp": True, "recorded": False, "rationale": True,
-        "apply-revert": True, "single-head": True, "history": True,
+        "apply-revert": True, "single-head": True, "history": True, "settings": True,
     }
     (change,) = result.changes
     assert (change.key, str(change.old), change.new, change.recorded) == ("priority_net.batch_size", old, 32, False)
@@ -433,3 +434,83 @@ def test_pre_commit_hooks_expose_validate_and_migrations():
     assert not re.search(hooks["ahsd-config-validate"]["files"], "migrations/v15.yaml")
     assert hooks["ahsd-config-migrations"]["entry"] == "ahsd-config check-migrations"
     assert hooks["ahsd-config-migrations"]["pass_filenames"] is False
+
+
+# ------------------------------------------------------------------ the gate's own settings
+
+
+def test_pull_request_cannot_switch_the_gate_off_through_its_settings(repo: Repo):
+    """Issue 9: narrowing config_globs on the PR branch used to print 'nothing to check', exit 0."""
+    repo.write("pyproject.toml", PYPROJECT.replace('["configs/**/*.yaml"]', '["nothing/*.yaml"]'))
+    repo.edit("priority_net", "batch_size", "6")
+    repo.commit("switch the gate off")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert ("pyproject.toml:1:1 AHSD610 error pyproject.toml: it changes [tool.ahsd] config_globs "
+            "('configs/**/*.yaml',) -> ('nothing/*.yaml',); the gate keeps judging with the base's settings") in result.stdout
+    assert "FAIL  settings" in result.stdout and "AHSD101 error priority_net.batch_size = 6" in result.stdout
+    assert "AHSD601 error priority_net.batch_size changed" in result.stdout
+
+
+def test_moving_the_migrations_folder_is_reported(repo: Repo):
+    repo.write("pyproject.toml", PYPROJECT.replace('migrations = "migrations"', 'migrations = "elsewhere"'))
+    repo.commit("move the chain")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD610 error pyproject.toml: it changes [tool.ahsd] migrations 'migrations' -> 'elsewhere'" in result.stdout
+
+
+def test_deleting_a_watched_config_fails(repo: Repo):
+    (repo.root / CONFIG).unlink()
+    repo.commit("delete the config")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert f"AHSD611 error {CONFIG} is a config the gate watches and this pull request deletes it" in result.stdout
+
+
+def test_unchanged_settings_in_a_reformatted_pyproject_pass(repo: Repo):
+    repo.write("pyproject.toml", PYPROJECT + "\n# a comment\n")
+    repo.commit("comment")
+    result = ci()
+    assert result.exit_code == 0, out(result)
+    assert "nothing to check" in result.stdout
+
+
+def test_user_text_never_becomes_a_git_option(repo: Repo, tmp_path: Path):
+    target = tmp_path / "written-by-git"
+    result = CliRunner().invoke(app, ["diff", f"--output={target}", CONFIG])
+    assert result.exit_code == 2 and not target.exists(), out(result)
+    result = CliRunner().invoke(app, ["diff", f"HEAD:{CONFIG}", CONFIG])
+    assert result.exit_code == 0, out(result)
+
+
+def test_a_revision_file_name_with_a_newline_does_not_desynchronise_the_gate(repo: Repo):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32"))
+    repo.write("migrations/odd\nname.yaml", "not: a revision\n")
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD609" in result.stdout and "Traceback" not in out(result)
+    assert "PASS  recorded" in result.stdout  # v901 itself was read correctly
+
+
+def test_a_revision_that_writes_through_a_value_is_a_finding_not_a_crash(repo: Repo):
+    repo.revision("v901", "  - op: set\n    key: priority_net.batch_size.deeper\n    old: 1\n    new: 2\n"
+                          "    rationale: nested by mistake\n")
+    repo.commit()
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert "AHSD604 error revision v901 does not apply" in result.stdout
+    assert "cannot write priority_net.batch_size.deeper" in result.stdout
+
+
+def test_sarif_into_a_folder_and_a_bad_step_summary_are_one_line(repo: Repo, tmp_path: Path, monkeypatch):
+    old = repo.edit("priority_net", "batch_size", "32", revision="v901")
+    repo.revision("v901", set_change("priority_net.batch_size", old, "32"))
+    repo.commit()
+    result = ci("--sarif", str(tmp_path))
+    assert result.exit_code == 2 and "is a directory" in out(result) and "Traceback" not in out(result)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))
+    result = ci()
+    assert result.exit_code == 2 and str(tmp_path) in out(result) and "Traceback" not in out(result)

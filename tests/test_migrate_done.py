@@ -35,7 +35,7 @@ def _repo_cwd(monkeypatch):
 
 def corpus_copy(tmp_path: Path, name: str) -> Path:
     dst = tmp_path / name
-    shutil.copy(CORPUS / name, dst)
+    shutil.copyfile(CORPUS / name, dst)  # the corpus is read-only (0444); migrate refuses such files
     return dst
 
 
@@ -64,7 +64,7 @@ def test_diff_v13_v15_json_history_contract():
     assert data["from"] == "v13" and data["to"] == "v15"
     by_key = {c["key"]: c for c in data["changes"]}
     for c in data["changes"]:
-        assert set(c) == {"key", "kind", "old", "new", "steps"}
+        assert set(c) == {"key", "kind", "old", "new", "steps", "rules"}  # rules: additive (issue 13)
         assert c["kind"] in ("added", "removed", "changed")
         for s in c["steps"]:
             assert set(s) == {"revision", "old", "new", "rationale"} and s["rationale"]

@@ -15,7 +15,8 @@ from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
 def payload(value: float) -> dict:
     return {"model": {"w": torch.full((3,), value)}, "rng": ckpt.capture_rng(),
             "progress": {"epoch": 1, "batch": 2, "step": 7, "best_val_loss": float("inf")},
-            "config_json": '{"a": 1}', "run_options_json": "{}"}
+            "config_json": '{"a": 1}', "run_options_json": "{}",
+            "optimizer": {}, "warmup": {}, "plateau": {}, "health": {}}  # what a resume reads
 
 
 def test_save_rotates_last_to_prev_and_loads_weights_only(tmp_path):

@@ -226,7 +226,8 @@ def test_doctor_prints_checklist_and_escalation_and_drafts_a_revision(tmp_path):
     # a clip far below the gradient norm: every step clipped, so the doctor escalates
     trainer.run(options(out, "priority_net.gradient_clip_norm=0.001", max_steps=6))
     result = runner.invoke(app, ["doctor", str(out), "--propose-migration", "--out", str(tmp_path / "mig")])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # FAIL rows (every step clipped): exit 1, draft still written
+    assert "│ Few steps clipped" in result.stdout and "FAIL" in result.stdout
     text = result.stdout
     order = ["halve the learning rate: priority_net.learning_rate 1.0e-3 -> 5.0e-4",
              "normalise the loss by its components: priority_net.normalize_loss_by_components false -> true",
@@ -274,7 +275,7 @@ def test_bench_prints_one_json_line(monkeypatch):
 
     seen = {}
 
-    def fake(device, batch_size, with_strain):
+    def fake(device, batch_size, with_strain, progress):
         seen.update(device=device, batch_size=batch_size)
         return {"train_scenarios_per_s": 1.0, "naive_train_scenarios_per_s": 0.1, "train_speedup": 10.0,
                 "infer_signals_per_s": 5.0}
@@ -343,7 +344,7 @@ def test_doctor_on_a_killed_run_without_report(tmp_path):
     info = json.loads((out / "run.json").read_text())
     (out / "run.json").write_text(json.dumps({**info, "status": "running"}))
     result = runner.invoke(app, ["doctor", str(out)])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # "Training continuing without resets" FAILs
     assert "Gradient norm < clip" in result.stdout
     assert "killed or crashed" in result.stdout and "--resume" in result.stdout
 

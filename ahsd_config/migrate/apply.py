@@ -41,7 +41,14 @@ class Applied:
 def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: str = "<config>",
                on_conflict: str | None = None, implicit: frozenset[str] = frozenset(),
                key_order: KeyOrder | None = None, stamp: bool = True) -> Applied:
-    """Apply `steps` to `text`; stamp `target`. on_conflict: None (raise) | 'keep' | 'take'."""
+    """Apply `steps` to `text`; stamp `target`. on_conflict: None (raise) | 'keep' | 'take'.
+
+    A CRLF file is migrated as LF and written back as CRLF: every line keeps the file's ending."""
+    if "\r\n" in text:
+        lf = apply_text(text.replace("\r\n", "\n"), steps, target=target, path=path, on_conflict=on_conflict,
+                        implicit=implicit, key_order=key_order, stamp=stamp)
+        crlf = lf.text.replace("\n", "\r\n")
+        return Applied(crlf, lf.data, lf.conflicts, crlf != text)
     norm = _blank_lines(text)
     doc = load_text(norm, path)
     data = doc.data
@@ -83,6 +90,9 @@ def _apply(data: Any, p: Prim, rid: str, down: bool, implicit: frozenset[str],
         after = transforms.run(p.name, before, p.args or {}, down=p.down)
         _apply_flat_diff(data, keys.flatten(before), keys.flatten(after))
         return
+    keys.require_sections(data, p.key, rid)
+    if p.kind == "move":
+        keys.require_sections(data, p.to, rid)
     parent, key = rt.lookup(data, p.key)
     found = parent[key] if parent is not None and key in parent else MISSING
     if found is MISSING and p.key in implicit and p.kind != "add":

@@ -5,39 +5,33 @@ file replacement), a backup of the previous content, and a lock against concurre
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Iterator
 
-from filelock import FileLock, Timeout
-
-from ahsd_config.atomic import atomic_write
+from ahsd_config.atomic import LockTimeout, atomic_write, file_lock, write_target
 from ahsd_config.errors import InputError
 
 __all__ = ["atomic_write", "backup_path", "write_backup", "locked"]
 
 
 def backup_path(path: str | Path) -> Path:
-    return Path(str(path) + ".bak")
+    return Path(str(write_target(path)) + ".bak")
 
 
 def write_backup(path: str | Path, text: str) -> Path:
     """Keep the previous content next to the file as FILE.bak (replaced on every migrate)."""
     bak = backup_path(path)
-    atomic_write(bak, text)
+    atomic_write(bak, text, follow_symlinks=False)
     return bak
 
 
 @contextlib.contextmanager
 def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
-    """Hold FILE.lock while migrating FILE; a second migrate of the same file waits, then gives up."""
-    lock = FileLock(str(path) + ".lock", timeout=timeout)
+    """Hold FILE.lock while migrating FILE; a second migrate of the same file waits, then gives up.
+    The lock sits next to the file actually written (a symlink's target)."""
     try:
-        with lock:
+        with file_lock(write_target(path), timeout=timeout):
             yield
-    except Timeout:
-        raise InputError(path, f"another ahsd-config is migrating {path} (lock {path}.lock held); try again") from None
-    finally:
-        with contextlib.suppress(OSError):
-            if not lock.is_locked:
-                os.unlink(str(path) + ".lock")
+    except LockTimeout:
+        raise InputError(path, f"another ahsd-config is migrating {path} (lock {write_target(path)}.lock "
+                               "held); try again") from None

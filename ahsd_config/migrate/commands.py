@@ -9,7 +9,6 @@ import copy
 import datetime as _dt
 import difflib
 import io
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from . import keys, store
 from .apply import STAMP_KEY, Applied, apply_text, dump
 from .atomic import atomic_write, backup_path, locked, write_backup
 from .build import changes_between
-from .errors import MISSING, MigrationInvalid, NotStamped
+from .errors import MISSING, MigrationInvalid, NotStamped, yaml_float
 from .graph import RevisionMap, Step
-from .model import PLACEHOLDER, Revision, is_placeholder
+from .model import PLACEHOLDER, Revision, is_placeholder, parse_revision
 from .state import apply_plain, primitive
 
 
@@ -259,6 +258,21 @@ class KeyStep:
     rationale: str
 
 
+@dataclass(frozen=True)
+class RuleCrossing:
+    """A rule whose finding on this key changes between A and B ("clean" = no finding)."""
+
+    code: str
+    old: str  # error | warning | info | clean
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.old} -> {self.new}"
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "old": self.old, "new": self.new}
+
+
 @dataclass
 class KeyDiff:
     key: str
@@ -267,7 +281,7 @@ class KeyDiff:
     new: Any
     steps: list[KeyStep] = field(default_factory=list)
     returned: bool = False  # moved and came back within the range (only with history)
-    rules: list[str] = field(default_factory=list)  # "AHSD101 error -> clean"
+    rules: list[RuleCrossing] = field(default_factory=list)  # shown as "AHSD101 error -> clean"
 
 
 @dataclass
@@ -283,7 +297,8 @@ class DiffResult:
         return {"from": self.a, "to": self.b, "changes": [
             {"key": c.key, "kind": c.kind, "old": _json(c.old), "new": _json(c.new),
              "steps": [{"revision": s.revision, "old": _json(s.old), "new": _json(s.new),
-                        "rationale": s.rationale} for s in c.steps]}
+                        "rationale": s.rationale} for s in c.steps],
+             "rules": [r.to_json() for r in c.rules]}  # additive to PRODUCT.md's contract
             for c in self.changes]}
 
 
@@ -306,23 +321,37 @@ def endpoint(spec: str, rmap: RevisionMap) -> Endpoint:
     if Path(spec).exists():
         data = load_file(spec).plain()
     elif ":" in spec:
-        data = load_text(_git_show(spec), spec).plain()
+        data = load_text(_git_show(spec, rmap), spec).plain()
     else:
-        rmap.get(spec)  # raises UnknownRevision naming the known ones
-        raise AssertionError
+        known = ", ".join(rmap.order[-4:])
+        raise UsageError(f"{spec!r} is neither a file nor a revision (revisions end with {known}, head; "
+                         "`ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)")
     stamp_value = data.get(STAMP_KEY) if isinstance(data, dict) else None
     rid = str(stamp_value) if stamp_value is not None and str(stamp_value) in rmap else None
     return Endpoint(spec, data, rid)
 
 
-def _git_show(spec: str) -> str:
+def _git_show(spec: str, rmap: RevisionMap) -> str:
+    """`git show GITREV:path`. A config revision before the colon (v13:configs/x.yaml) is refused
+    clearly unless git knows that name too (a tag): git would only say "invalid object name"."""
+    from ahsd_config.gate_git import Git  # the one place git argv is built
+
+    rev, _, path = spec.partition(":")
+    if (rev in rmap or rev in ("head", "base")) and not _git_knows(rev):
+        raise UsageError(f"{spec}: {rev!r} is a config revision, not a git commit; GITREV:path reads "
+                         f"a file at a git commit (e.g. HEAD~1:{path}); to compare with revision "
+                         f"{rev}, name it alone: `ahsd-config diff {rev} ...`")
+    return Git(".").show_spec(spec)
+
+
+def _git_knows(rev: str) -> bool:
+    from ahsd_config.gate_git import Git, GitError
+
     try:
-        out = subprocess.run(["git", "show", spec], capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise UsageError(f"cannot run git for {spec}: {exc.strerror}") from None
-    if out.returncode != 0:
-        raise UsageError(f"git show {spec} failed: {out.stderr.strip() or 'unknown revision or path'}")
-    return out.stdout
+        return Git(".").run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+                            check=False).returncode == 0
+    except GitError:
+        return False
 
 
 def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
@@ -398,13 +427,25 @@ def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
         before, after = dict(fa.get(c.key, [])), dict(fb.get(c.key, []))
         for code in sorted(set(before) | set(after)):
             if before.get(code) != after.get(code):
-                c.rules.append(f"{code} {before.get(code, 'clean')} -> {after.get(code, 'clean')}")
+                c.rules.append(RuleCrossing(code, before.get(code, "clean"), after.get(code, "clean")))
 
 
 def _yaml_text(data: dict) -> str:
+    """Plain data as a YAML file; floats spelled so PyYAML reads them as floats too (`8.0e-05`,
+    not `8e-05`: AHSD003), so `show` prints a valid config and diff's rule check sees the values."""
     buf = io.StringIO()
-    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
+    make_yaml().dump(_spelled_floats(copy.deepcopy(to_plain(data))), buf)
     return buf.getvalue()
+
+
+def _spelled_floats(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _spelled_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_spelled_floats(v) for v in value]
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return make_yaml().load(f"x: {yaml_float(value)}\n")["x"]  # a ScalarFloat in that spelling
+    return value
 
 
 # ----------------------------------------------------------------------------------- history
@@ -412,6 +453,13 @@ def history(rng: str | None = None, rmap: RevisionMap | None = None) -> list[Rev
     """Revisions oldest first; `rng` 'v13:v15' = after v13 up to v15 (either side may be empty)."""
     rmap = _chain(rmap)
     ids = rmap.range(rng) if rng else rmap.order
+    if rng and not ids:
+        start, _, end = rng.partition(":")
+        if start and end and rmap.resolve(start) != rmap.resolve(end) \
+                and rmap.resolve(end) in rmap.ancestors(rmap.resolve(start)):
+            raise UsageError(f"-r {rng}: {start} comes after {end}, so the range is empty; "
+                             f"ranges go oldest first: -r {end}:{start}")
+        raise UsageError(f"-r {rng}: the range holds no revisions")
     return [rmap.get(r) for r in ids]
 
 
@@ -424,6 +472,10 @@ def log_key(key: str, rmap: RevisionMap | None = None) -> list[KeyStep]:
     for k, ss in steps.items():
         if k == key or k.startswith(key + "."):
             out.extend(ss)
+    if not out:
+        close = difflib.get_close_matches(key, list(steps), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else " (`ahsd-config show head` prints every key)"
+        raise UsageError(f"no revision touches {key}{hint}")
     order = {r: i for i, r in enumerate(rmap.order)}
     return sorted(out, key=lambda s: order.get(s.revision, 0))
 
@@ -463,7 +515,10 @@ def heads(rmap: RevisionMap | None = None) -> list[Revision]:
 
 # ----------------------------------------------------------------------------------- authoring
 def _folder(folder: str | Path | None) -> Path:
-    return Path(folder) if folder is not None else store.find_migrations_dir()
+    """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
+    from ahsd_config.project import writable_chain
+
+    return Path(folder) if folder is not None else writable_chain()
 
 
 def _today() -> str:
@@ -482,6 +537,7 @@ def _fresh_id(rmap: RevisionMap, base: str) -> str:
 def new_revision(title: str, source: str | Path, rev_id: str | None = None,
                  rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
     """Write a revision holding FILE's differences to head, one placeholder rationale per change."""
+    folder = _folder(folder)  # outside a project: refuse before anything else
     rmap = _chain(rmap)
     head = rmap.head
     data = {k: v for k, v in load_file(source).plain().items() if k != STAMP_KEY}
@@ -493,24 +549,25 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     if rid in rmap:
         raise UsageError(f"revision id {rid} exists already")
     rev = Revision(rid, (head,), now, title, tuple(changes))
-    rev = _with_path(rev, store.write_revision(_folder(folder), rev))
-    return rev
+    return _with_path(rev, store.write_revision(folder, rev))
 
 
 def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
           rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
     """A revision with two parents and no changes: joins two heads into one."""
+    folder = _folder(folder)
     rmap = _chain(rmap)
     a, b = rmap.resolve(rev1), rmap.resolve(rev2)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
     rev = Revision(rid, (a, b), _today(), title, ())
-    return _with_path(rev, store.write_revision(_folder(folder), rev))
+    return _with_path(rev, store.write_revision(folder, rev))
 
 
 def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | None = None,
            folder: str | Path | None = None) -> Revision:
     """Replace the linear range start..end (inclusive) by one revision with id `end` that holds
     every change in order, rationales kept. Only for revisions nobody has stamped yet."""
+    folder = _folder(folder)
     rmap = _chain(rmap)
     start, end = rmap.resolve(start), rmap.resolve(end)
     ids = [r for r in rmap.range(f"{rmap.get(start).parents[0]}:{end}" if rmap.get(start).parents else f":{end}")]
@@ -526,11 +583,13 @@ def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | N
     changes = tuple(c for rev in revs for c in rev.changes)
     new = Revision(end, rmap.get(start).parents, rmap.get(end).date,
                    title or " + ".join(r.title for r in revs), changes)
-    folder = _folder(folder)
     for rev in revs:
-        if rev.path:
-            Path(rev.path).unlink()
-    return _with_path(new, store.write_revision(folder, new))
+        if rev.path and Path(rev.path).resolve().parent != folder.resolve():
+            raise UsageError(f"{rev.id} lives in {Path(rev.path).parent}, not in {folder}; squash only "
+                             "revisions of the folder it writes to")
+    parse_revision(new.to_plain(), f"squash {start}..{end}")  # a bad title is refused before any write
+    path = store.replace_revisions(folder, [new], revs)[0]
+    return _with_path(new, path)
 
 
 def _with_path(rev: Revision, path: Path) -> Revision:

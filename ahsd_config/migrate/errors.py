@@ -26,6 +26,11 @@ class RevisionFormatError(MigrationError):
         super().__init__(f"{path}: {message}")
 
 
+class RevisionApplyError(MigrationError):
+    """A revision cannot act on the data it meets: a key written through a value that is not a
+    section, a transform given a value of the wrong type (exit 2, one line)."""
+
+
 class RevisionGraphError(MigrationError):
     """The revision graph is broken (unknown parent, duplicate id, no path)."""
 
@@ -138,12 +143,30 @@ MISSING: Any = _Missing()
 
 
 def show_value(value: Any) -> str:
+    """A value as YAML flow style reads it back: `{use_strain: true}`, `[640, 512]`, `'AdamW'`,
+    `1.0e-05` (a float PyYAML also reads as a float), `null`; `(absent)` for a missing key."""
     if value is MISSING:
         return "(absent)"
     if isinstance(value, str):
-        return repr(value)
+        return "'" + value.replace("'", "''") + "'"  # YAML single-quoted: '' is the only escape
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return yaml_float(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
     return str(value)
+
+
+def yaml_float(value: float) -> str:
+    text = repr(value)
+    if text in ("nan", "inf", "-inf"):
+        return {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}[text]
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:  # 1e-05 is a string to YAML 1.1 readers (AHSD003): 1.0e-05
+        return f"{mantissa}.0e{exponent}"
+    return text

@@ -10,9 +10,10 @@ Ordering is topological with ties broken by (date, id), so a linear chain reads 
 from __future__ import annotations
 
 import copy
+import heapq
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from .errors import CycleDetected, MultipleHeads, RevisionGraphError, UnknownRevision
 from .model import Revision
@@ -134,51 +135,72 @@ class RevisionMap:
         return self._topo(want)
 
     def state(self, rid: str) -> dict:
-        """The full plain config at revision `rid` (a fresh copy each call)."""
+        """The full plain config at revision `rid` (a fresh copy each call).
+
+        Computed iteratively down the first-parent line from the nearest known state, so a chain
+        of any length needs no recursion."""
         rid = self.resolve(rid)
-        if rid not in self._states:
-            rev = self.by_id[rid]
+        line, cur = [], rid
+        while cur is not None and cur not in self._states:
+            line.append(cur)
+            parents = self.by_id[cur].parents
+            cur = parents[0] if parents else None
+        for r in reversed(line):
+            rev = self.by_id[r]
             if rev.parents:
-                data = self.state(rev.parents[0])
+                data = copy.deepcopy(self._states[rev.parents[0]])
                 for other in rev.parents[1:]:  # a merge: bring in what the other line added
                     for step in self.path(rev.parents[0], other):
                         if not step.down:
                             data = apply_revision_plain(data, step.revision, False, self.implicit)
             else:
                 data = {}
-            self._states[rid] = apply_revision_plain(data, rev, False, frozenset())
+            self._states[r] = apply_revision_plain(data, rev, False, frozenset())
         return copy.deepcopy(self._states[rid])
 
     def _topo(self, ids: set[str]) -> list[str]:
+        """Kahn's algorithm, the ready revision with the smallest (date, id) first: O(n log n)."""
         by_id = self.by_id
-        pending = {r: {p for p in by_id[r].parents if p in ids} for r in ids}
+        waiting = {r: sum(1 for p in set(by_id[r].parents) if p in ids) for r in ids}
+        children: dict[str, list[str]] = {}
+        for r in ids:
+            for p in set(by_id[r].parents):
+                if p in ids:
+                    children.setdefault(p, []).append(r)
+        ready = [(by_id[r].date, r) for r, n in waiting.items() if n == 0]
+        heapq.heapify(ready)
         out: list[str] = []
-        while pending:
-            ready = sorted((r for r, ps in pending.items() if not ps), key=lambda r: (by_id[r].date, r))
-            if not ready:  # unreachable after _check_cycles
-                raise CycleDetected(sorted(pending))
-            first = ready[0]
+        while ready:
+            _, first = heapq.heappop(ready)
             out.append(first)
-            del pending[first]
-            for ps in pending.values():
-                ps.discard(first)
+            for child in children.get(first, ()):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    heapq.heappush(ready, (by_id[child].date, child))
+        if len(out) != len(ids):  # unreachable after _check_cycles
+            raise CycleDetected(sorted(set(ids) - set(out)))
         return out
 
 
 def _check_cycles(by_id: dict[str, Revision]) -> None:
+    """Depth-first with an explicit stack (a 1,000-revision line must not hit Python's recursion limit)."""
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-
-    def visit(rid: str, stack: list[str]) -> None:
-        state[rid] = 1
-        stack.append(rid)
-        for parent in by_id[rid].parents:
-            if state.get(parent) == 1:
-                raise CycleDetected(stack[stack.index(parent):] + [parent])
-            if parent not in state:
-                visit(parent, stack)
-        stack.pop()
-        state[rid] = 2
-
-    for rid in sorted(by_id):
-        if rid not in state:
-            visit(rid, [])
+    for root in sorted(by_id):
+        if root in state:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(by_id[root].parents))]
+        path = [root]
+        state[root] = 1
+        while stack:
+            rid, parents = stack[-1]
+            parent = next(parents, None)
+            if parent is None:
+                stack.pop()
+                path.pop()
+                state[rid] = 2
+            elif state.get(parent) == 1:
+                raise CycleDetected(path[path.index(parent):] + [parent])
+            elif parent not in state:
+                state[parent] = 1
+                path.append(parent)
+                stack.append((parent, iter(by_id[parent].parents)))

@@ -34,6 +34,24 @@ def resolve(data: Any, dotted: str) -> tuple[Any, Any] | None:
     return node, (parts[-1] if real is MISSING else real)
 
 
+def require_sections(data: Any, dotted: str, revision: str = "") -> None:
+    """Raise RevisionApplyError when a section on the way to `dotted` holds a value instead of
+    keys (writing `a.b.c` where `a.b: 3`); a missing section is fine (it will be created)."""
+    from .errors import RevisionApplyError
+
+    node, walked = data, []
+    for part in split(dotted)[:-1]:
+        real = match(node, part)
+        walked.append(part)
+        if real is MISSING:
+            return
+        node = node[real]
+        if not isinstance(node, dict):
+            who = f"revision {revision}: " if revision else ""
+            raise RevisionApplyError(f"{who}cannot write {dotted}: {'.'.join(walked)} holds {node!r:.60}, "
+                                     "not a section of keys")
+
+
 def match(mapping: dict, part: str) -> Any:
     if part in mapping:
         return part

@@ -23,12 +23,15 @@ Every change carries a non-empty rationale; `PLACEHOLDER` marks one still to be 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import MISSING, RevisionFormatError
 
 PLACEHOLDER = "TODO: explain why"
+# The date names the revision's file (`2025-11-15_v15e.yaml`): nothing but a date and a time.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 OPS = ("set", "add", "remove", "rename", "transform")
 _ALLOWED = {
     "set": {"key", "old", "new"},
@@ -153,7 +156,11 @@ def parse_revision(data: Any, path: str = "<revision>") -> Revision:
     if not isinstance(raw_changes, list):
         raise RevisionFormatError(path, "`changes` must be a list")
     changes = tuple(parse_change(c, f"{path}: change {i + 1}") for i, c in enumerate(raw_changes))
-    return Revision(rid, tuple(parents), str(data.get("date") or ""), title.strip(), changes, path)
+    date = str(data.get("date") or "")
+    if date and not _DATE.fullmatch(date):
+        raise RevisionFormatError(path, f"`date` must be an ISO date such as \"2025-11-15\" or "
+                                        f"\"2025-11-15T21:10:00+00:00\", got {date[:60]!r}")
+    return Revision(rid, tuple(parents), date, title.strip(), changes, path)
 
 
 def parse_change(data: Any, where: str) -> Change:
@@ -176,4 +183,10 @@ def parse_change(data: Any, where: str) -> Change:
             raise RevisionFormatError(where, f"`{name}` must be a non-empty string")
     if "args" in kwargs and not isinstance(kwargs["args"], dict):
         raise RevisionFormatError(where, "`args` must be a mapping")
+    if op == "transform":
+        from .transforms import problem  # the registry is checked when the revision loads
+
+        why = problem(kwargs["name"], kwargs.get("args") or {})
+        if why is not None:
+            raise RevisionFormatError(where, why)
     return Change(op=op, rationale=" ".join(rationale.split()), **kwargs)

@@ -79,6 +79,9 @@ def apply_plain(data: dict, p: Prim, implicit: frozenset[str] = frozenset()) -> 
     """Apply `p` to plain nested dicts in place ("take" semantics: the step's value wins)."""
     if p.kind == "transform":
         return transforms.run(p.name, data, p.args or {}, down=p.down)
+    keys.require_sections(data, p.key)
+    if p.kind == "move":
+        keys.require_sections(data, p.to)
     found = keys.get(data, p.key)
     if found is MISSING and p.key in implicit and p.kind != "add":
         return data

@@ -1,65 +1,35 @@
 """Loading and writing revision files; finding the chain.
 
-Where the chain is: `[tool.ahsd] migrations = "migrations"` in the pyproject.toml of the repository
-root above the working directory (walking up to a `.git` or `pyproject.toml`), else `migrations/`
-there, else the chain shipped inside the package (`ahsd_config/chain`).
+Where the chain is: `ahsd_config.project` (the nearest pyproject.toml with `[tool.ahsd]`, its
+`migrations` folder; else the chain shipped inside the package, read-only).
 """
 
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
+from ahsd_config.atomic import commit_files, recover
 from ahsd_config.loader import load_file, make_yaml
+from ahsd_config.project import SHIPPED_CHAIN, find_chain
 
 from .errors import RevisionFormatError
 from .graph import RevisionMap
 from .model import Revision, parse_revision
 from .rt import to_rt
 
-SHIPPED = Path(__file__).resolve().parent.parent / "chain"
-
-
-def repo_root(start: str | Path | None = None) -> Path | None:
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
-            return folder
-    return None
+SHIPPED = SHIPPED_CHAIN  # read-only data inside the package; never written (see project.py)
 
 
 def find_migrations_dir(start: str | Path | None = None) -> Path:
-    root = repo_root(start)
-    if root is not None:
-        configured = _configured(root)
-        if configured is not None:
-            return configured
-        if (root / "migrations").is_dir():
-            return root / "migrations"
-    return SHIPPED
-
-
-def _configured(root: Path) -> Path | None:
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    rel = data.get("tool", {}).get("ahsd", {}).get("migrations")
-    if isinstance(rel, str) and (root / rel).is_dir():
-        return root / rel
-    return None
+    """The chain to read from (`project.find_chain`): the project's folder, else the shipped one."""
+    return find_chain(start).folder
 
 
 def load_revisions(folder: str | Path) -> list[Revision]:
     folder = Path(folder)
+    if folder.is_dir():
+        recover(folder)  # finish a revision set a killed squash/merge/revision committed
     revs = []
     for path in sorted(folder.glob("*.yaml")):
         doc = load_file(path)
@@ -73,6 +43,7 @@ def load_map(folder: str | Path | None = None) -> RevisionMap:
 
 
 def file_name(rev: Revision) -> str:
+    """`2025-11-15_v15e.yaml`; `parse_revision` has checked that id and date cannot leave the folder."""
     return f"{rev.date[:10] or 'undated'}_{rev.id}.yaml"
 
 
@@ -84,17 +55,39 @@ def dump_revision(rev: Revision) -> str:
 
 
 def write_revision(folder: str | Path, rev: Revision) -> Path:
-    from .atomic import atomic_write
-
-    path = Path(folder) / file_name(rev)
-    if path.exists():
-        raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
-    parse_revision(_reload(dump_revision(rev)), str(path))  # what we write must read back
-    atomic_write(path, dump_revision(rev))
-    return path
+    """Add one revision file (never over an existing one)."""
+    return replace_revisions(folder, [rev])[0]
 
 
-def _reload(text: str):
+def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revision] = ()) -> list[Path]:
+    """The one writer of revision files: add `new` and remove `old` as one set.
+
+    Every new file is dumped, read back and parsed, and the resulting chain is built, before
+    anything on disk changes; then `commit_files` replaces the set atomically (a failure or a kill
+    at any point leaves the old set or the new one, byte for byte)."""
+    folder = Path(folder)
+    removing = {Path(r.path).name for r in old if r.path}
+    for r in old:
+        if r.path and Path(r.path).resolve().parent != folder.resolve():
+            raise RevisionFormatError(r.path, f"is not in {folder}; revisions are replaced only inside one folder")
+    writes: dict[str, bytes] = {}
+    for rev in new:
+        name = file_name(rev)
+        path = folder / name
+        text = dump_revision(rev)
+        parse_revision(_reload(text, str(path)), str(path))  # what we write must read back
+        if name in writes or (path.exists() and name not in removing):
+            raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
+        writes[name] = text.encode("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    survivors = [r for r in load_revisions(folder) if Path(r.path or "").name not in removing]
+    if survivors:  # a folder of drafts (doctor --out) is not a chain; a chain must hold together
+        RevisionMap(lambda: survivors + list(new)).order
+    commit_files(folder, writes, sorted(removing - set(writes)))
+    return [folder / n for n in writes]
+
+
+def _reload(text: str, path: str = "<revision>"):
     from ahsd_config.loader import load_text
 
-    return load_text(text).plain()
+    return load_text(text, path).plain()

@@ -57,8 +57,10 @@ def check_stamp_is_known(ctx: RuleContext) -> Iterator[Violation]:
 )
 def check_stamp_rationales_written(ctx: RuleContext) -> Iterator[Violation]:
     stamp = ctx.data.get("revision") if isinstance(ctx.data, dict) else None
+    if stamp is None:
+        return  # no chain to read (reading it costs more than validating)
     chain = _chain_near(ctx.doc.path)
-    if stamp is None or chain is None or str(stamp) not in chain:
+    if chain is None or str(stamp) not in chain:
         return
     from ahsd_config.migrate import placeholder_changes
 
@@ -99,4 +101,6 @@ def _load(folder: str, _files: tuple):
     """The chain of a folder; cached while its files (names, mtimes) stay the same."""
     from ahsd_config.migrate import store
 
-    return store.load_map(folder)
+    rmap = store.load_map(folder)
+    rmap.order  # load now, inside _chain_near's guard: a malformed revision means "no chain here"
+    return rmap
