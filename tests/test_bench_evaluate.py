@@ -41,7 +41,7 @@ def test_report_metrics_carry_the_benchmark_contract(run_dir):
 def test_test_set_has_its_own_seed_and_does_not_depend_on_the_training_data():
     cfg = project_config()
     a = bm.test_set(cfg, 40)
-    more_training = cfg.model_copy(update={"data": cfg.data.model_copy(update={"synthetic": cfg.data.synthetic.model_copy(update={"n_scenarios": 999})})})
+    more_training = cfg.model_copy(update={"random_seed": 7, "data": cfg.data.model_copy(update={"synthetic": cfg.data.synthetic.model_copy(update={"n_scenarios": 999})})})
     b = bm.test_set(more_training, 40)
     assert torch.equal(a.features, b.features) and torch.equal(a.priority, b.priority)
     from ahsd_train.data import SyntheticScenarioSource

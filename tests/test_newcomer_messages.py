@@ -35,8 +35,8 @@ def fails(args: list[str]) -> str:
 
 def test_endpoint_that_is_neither_file_nor_revision():
     assert fails(["diff", "head", "nonexist.yaml"]) == (
-        "'nonexist.yaml' is neither a file nor a revision (revisions end with v260206, v260207, v260702, "
-        "v260707, head; `ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)\n")
+        "'nonexist.yaml' is neither a file nor a revision (revisions end with v260207, v260702, v260707, "
+        "v261129b, head; `ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)\n")
 
 
 def test_config_revision_before_colon_is_refused_clearly():

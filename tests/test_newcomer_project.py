@@ -77,7 +77,7 @@ def test_settings_defaults_and_bad_tables(tmp_path):
 
 def test_readers_use_the_shipped_chain_and_say_so(outside):
     res = runner.invoke(app, ["heads"])
-    assert res.exit_code == 0 and res.stdout.startswith("v260707 ")
+    assert res.exit_code == 0 and res.stdout.startswith("v261129b ")
     assert res.stderr.startswith("note: no ahsd project here (no pyproject.toml with [tool.ahsd] in ")
     assert runner.invoke(app, ["diff", "v13", "v15"]).exit_code == 0
     assert runner.invoke(app, ["explain", "AHSD101"]).exit_code == 0
@@ -162,11 +162,12 @@ def test_bare_train_run_never_starts_a_full_run(proj):
 def test_quick_from_a_subfolder_uses_the_project_config_and_runs_dir(proj):
     from ahsd_train.cli import app as train_app
 
-    res = runner.invoke(train_app, ["run", "--quick", "--max-steps", "2", "--set", "data.synthetic.n_scenarios=96"])
+    res = runner.invoke(train_app, ["run", "--quick", "--max-steps", "2", "--set", "data.synthetic.n_scenarios=96",
+                                    "--set", "priority_net.batch_size=32", "--set", "data.synthetic.test_scenarios=64"])
     assert res.exit_code == 0, res.output
     line = next(l for l in res.stderr.splitlines() if l.startswith("training "))
-    assert line.startswith("training ../../configs/enhanced_training.yaml (v260707): 2 epoch(s), at most 2 "
-                           "steps, 96 synthetic scenarios, batch 64, device cpu (--quick) -> ")
+    assert line.startswith("training ../../configs/enhanced_training.yaml (v261129b): 2 epoch(s), at most 2 "
+                           "steps, 96 synthetic scenarios, batch 32, device cpu (--quick) -> ")
     runs = list((proj / "runs").iterdir())
     assert len(runs) == 1 and (runs[0] / "report.json").is_file()
     assert line.endswith(f"-> {runs[0]}")

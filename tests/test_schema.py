@@ -94,10 +94,19 @@ def test_project_config_starts_with_the_schema_modeline() -> None:
 @pytest.mark.corpus
 @needs_corpus
 def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
+    """... plus exactly the `set` changes of our own revisions after theirs (v260707)."""
+    from ahsd_config.migrate.state import apply_revision_plain
+    from ahsd_config.migrate.store import load_map
+
+    rmap = load_map(CONFIG.parent.parent / "migrations")
     ours = project_config()
-    assert ours["priority_net"].pop("min_variance_penalty_weight") == 2.0
-    assert ours.pop("revision") == "v260707"  # the migration stamp: the newest file is the chain's head
+    assert ours.pop("revision") == rmap.head  # the migration stamp: the newest file is the chain's head
     theirs = load(CORPUS / NEWEST)
+    theirs["priority_net"]["min_variance_penalty_weight"] = 2.0  # implicit in their file (the model's constant)
+    for step in rmap.path("v260707", "head"):
+        assert not step.down and {c.op for c in step.revision.changes} <= {"set"}
+        theirs = apply_revision_plain(theirs, step.revision, False, frozenset())
+    assert ours["priority_net"].pop("min_variance_penalty_weight") == theirs["priority_net"].pop("min_variance_penalty_weight")
     assert ours == theirs
     assert json.dumps(ours) == json.dumps(theirs)  # same key order, section by section
 

@@ -75,7 +75,7 @@ class SyntheticDataConfig(StrictModel):
     test_scenarios: PositiveInt = Field(
         default=10000,
         description="Scenarios of the fixed test set (count). Drawn from its own seed, so it is the "
-        "same whatever n_scenarios, the splits or the training schedule; `--quick` caps it.",
+        "same whatever random_seed, n_scenarios, the splits or the training schedule; `--quick` caps it.",
     )
     hidden_estimates: Seq[EstimateName] = Field(
         default=(),
