@@ -80,8 +80,8 @@ def test_corpus_has_the_expected_twenty_two_files_from_nov_11() -> None:
 
 def test_project_config_validates() -> None:
     config = TrainingConfig.model_validate(project_config())
-    assert config.priority_net.batch_size == 64
-    assert config.priority_net.min_variance_penalty_weight == 2.0
+    assert config.priority_net.batch_size == 128  # v261129b
+    assert config.priority_net.min_variance_penalty_weight == 0.0  # v261129b
     assert config.priority_net.pair_importance_width == 32
     assert config.neural_posterior.flow_config.per_param_tail_bounds[10] == 3.0
 
