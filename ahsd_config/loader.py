@@ -26,6 +26,7 @@ from typing import Any, Iterator, Union
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.representer import RoundTripRepresenter
 
 from ahsd_config.errors import InputError
 
@@ -158,9 +159,39 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+def float_text(value: float) -> str:
+    """A float spelled so YAML 1.1 (PyYAML, the user's pipeline) and 1.2 both read this float:
+    a dot in the mantissa and a signed exponent (`8.0e-05`, `1.0e+20`), `.inf`/`.nan`; the
+    shortest repr otherwise, so the value round-trips exactly. AHSD003 never fires on it."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(float(value))
+    mantissa, e, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    if e and exponent[0] not in "+-":
+        exponent = "+" + exponent
+    return f"{mantissa}e{exponent}" if e else mantissa
+
+
+def _represent_float(representer: Any, value: float) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:float", float_text(value))
+
+
+class _Representer(RoundTripRepresenter):
+    """Plain floats (computed values: migrated, shown, squashed, resolved) in the spelling of
+    `float_text`; floats read from a file (ScalarFloat) keep the file's own spelling."""
+
+
+_Representer.add_representer(float, _represent_float)
+
+
 def make_yaml() -> YAML:
     """The round-trip YAML object every reader and writer in the package uses."""
     yaml = YAML(typ="rt")
+    yaml.Representer = _Representer
     yaml.allow_duplicate_keys = True  # duplicates are found on the node tree and reported as AHSD002
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap the user's long comments or flow lists

@@ -148,7 +148,8 @@ def checklist_table(report: dict[str, Any]) -> Table:
 
     table = Table(title="Verification checklist (seed note, Nov 15 2025)")
     for col in ("check", "result", "value", "threshold", "why"):
-        table.add_column(col)
+        # fold, never crop: at 80 columns the default ellipsis cut dotted key names in half
+        table.add_column(col, overflow="fold")
     for item in report["checklist"]:
         table.add_row(CHECKLIST_TITLES.get(item["name"], item["name"]),
                       "[green]PASS[/]" if item["passed"] else "[red]FAIL[/]",
@@ -277,7 +278,11 @@ def doctor_command(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory (finished or crashed)."),
     propose_migration: bool = typer.Option(False, "--propose-migration",
                                            help="Write the suggested fixes as a draft revision file."),
-    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR|FILE.yaml", help="Where the draft goes (default: the project's migrations folder)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR|FILE.yaml",
+                                       help="Where the draft goes (default: the run directory; accept it by "
+                                       "writing each rationale and moving it into migrations/)."),
+    parent: Optional[str] = typer.Option(None, "--parent", metavar="REV",
+                                         help="Revision the draft builds on (default: the chain's head)."),
 ) -> int:
     """Print the checklist of a run and, when gradients ran high, the seed's next fixes in order.
 
@@ -293,9 +298,14 @@ def doctor_command(
         stdout.print(f"{i}. {fix.text}", markup=False)
     if not diagnosis.fixes:
         stdout.print("gradients within limits: no escalation needed", markup=False)
-    if propose_migration:
-        path = doctor.propose_migration(diagnosis, out)
-        stdout.print(f"draft revision written: {path} (fill in each rationale)", markup=False)
+    if propose_migration and not diagnosis.fixes:
+        stdout.print("no draft written: nothing to escalate", markup=False)
+    elif propose_migration:
+        path = doctor.propose_migration(diagnosis, out, parent)
+        for note in doctor.draft_notes(diagnosis, doctor.load_draft(path)):
+            stdout.print(f"note: {note}", markup=False)
+        stdout.print(f"draft revision written: {path}; write each rationale, then move it into "
+                     "migrations/ to accept it", markup=False)
     return 0 if all(item["passed"] for item in diagnosis.report["checklist"]) else 1
 
 
@@ -317,6 +327,85 @@ def evaluate_command(
     else:
         print(table)
     return 0
+
+
+# --- compare -----------------------------------------------------------------------------------
+
+
+@app.command("compare")
+@reports_errors
+def compare_command(
+    a: str = typer.Argument(..., help="Revision (v15d, head), file, or REV:path."),
+    b: str = typer.Argument(..., help="Revision, file, or REV:path."),
+    epochs: int = typer.Option(5, "--epochs", min=1, help="Epochs for both runs."),
+    scenarios: int = typer.Option(2048, "--scenarios", min=8, help="Synthetic scenarios for both runs."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for both runs and compare.png "
+                                       "(default runs/compare-A-B-<time>)."),
+    device: str = typer.Option("cpu", "--device", help="auto | cuda | cpu"),
+    set_: List[str] = typer.Option([], "--set", help="Override a key on both sides."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
+) -> int:
+    """Train A and B on the same data, seed and budget; checklists side by side, differing keys, one plot."""
+    from ahsd_train.compare import compare
+
+    if device not in ("auto", "cuda", "cpu"):
+        raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
+    result = compare(a, b, epochs=epochs, scenarios=scenarios, out=out, device=device,
+                     observer=None if as_json else CompareObserver(), overrides=tuple(set_))
+    if as_json:
+        print(json.dumps(runlog_safe(result.to_json()), separators=(",", ":")))
+        return 0
+    stdout.print(compare_table(result), markup=False)
+    stdout.print(f"keys that differ ({len(result.changes)}, from ahsd-config diff {a} {b}):", markup=False)
+    for c in result.changes:
+        stdout.print(f"  {c['key']}: {c['old']!s} -> {c['new']!s}", markup=False)
+    for note in result.notes:
+        stdout.print(f"note: {note}", markup=False)
+    stdout.print(f"plot: {result.plot}", markup=False)
+    return 0
+
+
+class CompareObserver:
+    """Epoch lines of both runs on stderr (warnings and the config findings go there too)."""
+
+    def warn(self, message: str) -> None:
+        stderr.print(f"warning: {message}", markup=False)
+
+    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None:
+        self.name = run_dir.name
+        stderr.print(f"{run_dir.name}: {total_steps} steps", markup=False)
+
+    def step(self, record: dict[str, Any]) -> None: ...
+
+    def epoch(self, record: dict[str, Any]) -> None:
+        stderr.print(f"{self.name} epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
+                     f"grad {_fmt(record['grad_norm_mean'])}", markup=False)
+
+    def close(self) -> None: ...
+
+
+def runlog_safe(data: Any) -> Any:
+    from ahsd_train.runlog import to_json_safe
+
+    return to_json_safe(data)
+
+
+def compare_table(result) -> Table:
+    from ahsd_train.report import CHECKLIST_TITLES
+
+    table = Table(title="Verification checklist, A vs B (same data, seed and budget)")
+    table.add_column("check", overflow="fold")
+    for label, side in (("A", result.a), ("B", result.b)):
+        table.add_column(f"{label}: {side.side.spec}", overflow="fold")
+    table.add_column("threshold A / B", overflow="fold")
+    items_b = {i["name"]: i for i in result.b.report["checklist"]}
+    for ia in result.a.report["checklist"]:
+        ib = items_b.get(ia["name"], {})
+        cell = lambda i: f"{'PASS' if i.get('passed') else 'FAIL'} {_fmt(i.get('value'))}"  # noqa: E731
+        table.add_row(CHECKLIST_TITLES.get(ia["name"], ia["name"]), cell(ia), cell(ib),
+                      f"{_fmt(ia['threshold'])} / {_fmt(ib.get('threshold'))}")
+    table.add_row("all passed", str(result.a.report.get("passed")), str(result.b.report.get("passed")), "")
+    return table
 
 
 # --- bench -------------------------------------------------------------------------------------

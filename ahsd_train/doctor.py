@@ -12,7 +12,9 @@ the seed note's escalation follows, in its order, with the values that apply to 
 
 `propose_migration` writes steps 1, 2, 4, 5 as a draft revision in the migrations format, each
 change with the placeholder rationale `TODO: explain why` (the gate refuses it until a human
-writes the reason).
+writes the reason). No draft when nothing needs escalating. The draft is parented on the chain's
+head (or `--parent REV`) and computed on that revision's values, so it applies cleanly there; it is
+written into the run directory, outside `migrations/`, until a person accepts it.
 """
 
 from __future__ import annotations
@@ -132,59 +134,94 @@ def diagnose(run_dir: Path) -> Diagnosis:
     return diagnosis
 
 
-def draft_revision(diagnosis: Diagnosis, today: dt.date | None = None) -> dict[str, Any]:
-    """The escalation's config changes as a revision document (migrations format, plain data)."""
+def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """The escalation's config changes as a revision document (migrations format, plain data).
+
+    Parented on `parent` (default: the chain's current head, so accepting it never makes a second
+    head) and computed on that revision's state: every `old:` is what the parent holds, so the
+    draft applies cleanly to it (AHSD604 cannot fire), and every `new:` is the seed's step from
+    that value. Raises DoctorError when nothing needs escalating: a draft then would only mislead."""
+    if not diagnosis.fixes:
+        raise DoctorError(f"{diagnosis.run_dir}: gradients within limits, nothing to escalate: no draft written")
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    fixes = diagnosis.fixes or escalation(diagnosis.config.priority_net, None)
-    parent = diagnosis.config.revision or _head()
-    rid = f"{parent or 'base'}-doctor-{today.strftime('%Y%m%d')}"
+    from ahsd_config.migrate import keys
+    from ahsd_config.migrate.errors import MISSING
+
+    rid, base, state = _parent_config(parent)
+    bn = next((i for i in diagnosis.report["checklist"] if i["name"] == "batchnorm_train_mode"), None)
+    fixes = [f for f in escalation(base.priority_net, bn) if f.key is not None]
+    failed = [i for i in diagnosis.report["checklist"] if i["name"] in HIGH_GRADIENT_CHECKS and not i["passed"]]
+    why = ", ".join(f"{i['name']} {_fmt(i['value'])} vs {_fmt(i['threshold'])}" for i in failed)
     return {
-        "id": rid,
-        "parents": [parent] if parent else [],
+        "id": f"{rid}-doctor-{today.strftime('%Y%m%d')}",
+        "parents": [rid],
         "date": today.isoformat(),
-        "title": f"Draft from ahsd-train doctor {diagnosis.run_dir.name}: gradients ran high",
+        "title": f"Draft from ahsd-train doctor {diagnosis.run_dir.name}: gradients ran high ({why}); "
+                 "the seed note's next fixes in order",
+        # a key the parent does not write (its schema default applies) is added, not set
         "changes": [{"op": "set", "key": f.key, "old": f.old, "new": f.new, "rationale": PLACEHOLDER}
-                    for f in fixes if f.key is not None],
+                    if keys.get(state, f.key) is not MISSING else
+                    {"op": "add", "key": f.key, "value": f.new, "rationale": PLACEHOLDER}
+                    for f in fixes],
     }
 
 
-def propose_migration(diagnosis: Diagnosis, out: Path | None = None) -> Path:
-    """Write the draft to `out` (a folder, or a .yaml path), default the project's migrations folder
-    (`ahsd_config.project.writable_chain`: never the chain shipped inside the package).
+def draft_notes(diagnosis: Diagnosis, draft: dict[str, Any]) -> list[str]:
+    """Where the draft's values differ from the run's (the run was not at the draft's parent)."""
+    from ahsd_config.migrate import keys
 
-    With the migrations package present its writer is used (format checked on the way out,
-    never overwrites); without it, the same YAML is written here."""
-    if out is None:  # outside a project this refuses before anything is drafted
-        from ahsd_config.project import writable_chain
+    run = diagnosis.config.model_dump(mode="python")
+    notes = []
+    for c in draft["changes"]:
+        ran, held = keys.get(run, c["key"]), c.get("old", c.get("value"))
+        if c["op"] == "set" and ran != held:
+            notes.append(f"{c['key']}: the run used {num(ran)}, {draft['parents'][0]} holds {num(held)}; "
+                         f"the draft changes {draft['parents'][0]}'s value (pass --parent "
+                         f"{diagnosis.config.revision or 'REV'} to draft on the run's own revision)")
+    return notes
 
-        out = writable_chain()
-    draft = draft_revision(diagnosis)
-    as_file = out.suffix in (".yaml", ".yml")
-    folder = out.parent if as_file else out
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _parent_config(parent: str | None):
+    """(revision id, TrainingConfig at that revision) of the chain; head when `parent` is None."""
+    from ahsd_config.migrate.errors import RevisionGraphError
+    from ahsd_config.migrate.store import load_map
+    from ahsd_config.schema import TrainingConfig
+
     try:
-        from ahsd_config.migrate.model import parse_revision
-        from ahsd_config.migrate.store import dump_revision, write_revision
-    except ImportError:  # the migrations package is optional for the trainer
-        text, name = runlog.dump_yaml(draft), f"{draft['date']}_{draft['id']}.yaml"
-    else:
-        rev = parse_revision(draft, "<doctor draft>")
-        if not as_file:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            return write_revision(folder, rev)
-        text, name = dump_revision(rev), out.name
-    path = Path(folder) / (out.name if as_file else name)
+        rmap = load_map()
+        rid = rmap.resolve(parent or "head")
+        state = rmap.state(rid)
+        return rid, TrainingConfig.model_validate(state), state
+    except RevisionGraphError as exc:
+        raise DoctorError(f"cannot draft on {parent or 'head'}: {exc}") from None
+
+
+def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str | None = None) -> Path:
+    """Write the draft into `out` (a folder, or a .yaml path); default: the run directory.
+
+    Never into `migrations/` unasked: there the chain loader, `check-migrations` and the gate would
+    judge a revision nobody has accepted (placeholder rationales, a second head). Accepting it is a
+    person's act: write each rationale, then move the file into `migrations/`."""
+    from ahsd_config.migrate.model import parse_revision
+    from ahsd_config.migrate.store import dump_revision, file_name
+
+    rev = parse_revision(draft_revision(diagnosis, parent), "<doctor draft>")
+    as_file = out is not None and out.suffix in (".yaml", ".yml")
+    path = out if as_file else Path(out or diagnosis.run_dir) / file_name(rev)
     if path.exists():
         raise DoctorError(f"{path} exists already; revision files are never overwritten (pass --out)")
     from ahsd_train.checkpoint import atomic_write_text
 
-    atomic_write_text(path, text)
+    atomic_write_text(path, dump_revision(rev))
     return path
 
 
-def _head() -> str | None:
-    try:
-        from ahsd_config.migrate.store import load_map
+def load_draft(path: Path) -> dict[str, Any]:
+    """A written draft as plain data (what `draft_notes` compares with the run)."""
+    from ahsd_config.loader import load_file
 
-        return load_map().head
-    except Exception:  # no chain yet, or a broken one: the draft just has no parent
-        return None
+    return load_file(path).plain()

@@ -198,36 +198,42 @@ def decide_stop(health: StepHealth, state: HealthState, cfg) -> str | None:
 # --- checklist verdicts over logged records ------------------------------------------------------
 
 
-def check_grad_norm_below_clip(epoch_mean_norms: list[float], clip: float) -> HealthVerdict:
-    """Seed: 'Gradient norm < 5.0' — the worst epoch-mean pre-clip norm stays below the clip."""
-    worst = max(epoch_mean_norms) if epoch_mean_norms else float("nan")
-    passed = bool(epoch_mean_norms) and worst < clip
+def check_grad_norm_below_clip(epoch_norms: list[float], clip: float, epoch: str = "last epoch") -> HealthVerdict:
+    """Seed: 'Gradient norm < 5.0', read after an epoch ('Epoch 3: Grad = 28.9') — the mean unit-scale
+    pre-clip norm of the final epoch's steps stays below the clip."""
+    mean = statistics.fmean(epoch_norms) if epoch_norms else float("nan")
+    passed = bool(epoch_norms) and mean < clip
     return HealthVerdict(
-        "grad_norm_below_clip", passed, _num(worst), clip,
-        f"worst epoch-mean gradient norm (before clipping) {worst:.4g} "
+        "grad_norm_below_clip", passed, _num(mean), clip,
+        f"{epoch} mean gradient norm (before clipping, at unit loss scale) {mean:.4g} "
         f"{'<' if passed else '>='} priority_net.gradient_clip_norm = {clip:g}",
     )
 
 
-def check_grad_norm_typical(step_norms: list[float], typical_max: float) -> HealthVerdict:
-    """Seed: '~1-3 typical' — the median pre-clip norm is at most `grad_norm_typical_max`."""
+def check_grad_norm_typical(step_norms: list[float], typical_max: float, epoch: str = "last epoch") -> HealthVerdict:
+    """Seed: '~1-3 typical' — the final epoch's median unit-scale pre-clip norm is at most
+    `grad_norm_typical_max`."""
     median = statistics.median(step_norms) if step_norms else float("nan")
     passed = bool(step_norms) and median <= typical_max
     return HealthVerdict(
         "grad_norm_typical", passed, _num(median), typical_max,
-        f"median gradient norm {median:.4g} {'<=' if passed else '>'} "
+        f"{epoch} median gradient norm (at unit loss scale) {median:.4g} {'<=' if passed else '>'} "
         f"monitoring.health.grad_norm_typical_max = {typical_max:g}",
     )
 
 
-def check_clipped_fraction(clipped: list[bool], max_fraction: float) -> HealthVerdict:
-    """Fraction of steps whose gradient was clipped; a high one means the clip is too tight."""
+def check_clipped_fraction(clipped: list[bool], max_fraction: float, epoch: str = "last epoch",
+                           effective_clip: float | None = None) -> HealthVerdict:
+    """Fraction of the final epoch's steps whose gradient was clipped; a high one means the clip is
+    too tight. `effective_clip`: the clip at unit loss scale when the loss scale is not 1."""
     frac = sum(clipped) / len(clipped) if clipped else 0.0
     passed = frac <= max_fraction
+    inert = ("" if effective_clip is None else
+             f"; the clip acts at {effective_clip:.4g} at unit loss scale (priority_net.loss_scale_factor)")
     return HealthVerdict(
         "clipped_fraction", passed, round(frac, 6), max_fraction,
-        f"{sum(clipped)} of {len(clipped)} steps clipped ({frac:.1%}); "
-        f"limit monitoring.health.max_clipped_fraction = {max_fraction:g}",
+        f"{epoch}: {sum(clipped)} of {len(clipped)} steps clipped ({frac:.1%}); "
+        f"limit monitoring.health.max_clipped_fraction = {max_fraction:g}{inert}",
     )
 
 
@@ -301,27 +307,43 @@ def check_no_resets(n_skipped: int, n_fallbacks: int, stop_reason: str | None) -
     return HealthVerdict("no_resets", resets == 0, resets, 0, "; ".join(parts))
 
 
+def final_epoch_steps(steps: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], str]:
+    """The finite steps of the last epoch the records reach (a crashed run: its partial epoch), and
+    how to name it ("epoch 3 of 3 logged")."""
+    finite = [r for r in steps if r.get("nonfinite") is None]
+    if not finite:
+        return [], "no epoch"
+    last = max(int(r.get("epoch", 0)) for r in finite)
+    n_epochs = len({int(r.get("epoch", 0)) for r in finite})
+    return [r for r in finite if int(r.get("epoch", 0)) == last], f"epoch {last + 1} ({n_epochs} logged)"
+
+
 def checklist(records: Iterable[Mapping[str, Any]], clip: float, health_cfg, has_batchnorm: bool,
-              stop_reason: str | None = None, n_fallbacks: int = 0) -> list[HealthVerdict]:
-    """The seed note's checklist, item by item, from `metrics.jsonl` records (step and epoch)."""
+              stop_reason: str | None = None, n_fallbacks: int = 0,
+              loss_scale: float = 1.0) -> list[HealthVerdict]:
+    """The seed note's checklist, item by item, from `metrics.jsonl` records (step and epoch).
+
+    Gradient items read the final epoch, as the note reads its 'Grad' line after an epoch, and at
+    unit loss scale: the logged norm is of `loss_scale x loss`, the note's 5.0 and '1-3' are of the
+    loss itself (its trainer never applied a scale), so each norm is divided by `loss_scale`."""
     records = list(records)
     steps = [r for r in records if r.get("kind") == "step"]
     epochs = [r for r in records if r.get("kind") == "epoch"]
     finite = [r for r in steps if r.get("nonfinite") is None]
-    norms = [float(r["grad_norm"]) for r in finite]
     weighted_sums: dict[str, float] = {}
     for r in finite:
         for k, v in r.get("weighted", {}).items():
             weighted_sums[k] = weighted_sums.get(k, 0.0) + abs(float(v))
     nonfinite = [r for r in steps if r.get("nonfinite") is not None]
     first_bad = f"step {nonfinite[0]['step']}: {nonfinite[0]['nonfinite']}" if nonfinite else None
-    epoch_norms = [float(e["grad_norm_mean"]) for e in epochs if e.get("grad_norm_mean") is not None]
-    if not epoch_norms and norms:  # crashed inside the first epoch: the steps so far count as one
-        epoch_norms = [statistics.fmean(norms)]
+    last, which = final_epoch_steps(steps)
+    unit_norms = [float(r["grad_norm"]) / loss_scale for r in last]
+    effective = None if loss_scale == 1.0 else clip / loss_scale
     return [
-        check_grad_norm_below_clip(epoch_norms, clip),
-        check_grad_norm_typical(norms, health_cfg.grad_norm_typical_max),
-        check_clipped_fraction([bool(r["clipped"]) for r in finite], health_cfg.max_clipped_fraction),
+        check_grad_norm_below_clip(unit_norms, clip, which),
+        check_grad_norm_typical(unit_norms, health_cfg.grad_norm_typical_max, which),
+        check_clipped_fraction([bool(r["clipped"]) for r in last], health_cfg.max_clipped_fraction,
+                               which, effective),
         check_loss_decreasing([float(e["train_loss"]) for e in epochs if e.get("train_loss") is not None],
                               [float(r["loss"]) for r in finite], sum(bool(r.get("spike")) for r in finite),
                               health_cfg.max_spike_fraction),

@@ -33,7 +33,8 @@ CHECKLIST_TITLES = {
 def checklist_for(records: list[dict[str, Any]], config, has_batchnorm: bool,
                   stop_reason: str | None = None, n_fallbacks: int = 0) -> list[hm.HealthVerdict]:
     return hm.checklist(records, config.priority_net.gradient_clip_norm, config.monitoring.health,
-                        has_batchnorm, stop_reason=stop_reason, n_fallbacks=n_fallbacks)
+                        has_batchnorm, stop_reason=stop_reason, n_fallbacks=n_fallbacks,
+                        loss_scale=config.priority_net.loss_scale_factor)
 
 
 def final_metrics(final: dict[str, dict[str, Any]], progress: dict[str, Any]) -> dict[str, Any]:

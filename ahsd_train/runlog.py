@@ -52,14 +52,23 @@ def read_json(path: Path) -> Any:
 
 
 def dump_yaml(data: Any) -> str:
-    from ruamel.yaml import YAML
+    """Plain data as YAML through `ahsd_config`'s writer (the one float spelling every product file
+    uses: `8.0e-05`, never `8e-05`); block mappings, flow scalar lists, key order kept."""
+    from ahsd_config.loader import make_yaml
+    from ahsd_config.migrate.rt import to_rt
 
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = None
-    yaml.sort_base_mapping_type_on_output = False  # keep the schema's key order
     buf = io.StringIO()
-    yaml.dump(data, buf)
+    make_yaml().dump(to_rt(_lists(data)), buf)
     return buf.getvalue()
+
+
+def _lists(value: Any) -> Any:
+    """Tuples (pydantic's python-mode sequences) as lists; mapping keys keep their type."""
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
 
 
 def read_yaml(path: Path) -> Any:

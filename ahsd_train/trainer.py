@@ -807,7 +807,7 @@ class Trainer:
             if self.cfg.output.generate_plots:
                 from ahsd_train import plots
 
-                plots.write_plots(self.run_dir, records, self.pn.gradient_clip_norm)
+                plots.write_plots(self.run_dir, records, self.pn.gradient_clip_norm, self.pn.loss_scale_factor)
             self.write_run_json("stopped" if stop_reason else "finished",
                                 {"end_reason": stop_reason or end_reason,
                                  "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
@@ -830,4 +830,5 @@ def _floats(d: dict[str, torch.Tensor]) -> dict[str, float]:
 def _resolved_yaml(p: Prepared) -> str:
     header = (f"# resolved config: {p.path}\n# revision: {p.revision}\n# sha256 of the file: {p.sha256}\n"
               + ("# --force: run despite error findings (see run.json)\n" if p.forced else ""))
-    return header + runlog.dump_yaml(p.config.model_dump(mode="json"))
+    # python mode: int mapping keys stay ints (JSON mode wrote per_param_tail_bounds keys as strings)
+    return header + runlog.dump_yaml(p.config.model_dump(mode="python"))

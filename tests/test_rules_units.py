@@ -121,6 +121,28 @@ def test_clip_at_floor_is_quiet():
     assert found("priority_net:\n  gradient_clip_norm: 4.0\n", "AHSD102") == []
 
 
+# --- AHSD108 -----------------------------------------------------------------------------------
+
+
+def test_loss_scale_that_makes_the_clip_inert_names_the_unit_scale_clip_and_the_fix():
+    [finding] = found("priority_net:\n  loss_scale_factor: 0.002\n  gradient_clip_norm: 5.0\n", "AHSD108")
+    assert (finding.severity, finding.key) == ("warning", "priority_net.loss_scale_factor")
+    assert finding.message == ("priority_net.loss_scale_factor = 0.002 with gradient_clip_norm = 5.0 clips the "
+                               "unit-scale gradient at 2500 (5.0 / 0.002), above 50.0: the clip never engages")
+    assert finding.hint == ("set priority_net.loss_scale_factor: 1.0 (the clip then means 5.0), or "
+                            "gradient_clip_norm: 0.01 to clip at 5.0 at this scale")
+
+
+def test_loss_scale_above_one_that_makes_the_clip_bite_every_step_warns_too():
+    [finding] = found("priority_net:\n  loss_scale_factor: 10.0\n  gradient_clip_norm: 5.0\n", "AHSD108")
+    assert "clips the unit-scale gradient at 0.5 (5.0 / 10.0), below 4.0 (0.5 x 8 active loss components)" in finding.message
+
+
+@pytest.mark.parametrize("scale, clip", [(1.0, 5.0), (0.5, 5.0), (0.002, 0.01), (0.002, 80.0)])
+def test_loss_scale_quiet_when_the_unit_scale_clip_is_in_range_or_the_clip_is_ahsd102s(scale, clip):
+    assert found(f"priority_net:\n  loss_scale_factor: {scale}\n  gradient_clip_norm: {clip}\n", "AHSD108") == []
+
+
 def test_primary_sum_warning_states_the_sum():
     [finding] = found("priority_net:\n  uncertainty_weight: 0.35\n", "AHSD103")
     assert finding.severity == "warning"

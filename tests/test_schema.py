@@ -103,7 +103,7 @@ def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
     assert ours.pop("revision") == rmap.head  # the migration stamp: the newest file is the chain's head
     theirs = load(CORPUS / NEWEST)
     theirs["priority_net"]["min_variance_penalty_weight"] = 2.0  # implicit in their file (the model's constant)
-    for step in rmap.path("v260707", "head"):
+    for step in rmap.path("v260707", "head"):  # v261129 (loss scale), v261129b (schedule)
         assert not step.down and {c.op for c in step.revision.changes} <= {"set"}
         theirs = apply_revision_plain(theirs, step.revision, False, frozenset())
     assert ours["priority_net"].pop("min_variance_penalty_weight") == theirs["priority_net"].pop("min_variance_penalty_weight")

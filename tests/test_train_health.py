@@ -44,8 +44,9 @@ def test_batchnorm_in_eval_lists_layers_not_training():
 
 def test_grad_norm_checks_use_clip_and_typical_band():
     assert hm.check_grad_norm_below_clip([1.0, 2.0], 5.0).passed
-    bad = hm.check_grad_norm_below_clip([1.0, 28.9], 5.0)
+    bad = hm.check_grad_norm_below_clip([28.9, 28.9], 5.0, "epoch 3 (3 logged)")
     assert not bad.passed and bad.value == 28.9 and bad.threshold == 5.0
+    assert bad.reason.startswith("epoch 3 (3 logged) mean gradient norm (before clipping, at unit loss scale) 28.9 >=")
     assert hm.check_grad_norm_typical([1.0, 2.0, 3.0], 3.0).passed
     assert not hm.check_grad_norm_typical([4.0, 5.0, 6.0], 3.0).passed
     frac = hm.check_clipped_fraction([True, True, False, False], 0.4)
@@ -113,3 +114,38 @@ def test_checklist_from_records_in_seed_order():
         "grad_norm_below_clip", "grad_norm_typical", "clipped_fraction", "loss_decreasing_smoothly",
         "no_nonfinite", "components_balanced", "batchnorm_train_mode", "no_resets"]
     assert all(i.passed for i in items), [i for i in items if not i.passed]
+
+
+def _records(norms_by_epoch, clipped=False):
+    out, step = [], 0
+    for epoch, norms in enumerate(norms_by_epoch):
+        for g in norms:
+            step += 1
+            out.append({"kind": "step", "epoch": epoch, "step": step, "loss": 1.0 / step, "grad_norm": g,
+                        "clipped": clipped, "weighted": {"ranking": 1.0}, "nonfinite": None,
+                        "spike": False, "bn_eval": [], "skipped": False})
+        out.append({"kind": "epoch", "epoch": epoch, "step": step, "train_loss": 1.0 / (epoch + 1),
+                    "grad_norm_mean": sum(norms) / len(norms)})
+    return out
+
+
+def test_gradient_items_read_the_final_epoch():
+    """Seed: 'Epoch 3: Grad = 28.9' / 'Epoch 3-5: Grad < 5.0': a high first epoch (initialisation,
+    warm-up) does not fail the run when the last epoch is below the clip; a high last one does."""
+    calm_end = hm.checklist(_records([[9.0] * 4, [6.0] * 4, [2.0] * 4]), 5.0, HealthConfig(), False)
+    assert [i.passed for i in calm_end[:3]] == [True, True, True]
+    assert calm_end[0].value == 2.0 and calm_end[0].reason.startswith("epoch 3 (3 logged) mean")
+    hot_end = hm.checklist(_records([[2.0] * 4, [2.0] * 4, [28.9] * 4]), 5.0, HealthConfig(), False)
+    assert hot_end[0].value == 28.9 and not hot_end[0].passed and not hot_end[1].passed
+
+
+def test_gradient_items_compare_at_unit_loss_scale():
+    """A loss scaled by 0.002 has gradients 500x smaller; the clip and the '1-3' band of the seed
+    note are for the unscaled loss, so 0.0578 logged at scale 0.002 is 28.9 and fails."""
+    scaled = _records([[0.0578] * 4])
+    items = hm.checklist(scaled, 2.0, HealthConfig(), False, loss_scale=0.002)
+    assert items[0].value == pytest.approx(28.9) and not items[0].passed
+    assert not items[1].passed
+    assert items[2].passed and "the clip acts at 1000 at unit loss scale" in items[2].reason
+    unit = hm.checklist(_records([[0.0578] * 4]), 2.0, HealthConfig(), False)
+    assert unit[0].passed and unit[0].value == pytest.approx(0.0578)

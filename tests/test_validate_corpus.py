@@ -72,6 +72,8 @@ def test_the_fixed_nov_15_file_has_no_errors():
         ("AHSD104", "priority_net.min_variance_penalty_weight", line_of(text, "priority_net:")),
         # `scheduler_threshold: 5e-3` is the string '5e-3' to the user's PyYAML reader.
         ("AHSD003", "priority_net.scheduler_threshold", line_of(text, "  scheduler_threshold:")),
+        # loss_scale_factor 0.002 puts the clip of 5.0 at 2500 on the unit-scale gradient (v261129).
+        ("AHSD108", "priority_net.loss_scale_factor", line_of(text, "  loss_scale_factor: 0.002")),
     ]
 
 

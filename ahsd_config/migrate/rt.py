@@ -25,7 +25,7 @@ from ruamel.yaml.scalarfloat import ScalarFloat
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from ahsd_config.loader import make_yaml
+from ahsd_config.loader import float_text, make_yaml
 
 from . import keys
 from .errors import MISSING
@@ -224,16 +224,27 @@ def _float_like(old: float, new: float) -> Any:
             m = m + "0" * max(0, decimals - len(m.split(".")[1])) if "." in m else m
             if m.endswith("."):
                 m = m + "0" if decimals else m[:-1]
-        sign = "-" if int(e) < 0 else ("+" if "+" in exp else "")
+        # a dot in the mantissa and a signed exponent, whatever the old spelling lacked: YAML 1.1
+        # (PyYAML) reads `3e-3` or `2.0e5` as strings, and AHSD003 would flag our own output
+        m = m if "." in m else m + ".0"
+        sign = "-" if int(e) < 0 else "+"
         e_text = f"{abs(int(e)):0{digits}d}"
         out = f"{m}{'E' if 'E' in text else 'e'}{sign}{e_text}"
     else:
         decimals = len(text.split(".", 1)[1]) if "." in text else 1
         out = f"{new:.{decimals}f}"
+        if decimals > 2 and not text.endswith("0") and "." in out:
+            # 0.075 is the precision a value needed, not a house style: reverting 0.15 -> 0.075 must
+            # give 0.15 back, not 0.150 (AHSD605 on every halved two-decimal weight)
+            out = out.rstrip("0")
+            out = out + "0" if out.endswith(".") else out
         if float(out) != new:
-            out = repr(new)
+            out = float_text(new)
     loaded = make_yaml().load(f"x: {out}\n")["x"]
-    return loaded if isinstance(loaded, float) and loaded == new else new
+    # ruamel re-renders a ScalarFloat from its value and can drop the last digit (4.402602171416664e-231
+    # came out ...663): keep the styled float only when it writes back exactly as formatted
+    exact = isinstance(loaded, float) and loaded == new and _scalar_text(loaded) == out
+    return loaded if exact else new
 
 
 def _seq_like(old: CommentedSeq, new: list) -> CommentedSeq:

@@ -1,0 +1,106 @@
+"""The loop the product exists for, end to end in a temporary git repository:
+
+hand edit -> `validate` finds it -> `ahsd-train run` refuses -> `--force` run shows the health
+failures -> `doctor --propose-migration` -> the draft completed with a rationale and accepted ->
+`ahsd-config ci --base main` passes -> the fixed config trains with the checklist green.
+
+The repository holds the project's real chain and config (stamped at head); only the run size
+comes from `--set` (a small MLP, 240 scenarios, 64 strain samples, 3 epochs), never a key the story
+is about. In-process CLIs (CliRunner), cwd = the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from ahsd_config.cli import app as config_app
+from ahsd_train.cli import app as train_app
+from test_train_support import ROOT, set_args
+
+SIZE = ("priority_net.hidden_dims=[32, 16]", "data.synthetic.n_scenarios=240", "data.synthetic.max_signals=4",
+        "data.synthetic.strain_samples=64")
+CONFIG = "configs/enhanced_training.yaml"
+runner = CliRunner()
+
+
+def git(root: Path, *args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "repo"
+    (root / "configs").mkdir(parents=True)
+    shutil.copytree(ROOT / "migrations", root / "migrations")
+    shutil.copy(ROOT / CONFIG, root / CONFIG)
+    (root / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "migrations"\nconfig_globs = ["configs/**/*.yaml"]\n')
+    git(root, "init", "-q", "-b", "main")
+    for key, value in (("user.name", "Loop Test"), ("user.email", "loop@example.invalid"), ("commit.gpgsign", "false")):
+        git(root, "config", key, value)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "fix")
+    monkeypatch.chdir(root)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield root
+    torch.set_num_threads(before)
+
+
+def train(*args: str):
+    return runner.invoke(train_app, ["run", "--config", CONFIG, "--epochs", "3", *set_args(SIZE), *args])
+
+
+def report(run_dir: Path) -> dict:
+    return {i["name"]: i for i in json.loads((run_dir / "report.json").read_text())["checklist"]}
+
+
+def test_from_a_hand_edit_to_a_recorded_fix_that_trains_green(repo: Path):
+    config = repo / CONFIG
+    original = config.read_text()
+    # 1. the hand edit: the seed note's batch of 6 under BatchNorm (strain encoder on)
+    config.write_text(original.replace("\n  batch_size: 64 ", "\n  batch_size: 6  ", 1))
+    # 2. validate finds it, at its line
+    found = runner.invoke(config_app, ["validate", CONFIG])
+    assert found.exit_code == 1
+    assert f"{CONFIG}:36:3 AHSD101 error priority_net.batch_size = 6 is below 8" in found.stdout
+    # 3. the trainer refuses it before anything is built
+    refused = train("--out", "runs/refused")
+    assert refused.exit_code == 2 and "AHSD101" in refused.stderr and not (repo / "runs" / "refused").exists()
+    # 4. forced, it runs and the checklist shows the gradients the seed note saw
+    forced = train("--out", "runs/forced", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    items = report(repo / "runs" / "forced")
+    assert not items["grad_norm_below_clip"]["passed"] and not items["clipped_fraction"]["passed"]
+    # 5. doctor proposes the seed note's escalation as a draft in the run directory, on the head
+    doctor = runner.invoke(train_app, ["doctor", "runs/forced", "--propose-migration"])
+    assert doctor.exit_code == 0, doctor.stderr
+    assert "1. halve the learning rate: priority_net.learning_rate 3.0e-5 -> 1.5e-5" in doctor.stdout
+    [draft] = (repo / "runs" / "forced").glob("*-doctor-*.yaml")
+    assert runner.invoke(config_app, ["check-migrations"]).exit_code == 0  # unaccepted: not judged
+    # 6. a person accepts it: the reasons written, the file moved into the chain; the hand edit undone
+    reason = "The forced batch-6 run kept its gradient above the clip; the seed note escalation, in order."
+    (repo / "migrations" / draft.name).write_text(draft.read_text().replace("TODO: explain why", reason))
+    draft.unlink()
+    config.write_text(original)
+    migrated = runner.invoke(config_app, ["migrate", CONFIG, "--to", "head"])
+    assert migrated.exit_code == 0, migrated.stdout + (migrated.stderr or "")
+    git(repo, "add", "-A", "configs", "migrations")
+    git(repo, "commit", "-q", "-m", "fix: the seed note's escalation, recorded")
+    # 7. the pull-request gate passes
+    gate = runner.invoke(config_app, ["ci", "--base", "main"])
+    assert gate.exit_code == 0, gate.stdout + (gate.stderr or "")
+    # 8. the fixed config trains with the checklist green
+    fixed = train("--out", "runs/fixed")
+    assert fixed.exit_code == 0, fixed.stderr
+    items = report(repo / "runs" / "fixed")
+    assert [name for name, i in items.items() if not i["passed"]] == []
+    assert "normalize_loss_by_components: true" in config.read_text()
