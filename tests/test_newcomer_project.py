@@ -173,11 +173,12 @@ def test_bare_train_run_never_starts_a_full_run(proj):
 def test_quick_from_a_subfolder_uses_the_project_config_and_runs_dir(proj):
     from ahsd_train.cli import app as train_app
 
-    res = runner.invoke(train_app, ["run", "--quick", "--max-steps", "2", "--set", "data.synthetic.n_scenarios=96"])
+    res = runner.invoke(train_app, ["run", "--quick", "--max-steps", "2", "--set", "data.synthetic.n_scenarios=96",
+                                    "--set", "priority_net.batch_size=32", "--set", "data.synthetic.test_scenarios=64"])
     assert res.exit_code == 0, res.output
     line = next(l for l in res.stderr.splitlines() if l.startswith("training "))
     assert line.startswith(f"training ../../configs/enhanced_training.yaml ({HEAD}): 2 epoch(s), at most 2 "
-                           "steps, 96 synthetic scenarios, batch 64, device cpu (--quick) -> ")
+                           "steps, 96 synthetic scenarios, batch 32, device cpu (--quick) -> ")
     runs = list((proj / "runs").iterdir())
     assert len(runs) == 1 and (runs[0] / "report.json").is_file()
     assert line.endswith(f"-> {runs[0]}")
