@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Mapping, Sequence, Union
 
+from ahsd_config.errors import AhsdConfigError
+
 Payload = Union[bytes, Callable[[BinaryIO], object]]
 
 JOURNAL = ".ahsd-journal.json"
@@ -266,8 +268,11 @@ def recover(folder: str | Path, locked: bool = False) -> bool:
 
 
 # ---------------------------------------------------------------------------------- locks
-class LockTimeout(Exception):
-    """Another process holds the lock (the caller says who and what to do)."""
+class LockTimeout(AhsdConfigError):
+    """Another process holds the lock (exit 2; `locked` says which file and what to do)."""
+
+    def __init__(self, lock: str) -> None:
+        super().__init__(f"{lock} is held by another ahsd-config process; try again when it is done")
 
 
 @contextlib.contextmanager

@@ -27,13 +27,28 @@ class FailOn(str, Enum):
 @app.command()
 @reports_errors
 def validate(
-    paths: List[str] = typer.Argument(..., metavar="PATH...", help="Config files or globs (quote globs: 'configs/**/*.yaml')."),
+    paths: Optional[List[str]] = typer.Argument(
+        None, metavar="[PATH]...",
+        help="Config files or globs (quote globs: 'configs/**/*.yaml'); none: the project's "
+             "[tool.ahsd] config_globs, like `ruff check` with no path."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", metavar="text|json|sarif|github", help="Output format."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", metavar="error|warning|info", help="Exit 1 at findings of this severity or worse."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
 ) -> None:
     """Check configs against the schema and the rules; exit 0 clean, 1 findings, 2 unreadable input."""
-    raise typer.Exit(run_validate(paths, format.value, fail_on.value, output))
+    raise typer.Exit(run_validate(paths or project_configs(), format.value, fail_on.value, output))
+
+
+def project_configs() -> list[str]:
+    """`validate` without a path: the project's config_globs, as paths relative to here."""
+    import glob
+    import os
+
+    from ahsd_config.project import require_project
+
+    project = require_project(needs="pass the config files to validate")
+    root = os.path.relpath(project.root)
+    return [g if root == "." else os.path.join(glob.escape(root), g) for g in project.settings.config_globs]
 
 
 @app.command()

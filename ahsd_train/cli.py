@@ -323,6 +323,26 @@ def doctor_command(
     return 0 if all(item["passed"] for item in diagnosis.report["checklist"]) else 1
 
 
+# --- evaluate ----------------------------------------------------------------------------------
+
+
+@app.command("evaluate")
+@reports_errors
+def evaluate_command(
+    run_dirs: List[Path] = typer.Argument(..., help="Finished run directories (one table row each)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line: {run: metrics} instead of the table."),
+) -> int:
+    """The benchmark table of finished runs: detectable-signal tau, paired gain over SNR-sort, CIs."""
+    from ahsd_train.evaluate import evaluate_runs
+
+    runs, table = evaluate_runs(run_dirs)
+    if as_json:
+        print(json.dumps({r.name: r.metrics for r in runs}, separators=(",", ":")))
+    else:
+        print(table)
+    return 0
+
+
 # --- compare -----------------------------------------------------------------------------------
 
 

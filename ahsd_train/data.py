@@ -6,9 +6,13 @@ multi-signal scenarios is *overlapped*: their signals merge within ``OVERLAP_WIN
 so their time-frequency tracks overlap; the rest are spread evenly over the segment.
 Parameters come from physical priors; the network SNR from a simple physical model
 (``Mc^(5/6) / d`` times the antenna response of ``strain_detectors`` detectors, reduced when the
-chirp leaves the band early); the priority label from the *true* parameters with the user's
-labelling; the model sees *noisy estimates* (``data.synthetic.estimate_noise``), so ranking is a
-real task and sorting by the SNR estimate is an imperfect baseline.
+chirp leaves the band early). The priority label is the user's labelling of the *effective* SNR: what
+a signal keeps once its louder, time-frequency-overlapping partners have been subtracted in
+extraction order (``observation.effective_snr``), so the order depends on the scenario, not on each
+signal alone. The model sees what a search reports (``observation.observe``: matched-filter SNR
+noise, well-measured chirp mass, poorly measured mass ratio and spins, distance inferred from the
+amplitude, sky from timing), so sorting by the SNR estimate is an imperfect baseline -- and most
+imperfect where signals overlap.
 
 Everything is drawn from a ``torch.Generator`` on the target device: the same seed on the same
 device gives the same scenarios.
@@ -23,6 +27,7 @@ from dataclasses import dataclass, fields, replace
 import torch
 
 from . import normalization as nz
+from . import observation as obs
 from .normalization import FEATURE_NAMES
 
 __all__ = ["FEATURE_NAMES", "ScenarioBatch", "SyntheticScenarioSource", "iterate_batches", "split", "priority_labels"]
@@ -34,7 +39,6 @@ BONUS_SPIN = 0.8  # |chi| above this (either component): +25 %
 BONUS_LOUD_SNR = 30.0  # SNR above this: +25 %
 BONUS_EACH = 0.25
 BONUS_CAP = 0.5  # bonuses sum to at most +50 %
-OVERLAP_FACTOR = 0.9  # every signal of an overlapped scenario
 LABEL_SNR_CAP = 150.0  # boosted SNR that maps to priority 1 (log scale between 8 and this)
 # --- the SNR model -------------------------------------------------------------------------------
 SNR_SCALE = 700.0  # network SNR of a 1 Msun chirp mass at 1 Mpc, optimally oriented, per detector
@@ -42,9 +46,6 @@ DETECTOR_LONGITUDES = (0.0, 0.8, 2.1, 3.5, 4.9)  # rad; detector k's arm frame (
 MASS_RANGE = {"BBH": ((5.0, 100.0), (5.0, 100.0)), "BNS": ((1.1, 2.5), (1.1, 2.5)), "NSBH": ((5.0, 100.0), (1.1, 2.5))}
 SPIN_MAX = {"BH": 0.99, "NS": 0.05}
 DISTANCE_RANGE = (50.0, 800.0)  # Mpc, log-uniform
-SNR_CROWDING_NOISE = 0.5  # relative SNR-estimate noise x (1 + this x sum_partners exp(-|dt| / OVERLAP_TIME_SCALE))
-OVERLAP_TIME_SCALE = 0.25  # s
-SNR_CROSSTALK = 0.3  # fraction of a close (in time and chirp mass) partner's SNR added to an estimate
 OVERLAP_WINDOW = 0.5  # s: the merger times of an overlapped scenario's signals lie within this window
 
 
@@ -136,14 +137,15 @@ def detector_snr(mc, total_mass, distance, response, f_low: float) -> torch.Tens
     return (SNR_SCALE * mc ** (5 / 6) / distance * in_band).unsqueeze(-1) * response
 
 
-def priority_labels(snr, q, chi_max, overlapped) -> torch.Tensor:
-    """The user's labelling from TRUE parameters: 0 below SNR 8; +25 % each for q > 8, |chi| > 0.8,
-    SNR > 30, capped at +50 %; x0.9 in overlapped scenarios (``overlapped (B,)``); log-normalised to [0, 1]."""
+def priority_labels(snr, q, chi_max) -> torch.Tensor:
+    """The user's labelling from TRUE parameters and the EFFECTIVE SNR ``snr`` (what is left after the
+    louder overlapping partners are subtracted): 0 below SNR 8; +25 % each for q > 8, |chi| > 0.8,
+    SNR > 30, capped at +50 %; log-normalised to [0, 1]. (The user's flat x0.9 for every signal of an
+    overlapped scenario is gone: it never changed an order; the effective SNR does.)"""
     bonus = BONUS_EACH * ((q > BONUS_MASS_RATIO).to(snr.dtype) + (chi_max > BONUS_SPIN).to(snr.dtype) + (snr > BONUS_LOUD_SNR).to(snr.dtype))
     boosted = snr * (1 + bonus.clamp_max(BONUS_CAP))
     level = torch.log1p(boosted / DETECTION_SNR) / math.log1p(LABEL_SNR_CAP / DETECTION_SNR)
-    label = torch.where(snr < DETECTION_SNR, torch.zeros_like(snr), level.clamp(0.0, 1.0))
-    return label * (1 - (1 - OVERLAP_FACTOR) * overlapped.to(snr.dtype).unsqueeze(-1))
+    return torch.where(snr < DETECTION_SNR, torch.zeros_like(snr), level.clamp(0.0, 1.0))
 
 
 class SyntheticScenarioSource:
@@ -172,14 +174,16 @@ class SyntheticScenarioSource:
         mc = nz.chirp_mass(p["mass_1"], p["mass_2"])  # (B, S)
         response = antenna_response(p["ra"], p["dec"], p["psi"], p["theta_jn"], syn.strain_detectors)  # (B, S, D)
         rho_det = detector_snr(mc, p["mass_1"] + p["mass_2"], p["luminosity_distance"], response, self.data_cfg.f_low)  # (B, S, D)
+        rho_det = rho_det * mask.unsqueeze(-1)  # padding slots carry no signal into partners' filters
         snr = rho_det.norm(dim=-1)  # (B, S)
+        overlap = obs.template_overlap(p["geocent_time"], mc, mask)  # (B, S, S)
         q = p["mass_1"] / p["mass_2"]
         chi_max = torch.maximum(p["chi_1"].abs(), p["chi_2"].abs())
-        priority = priority_labels(snr, q, chi_max, overlapped)  # (B, S)
-        est = self._estimates(p, snr, mask, nrm)  # name -> (B, S)
+        priority = priority_labels(obs.effective_snr(snr, overlap), q, chi_max)  # (B, S)
+        est = self._estimates(p, rho_det, overlap, nrm, u)  # name -> (B, S)
         physical = torch.stack([est[name] for name in FEATURE_NAMES], dim=-1)  # (B, S, F)
         features = nz.normalize(physical)  # (B, S, F)
-        edge = self._edge_types(est, mask)  # (B, S)
+        features, edge, snr_est = self._hide(features, est, mask)  # (B, S, F), (B, S), (B, S)
         strain = None
         if self.pn_cfg.use_strain:
             strain = self._strain(p, mc, rho_det, nrm).masked_fill(~mask[:, :, None, None], 0.0).float()
@@ -189,7 +193,7 @@ class SyntheticScenarioSource:
             mask=mask,
             priority=(priority * m).float(),
             snr=(snr * m).float(),
-            snr_estimate=(est["snr_estimate"] * m).float(),
+            snr_estimate=(snr_est * m).float(),
             edge_type=edge,
             n_signals=n_signals,
             strain=strain,
@@ -241,36 +245,23 @@ class SyntheticScenarioSource:
             "chi_2": s2 * (2 * u(B, S) - 1),
         }
 
-    def _estimates(self, p, snr, mask, nrm) -> dict[str, torch.Tensor]:
-        """What a first-pass search would report: relative noise on scales, additive on angles."""
-        sigma = self.syn.estimate_noise
-        shape = snr.shape
-        t = p["geocent_time"]
-        near = torch.exp(-(t.unsqueeze(-1) - t.unsqueeze(-2)).abs() / OVERLAP_TIME_SCALE)  # (B, S, S)
-        near = near * (mask.unsqueeze(-1) & mask.unsqueeze(-2)) * ~torch.eye(shape[1], dtype=torch.bool, device=t.device)
-        crowding = 1 + SNR_CROWDING_NOISE * near.sum(-1)  # (B, S)
-        # Cross-talk: a partner merging nearby with a similar chirp mass leaks into the matched filter.
-        mc = nz.chirp_mass(p["mass_1"], p["mass_2"])
-        similar = torch.minimum(mc.unsqueeze(-1), mc.unsqueeze(-2)) / torch.maximum(mc.unsqueeze(-1), mc.unsqueeze(-2))
-        crosstalk = SNR_CROSSTALK * (near * similar * snr.unsqueeze(-2)).sum(-1)  # (B, S)
-        rel = lambda x: x * torch.exp(sigma * nrm(*shape))  # noqa: E731
-        m1, m2 = rel(p["mass_1"]), rel(p["mass_2"])
-        return {
-            "mass_1": torch.maximum(m1, m2),
-            "mass_2": torch.minimum(m1, m2),
-            "luminosity_distance": rel(p["luminosity_distance"]),
-            "ra": torch.remainder(p["ra"] + sigma * nrm(*shape), 2 * math.pi),
-            "dec": (p["dec"] + sigma * nrm(*shape)).clamp(-math.pi / 2, math.pi / 2),
-            "theta_jn": (p["theta_jn"] + sigma * nrm(*shape)).clamp(0.0, math.pi),
-            "psi": torch.remainder(p["psi"] + sigma * nrm(*shape), math.pi),
-            "phase": torch.remainder(p["phase"] + sigma * nrm(*shape), 2 * math.pi),
-            "geocent_time": p["geocent_time"] + 0.1 * sigma * nrm(*shape),
-            "chi_1": (p["chi_1"] + sigma * nrm(*shape)).clamp(-1.0, 1.0),
-            "chi_2": (p["chi_2"] + sigma * nrm(*shape)).clamp(-1.0, 1.0),
-            # Matched-filter SNR: unit Gaussian noise, a relative error that grows with the partners
-            # merging close in time, and their cross-talk (a quiet signal next to a loud one looks louder).
-            "snr_estimate": (snr * (1 + sigma * crowding * nrm(*shape)) + crosstalk + nrm(*shape)).clamp_min(0.1),
-        }
+    def _estimates(self, p, rho_det, overlap, nrm, u) -> dict[str, torch.Tensor]:
+        """What a first-pass search would report (``observation.observe``, each noise model documented there)."""
+        n_det = rho_det.shape[-1]
+        response = lambda ra, dec, psi, iota: antenna_response(ra, dec, psi, iota, n_det)  # noqa: E731
+        return obs.observe(p, rho_det, overlap, scale=self.syn.estimate_noise, f_low=self.data_cfg.f_low,
+                           response=response, nrm=nrm, u=u)
+
+    def _hide(self, features, est, mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``data.synthetic.hidden_estimates`` (ablation): those columns at their normalisation centre
+        (0); hiding the SNR estimate also fixes ``snr_estimate`` at the centre's SNR and the edge
+        types at 1 (they are built from it)."""
+        hidden = set(self.syn.hidden_estimates)
+        for name in hidden:
+            features[..., nz.FEATURE_INDEX[name]] = 0.0
+        if "snr_estimate" in hidden:
+            return features, mask.long(), torch.full_like(est["snr_estimate"], math.exp(nz.TRANSFORMS["snr_estimate"].center))
+        return features, self._edge_types(est, mask), est["snr_estimate"]
 
     def _edge_types(self, est, mask) -> torch.Tensor:
         """Edge-case id from observable estimates: bits close-in-time partner, quiet, high q, high spin."""

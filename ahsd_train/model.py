@@ -5,7 +5,7 @@ The whole model in one file, nanoGPT-style. Input is a padded batch of scenarios
 
     features --> metadata extractor (residual MLP over hidden_dims) --------> 64 --+
              --> physics encoder (chirp mass, q, eta, SNR, f_ISCO, ...) ----> 32 --+
-             --> overlap analyzer (8 features per ordered pair, importance -> 16 --+--> fusion 64
+             --> overlap analyzer (9 features per ordered pair, importance -> 16 --+--> fusion 64
     strain   --> strain encoder (Conv1d+BN -> BiLSTM|Transformer -> pool) -> 64 --+    (attention
     edge     --> edge-type embedding (padding id 0) ------------------------> 16 --+    across the
     snr est. --> SNR embedding 1 -> 16 -> 32 -----------------------------> 32 --+    scenario's
@@ -35,7 +35,12 @@ OVERLAP_DIM = 16
 STRAIN_DIM = 64
 EDGE_DIM = 16
 SNR_DIM = 32
-N_PAIR_FEATURES = 8
+N_PAIR_FEATURES = 9
+# The priority head starts from "sort by the SNR estimate": raw = head(h) + SNR_SKIP_INIT x snr_log.
+# The label is about log(SNR) / 3 above threshold, so 0.2 (x the calibration gain >= 1.2) is close to
+# its slope; the network then learns corrections (overlaps, bonuses) instead of re-learning a
+# monotone function of one input to the precision that ranking close signals needs.
+SNR_SKIP_INIT = 0.2
 MIN_STRAIN_SAMPLES = 8  # three pooling halvings leave at least one time step
 PAIR_FEATURE_NAMES = (
     "time_separation",  # |dt| in s
@@ -46,6 +51,7 @@ PAIR_FEATURE_NAMES = (
     "polarisation_difference",  # |dpsi| folded to [0, pi/2], / (pi/2)
     "abs_delta_ra",  # wrapped to [0, pi], / pi
     "abs_delta_dec",  # / pi
+    "log_snr_ratio",  # log(snr_partner / snr_self), from the SNR estimates: is the partner extracted first?
 )
 
 
@@ -57,7 +63,7 @@ class PriorityOutput:
 
 
 def pair_features(features: torch.Tensor) -> torch.Tensor:
-    """The 8 overlap features of every ordered pair (i, j): ``(B, S, F) -> (B, S, S, 8)``.
+    """The 9 overlap features of every ordered pair (i, j): ``(B, S, F) -> (B, S, S, 9)``.
 
     Row i describes partner j as seen from signal i. Diagonal and padded entries are computed too
     (they are finite) and masked by the caller.
@@ -75,6 +81,7 @@ def pair_features(features: torch.Tensor) -> torch.Tensor:
     fi, fj = pair(log_fisco)
     ldi, ldj = pair(torch.log(dist.clamp_min(nz.LOG_FLOOR)))
     pi_, pj = pair(psi)
+    lsi, lsj = pair(torch.log(col("snr_estimate").clamp_min(nz.LOG_FLOOR)))
     dpsi = torch.remainder((pi_ - pj).abs(), math.pi)
     dra = torch.remainder((rai - raj).abs(), 2 * math.pi)
     feats = (
@@ -86,8 +93,9 @@ def pair_features(features: torch.Tensor) -> torch.Tensor:
         torch.minimum(dpsi, math.pi - dpsi) / (math.pi / 2),
         torch.minimum(dra, 2 * math.pi - dra) / math.pi,
         (di - dj).abs() / math.pi,
+        lsj - lsi,
     )
-    return torch.stack(feats, dim=-1)  # (B, S, S, 8)
+    return torch.stack(feats, dim=-1)  # (B, S, S, 9)
 
 
 def partner_mask(mask: torch.Tensor) -> torch.Tensor:
@@ -198,17 +206,17 @@ class OverlapAnalyzer(nn.Module):
         self.encode = mlp(N_PAIR_FEATURES, 2 * OVERLAP_DIM, OVERLAP_DIM)
 
     def pair_weights(self, pairs: torch.Tensor, partners: torch.Tensor) -> torch.Tensor:
-        """``pairs (B, S, S, 8)``, ``partners (B, S, S)`` -> weights ``(B, S, S)``, rows sum to 1 or 0."""
+        """``pairs (B, S, S, 9)``, ``partners (B, S, S)`` -> weights ``(B, S, S)``, rows sum to 1 or 0."""
         if not self.use_attention:
             return partners.to(pairs.dtype) / partners.sum(-1, keepdim=True).clamp_min(1)  # (B, S, S)
         logits = self.importance(pairs).squeeze(-1)  # (B, S, S)
         return masked_softmax(logits, partners)  # (B, S, S); all-masked rows -> 0
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        pairs = pair_features(features)  # (B, S, S, 8)
+        pairs = pair_features(features)  # (B, S, S, 9)
         partners = partner_mask(mask)  # (B, S, S)
         w = self.pair_weights(pairs, partners)  # (B, S, S)
-        pooled = torch.einsum("bij,bijk->bik", w, pairs)  # (B, S, 8)
+        pooled = torch.einsum("bij,bijk->bik", w, pairs)  # (B, S, 9)
         has_partner = partners.any(-1, keepdim=True)  # (B, S, 1)
         return self.encode(pooled) * has_partner  # (B, S, 16)
 
@@ -269,6 +277,7 @@ class PriorityNet(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(FUSION_DIM, 2 * FUSION_DIM), nn.GELU(), Dropout(cfg.dropout), nn.Linear(2 * FUSION_DIM, FUSION_DIM))
         self.head = nn.Sequential(nn.Linear(FUSION_DIM, 32), nn.GELU(), Dropout(cfg.dropout), nn.Linear(32, 1))
         self.uncertainty_head = mlp(FUSION_DIM, 32, 1)
+        self.snr_skip = nn.Parameter(torch.tensor(SNR_SKIP_INIT))
         # Clamped affine calibration; starts at the identity pulled into its allowed range.
         self.gain = nn.Parameter(torch.tensor(min(max(1.0, cfg.affine_gain_min), cfg.affine_gain_max)))
         self.bias = nn.Parameter(torch.tensor(min(max(0.0, cfg.affine_bias_min), cfg.affine_bias_max)))
@@ -297,6 +306,12 @@ class PriorityNet(nn.Module):
         out[mask] = rows
         return out
 
+    def _overlap(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The overlap analyzer's ``(B, S, 16)``; zeros when ``use_pair_features`` is off (ablation)."""
+        if not self.cfg.use_pair_features:
+            return x.new_zeros(*mask.shape, OVERLAP_DIM)
+        return self.overlap(x, mask)
+
     def forward(self, batch, overlap: torch.Tensor | None = None) -> PriorityOutput:
         """``overlap (B, S, 16)`` replaces the overlap analyzer's output (the naive reference passes its own)."""
         self.check_batch(batch)
@@ -304,7 +319,7 @@ class PriorityNet(nn.Module):
         parts = [
             self.extractor(x),  # (B, S, 64)
             self.physics(nz.physics_features(x)),  # (B, S, 32)
-            self.overlap(x, mask) if overlap is None else overlap,  # (B, S, 16)
+            self._overlap(x, mask) if overlap is None else overlap,  # (B, S, 16)
             self.snr_embed(nz.snr_log(batch.snr_estimate).unsqueeze(-1).to(x.dtype)),  # (B, S, 32)
         ]
         if self.strain is not None:
@@ -315,7 +330,8 @@ class PriorityNet(nn.Module):
         h = h + self.attn(self.ln_attn(h), mask)  # (B, S, 64)
         h = h + self.ffn(self.ln_ffn(h))  # (B, S, 64)
         # Heads leave autocast's bf16 here: calibration and loss run in the input dtype (float32).
-        raw = self.head(h).squeeze(-1).to(x.dtype)  # (B, S)
+        snr_in = nz.snr_log(batch.snr_estimate).to(x.dtype)  # (B, S)
+        raw = self.head(h).squeeze(-1).to(x.dtype) + self.snr_skip * snr_in  # (B, S)
         gain = self.gain.clamp(self.cfg.affine_gain_min, self.cfg.affine_gain_max)
         bias = self.bias.clamp(self.cfg.affine_bias_min, self.cfg.affine_bias_max)
         priority = (gain * raw + bias).masked_fill(~mask, 0.0)  # (B, S)

@@ -18,7 +18,7 @@ from .model import OverlapAnalyzer, PriorityOutput
 
 
 def pair_feature_list(phys_i: dict[str, float], phys_j: dict[str, float]) -> list[float]:
-    """The 8 overlap features of partner j as seen from signal i (``model.PAIR_FEATURE_NAMES``)."""
+    """The 9 overlap features of partner j as seen from signal i (``model.PAIR_FEATURE_NAMES``)."""
 
     def log_mc(p):
         m1, m2 = max(p["mass_1"], nz.LOG_FLOOR), max(p["mass_2"], nz.LOG_FLOOR)
@@ -40,6 +40,7 @@ def pair_feature_list(phys_i: dict[str, float], phys_j: dict[str, float]) -> lis
         min(dpsi, math.pi - dpsi) / (math.pi / 2),
         min(dra, 2 * math.pi - dra) / math.pi,
         abs(phys_i["dec"] - phys_j["dec"]) / math.pi,
+        math.log(max(phys_j["snr_estimate"], nz.LOG_FLOOR)) - math.log(max(phys_i["snr_estimate"], nz.LOG_FLOOR)),
     ]
 
 

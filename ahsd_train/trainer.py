@@ -272,6 +272,7 @@ class Plan:
     """Run length and data size: from the config, shortened by --quick / --epochs / --max-steps."""
 
     n_scenarios: int
+    n_test: int  # synthetic test scenarios (their own seed); --data shards split instead
     epochs: int
     max_steps: int | None
     quick: bool
@@ -286,13 +287,16 @@ class Plan:
 
 
 def make_plan(config: TrainingConfig, opts: RunOptions) -> Plan:
-    n = config.data.synthetic.n_scenarios
+    from ahsd_train.benchmark import QUICK_TEST_SCENARIOS
+
+    n, n_test = config.data.synthetic.n_scenarios, config.data.synthetic.test_scenarios
     epochs = config.priority_net.epochs
     if opts.quick:
         n, epochs = min(n, QUICK_SCENARIOS), min(epochs, QUICK_EPOCHS)
+        n_test = min(n_test, QUICK_TEST_SCENARIOS)
     if opts.epochs is not None:
         epochs = opts.epochs
-    return Plan(n, epochs, opts.max_steps, opts.quick, str(opts.data_dir) if opts.data_dir else None)
+    return Plan(n, n_test, epochs, opts.max_steps, opts.quick, str(opts.data_dir) if opts.data_dir else None)
 
 
 @dataclass
@@ -303,7 +307,9 @@ class Splits:
 
 
 def load_data(config: TrainingConfig, plan: Plan, device: torch.device) -> tuple[Splits, tuple | None]:
-    """Synthetic scenarios (the default) or `--data DIR` shards, split train/val/test."""
+    """Synthetic scenarios (the default; the test set from its own seed) or `--data DIR` shards,
+    split train/val/test."""
+    from ahsd_train.benchmark import test_set
     from ahsd_train.data import SyntheticScenarioSource, split
 
     strain_shape = None
@@ -316,6 +322,8 @@ def load_data(config: TrainingConfig, plan: Plan, device: torch.device) -> tuple
     else:
         source = SyntheticScenarioSource(config.data, config.priority_net, config.random_seed, device)
         data, strain_shape = source.generate(plan.n_scenarios), source.strain_shape
+        train, val, _ = split(data, config.data.validation_split, 0.0)
+        return Splits(train, val, test_set(config, plan.n_test, device)), strain_shape
     train, val, test = split(data, config.data.validation_split, config.data.test_split)
     return Splits(train, val, test), strain_shape
 
@@ -646,10 +654,10 @@ class Trainer:
 
     def loop(self, log) -> tuple[str | None, str]:
         pn, prog, every = self.pn, self.progress, self.opts.checkpoint_every_steps
-        train = self.data.train
         # a resume with a larger --epochs / --max-steps continues; an early-stopped run stays stopped
         while prog["epoch"] < self.plan.epochs and not prog["early_stopped"]:
             epoch = prog["epoch"]
+            train = self.epoch_train(epoch)
             order = epoch_order(len(train), self.cfg.random_seed, epoch, self.ctx)
             batches = [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
             if prog["batch"] == 0:  # the epoch's running sums are checkpointed: a resume continues them
@@ -657,7 +665,8 @@ class Trainer:
             sums = prog["sums"]
             t_epoch = time.perf_counter()
             while prog["batch"] < len(batches):
-                if STOP.is_set():  # Ctrl-C / SIGTERM, acted on between steps (see cli.py)
+                # Ctrl-C / SIGTERM, acted on between steps (see cli.py); every replica stops together
+                if ddp.any_flag(STOP.is_set(), self.ctx, self.device):
                     raise KeyboardInterrupt
                 if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
                     return None, f"--max-steps {self.plan.max_steps} reached"
@@ -728,6 +737,14 @@ class Trainer:
                 return None, end
         return None, "completed"
 
+    def epoch_train(self, epoch: int):
+        """This epoch's training scenarios: fresh ones from the epoch's seed (data.synthetic.fresh_each_epoch)."""
+        from ahsd_train.benchmark import fresh_training_scenarios
+
+        if epoch == 0 or self.plan.data_dir or not self.cfg.data.synthetic.fresh_each_epoch:
+            return self.data.train
+        return fresh_training_scenarios(self.cfg, len(self.data.train), epoch, self.device)
+
     def end_epoch(self, log, epoch: int, sums: dict, seconds: float) -> str | None:
         pn, prog = self.pn, self.progress
         sums = dict(sums)
@@ -777,6 +794,10 @@ class Trainer:
             final = {} if stop_reason else {
                 "val": evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation"),
                 "test": evaluate_split(self.model, self.loss_fn, self.data.test, self.autocast, self.obs.progress, "test")}
+            if final.get("test") and final.get("val"):  # tau over detectable signals, CIs, pair probabilities
+                from ahsd_train.benchmark import benchmark_of_model
+
+                final["test"].update(benchmark_of_model(self.model, self.data.val, self.data.test, self.autocast))
             if log is not None:
                 log.close()
             records = runlog.read_metrics(self.run_dir)

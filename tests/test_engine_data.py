@@ -98,15 +98,13 @@ def test_priority_labels_follow_the_users_rules():
     snr = torch.tensor([[7.9, 10.0, 10.0, 10.0, 40.0]])
     q = torch.tensor([[1.0, 1.0, 9.0, 9.0, 9.0]])
     chi = torch.tensor([[0.0, 0.0, 0.0, 0.9, 0.9]])
-    single = priority_labels(snr, q, chi, torch.tensor([False]))[0]
+    single = priority_labels(snr, q, chi)[0]
     assert float(single[0]) == 0.0  # below SNR 8
     level = lambda boosted: math.log1p(boosted / 8) / math.log1p(150 / 8)  # noqa: E731
     assert float(single[1]) == pytest.approx(level(10.0))
     assert float(single[2]) == pytest.approx(level(12.5))  # q > 8: +25 %
     assert float(single[3]) == pytest.approx(level(15.0))  # + spin: +50 %
     assert float(single[4]) == pytest.approx(level(60.0))  # three bonuses, capped at +50 %
-    overlapped = priority_labels(snr, q, chi, torch.tensor([True]))[0]
-    torch.testing.assert_close(overlapped, 0.9 * single)
 
 
 def test_iterate_batches_covers_every_scenario_once_and_trims_padding():

@@ -50,7 +50,7 @@ def generate(n: int, seed: int = 0, strain: bool = False, **synthetic) -> tuple:
 def test_pair_features_equal_the_per_pair_reference():
     _, _, batch = generate(6, max_signals=12)
     batch = double(batch)
-    fast = pair_features(batch.features)  # (B, S, S, 8)
+    fast = pair_features(batch.features)  # (B, S, S, 9)
     for b in range(len(batch)):
         rows = naive.physical_rows(batch.features[b, : int(batch.n_signals[b])])
         for i, row_i in enumerate(rows):

@@ -38,13 +38,14 @@ def test_discovery_reads_tool_ahsd(repo):
 
 def test_revision_from_file_records_changes_with_placeholders(repo):
     cfg = repo / "c.yaml"
-    cfg.write_text(C.show_text("head").replace("batch_size: 64", "batch_size: 96", 1))
+    head = C.load_chain().head
+    cfg.write_text(C.show_text("head").replace("batch_size: 128", "batch_size: 96", 1))
     res = runner.invoke(app, ["revision", "-m", "bigger batch", "--from", str(cfg), "--id", "v261126"])
     assert res.exit_code == 0, res.output
     rmap = C.load_chain()
     rev = rmap.get("v261126")
-    assert rmap.head == "v261126" and rev.parents == ("v261129",)
-    assert [(c.op, c.key, c.old, c.new) for c in rev.changes] == [("set", "priority_net.batch_size", 64, 96)]
+    assert rmap.head == "v261126" and rev.parents == (head,)
+    assert [(c.op, c.key, c.old, c.new) for c in rev.changes] == [("set", "priority_net.batch_size", 128, 96)]
     assert C.placeholder_changes(rmap) == [("v261126", 1, "priority_net.batch_size")]
     assert C.current(cfg, rmap).revision == "v261126"  # the file is stamped at the new head
 
@@ -68,10 +69,11 @@ def test_revision_detects_renames(repo):
 
 
 def test_two_heads_are_named_and_merge_joins_them(repo):
+    head = C.load_chain().head
     for rid in ("va", "vb"):
         (repo / "chain" / f"2026-12-01_{rid}.yaml").write_text(textwrap.dedent(f"""\
             id: {rid}
-            parents: [v261129]
+            parents: [{head}]
             date: '2026-12-01'
             title: branch {rid}
             changes: []
@@ -107,7 +109,7 @@ def test_diff_between_files_and_at_git_revision(repo):
     shutil.copy(cfg, repo / "c.yaml")
     subprocess.run(["git", "add", "c.yaml"], cwd=repo, check=True)
     subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "c"], cwd=repo, check=True)
-    (repo / "c.yaml").write_text((repo / "c.yaml").read_text().replace("batch_size: 64", "batch_size: 8", 1))
+    (repo / "c.yaml").write_text((repo / "c.yaml").read_text().replace("batch_size: 128", "batch_size: 8", 1))
     res = runner.invoke(app, ["diff", "HEAD:c.yaml", "c.yaml", "--format", "json"])
     assert res.exit_code == 0, res.output
     assert '"key": "priority_net.batch_size"' in res.output and '"new": 8' in res.output

@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from ahsd_config.cli import app
+from ahsd_config.migrate.commands import load_chain
 from ahsd_config.migrate.errors import show_value
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,10 @@ def fails(args: list[str]) -> str:
 
 
 def test_endpoint_that_is_neither_file_nor_revision():
+    last = ", ".join(load_chain().order[-4:])
     assert fails(["diff", "head", "nonexist.yaml"]) == (
-        "'nonexist.yaml' is neither a file nor a revision (revisions end with v260207, v260702, v260707, "
-        "v261129, head; `ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)\n")
+        f"'nonexist.yaml' is neither a file nor a revision (revisions end with {last}, head; "
+        "`ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)\n")
 
 
 def test_config_revision_before_colon_is_refused_clearly():

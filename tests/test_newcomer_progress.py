@@ -86,3 +86,39 @@ def test_updates_reach_rich_at_most_four_times_a_second(monkeypatch):
         task.update(completed=i + 1)
     assert seen == [1, 4, 7, 10]  # every >= 0.25 s of (fake) time, the latest count each time
     progress.close()
+
+
+class Recorder(NO_PROGRESS.__class__):
+    """A Progress that keeps what the library told it."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def open(self, description, total=None, completed=0, **fields):
+        recorder = self
+
+        class _Task:
+            def update(self, completed=None, advance=0, **fields):
+                recorder.events.append(("update", completed, advance, fields.get("description")))
+
+            def reset(self, total, completed=0, **fields): ...
+
+            def flush(self): ...
+
+            def close(self):
+                recorder.events.append(("close", description))
+
+        self.events.append(("open", description, total))
+        return _Task()
+
+
+def test_benchmark_reports_progress_between_timed_regions():
+    from ahsd_train.bench import run_benchmark
+
+    rec = Recorder()
+    run_benchmark(steps=1, repeats=2, naive_steps=0, progress=rec)
+    assert rec.events[0] == ("open", "benchmark: data and warm-up", 4)
+    assert [e[0] for e in rec.events] == ["open", "update", "update", "update", "update", "close"]
+    assert rec.events[-2][3] == "benchmark: inference"

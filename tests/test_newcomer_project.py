@@ -15,6 +15,7 @@ from ahsd_config.errors import InputError
 from ahsd_config.migrate import commands as C
 
 ROOT = Path(__file__).resolve().parent.parent
+HEAD = C.load_chain(ROOT).head  # the project's head revision (the walk-up finds ROOT's chain)
 runner = CliRunner()
 
 
@@ -77,7 +78,7 @@ def test_settings_defaults_and_bad_tables(tmp_path):
 
 def test_readers_use_the_shipped_chain_and_say_so(outside):
     res = runner.invoke(app, ["heads"])
-    assert res.exit_code == 0 and res.stdout.startswith("v261129 ")
+    assert res.exit_code == 0 and res.stdout.startswith(f"{HEAD} ")
     assert res.stderr.startswith("note: no ahsd project here (no pyproject.toml with [tool.ahsd] in ")
     assert runner.invoke(app, ["diff", "v13", "v15"]).exit_code == 0
     assert runner.invoke(app, ["explain", "AHSD101"]).exit_code == 0
@@ -105,7 +106,8 @@ def test_schema_check_in_a_project_finds_the_file_from_a_subfolder(proj):
 
 
 def test_every_revision_writer_refuses_outside_a_project(outside):
-    """The class: anything that writes revisions. None may touch the installed package's chain."""
+    """The class: anything that writes revisions into a chain (`doctor --propose-migration` drafts
+    into the run directory, not a chain). None may touch the installed package's chain."""
     before = shipped_snapshot()
     edited = outside / "edited.yaml"
     edited.write_text((ROOT / "configs" / "enhanced_training.yaml").read_text().replace(
@@ -116,10 +118,6 @@ def test_every_revision_writer_refuses_outside_a_project(outside):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
         assert "no ahsd project here" in res.stderr and "never into the installed package" in res.stderr
-    from ahsd_train import doctor
-
-    with pytest.raises(P.NoProject):
-        doctor.propose_migration(doctor.Diagnosis.__new__(doctor.Diagnosis))
     assert shipped_snapshot() == before
     assert tree(outside) == ["edited.yaml"]
 
@@ -134,6 +132,19 @@ def test_revision_from_a_subfolder_writes_into_the_project(proj):
     assert [p.name for p in (proj / "migrations").glob("*_vx.yaml")] != []
     assert shipped_snapshot() == before
     assert C.load_chain().head == "vx"
+
+
+def test_validate_without_paths_checks_the_projects_config_globs(proj):
+    res = runner.invoke(app, ["validate"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0].startswith("../../configs/enhanced_training.yaml:")
+    assert res.stdout.splitlines()[-1].startswith("1 file checked: 0 errors, ")
+
+
+def test_validate_without_paths_outside_a_project(outside):
+    res = runner.invoke(app, ["validate"])
+    assert res.exit_code == 2
+    assert res.stderr.endswith("any folder above it; pass the config files to validate\n")
 
 
 # --- ahsd-train run without --config ----------------------------------------------------------
@@ -162,11 +173,12 @@ def test_bare_train_run_never_starts_a_full_run(proj):
 def test_quick_from_a_subfolder_uses_the_project_config_and_runs_dir(proj):
     from ahsd_train.cli import app as train_app
 
-    res = runner.invoke(train_app, ["run", "--quick", "--max-steps", "2", "--set", "data.synthetic.n_scenarios=96"])
+    res = runner.invoke(train_app, ["run", "--quick", "--max-steps", "2", "--set", "data.synthetic.n_scenarios=96",
+                                    "--set", "priority_net.batch_size=32", "--set", "data.synthetic.test_scenarios=64"])
     assert res.exit_code == 0, res.output
     line = next(l for l in res.stderr.splitlines() if l.startswith("training "))
-    assert line.startswith("training ../../configs/enhanced_training.yaml (v261129): 2 epoch(s), at most 2 "
-                           "steps, 96 synthetic scenarios, batch 64, device cpu (--quick) -> ")
+    assert line.startswith(f"training ../../configs/enhanced_training.yaml ({HEAD}): 2 epoch(s), at most 2 "
+                           "steps, 96 synthetic scenarios, batch 32, device cpu (--quick) -> ")
     runs = list((proj / "runs").iterdir())
     assert len(runs) == 1 and (runs[0] / "report.json").is_file()
     assert line.endswith(f"-> {runs[0]}")

@@ -311,3 +311,26 @@ def test_every_writer_failing_or_killed_at_any_step_leaves_old_or_new(tmp_path, 
             assert not [p.name for p in tmp.iterdir() if p.name.endswith(".tmp")], f"step {n}: temp not swept"
             swept = True
     assert swept  # some kill landed after a temp file was staged
+
+
+# ------------------------------------------------------------- commit_files, as a property
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["a.yaml", "b.yaml", "c.yaml", "d.yaml"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(existing=st.dictionaries(_NAMES, st.binary(max_size=20), max_size=4),
+       writes=st.dictionaries(_NAMES, st.binary(max_size=20), max_size=3),
+       removes=st.lists(_NAMES, max_size=3, unique=True), fail=st.integers(1, 25))
+def test_commit_files_is_all_or_nothing_for_any_set_and_any_failing_step(tmp_path_factory, existing, writes,
+                                                                          removes, fail):
+    folder = tmp_path_factory.mktemp("set")
+    for name, data in existing.items():
+        (folder / name).write_bytes(data)
+    old = snapshot(folder)
+    expected = {**{n: d for n, d in old.items() if n not in removes or n in writes}, **writes}
+    exc = fail_at(folder, fail, lambda: commit_files(folder, writes, [r for r in removes if r not in writes]))
+    after = snapshot(folder, ignore=(".ahsd.lock",))
+    assert after == (old if exc is not None else expected)

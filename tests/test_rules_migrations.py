@@ -22,7 +22,7 @@ def draft_repo(tmp_path: Path) -> tuple[Path, Path]:
     config = tmp_path / "configs" / "enhanced_training.yaml"
     config.parent.mkdir()
     text = (REPO / "configs" / "enhanced_training.yaml").read_text(encoding="utf-8")
-    config.write_text(text.replace("  batch_size: 64 ", "  batch_size: 32 ", 1), encoding="utf-8")
+    config.write_text(text.replace("  batch_size: 128 ", "  batch_size: 32 ", 1), encoding="utf-8")
     chain = load_chain(tmp_path)
     revision = new_revision("smaller batch", config, rev_id="v261126", rmap=chain, folder=tmp_path / "migrations")
     stamp(config, "v261126", rmap=load_chain(tmp_path))

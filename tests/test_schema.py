@@ -80,8 +80,8 @@ def test_corpus_has_the_expected_twenty_two_files_from_nov_11() -> None:
 
 def test_project_config_validates() -> None:
     config = TrainingConfig.model_validate(project_config())
-    assert config.priority_net.batch_size == 64
-    assert config.priority_net.min_variance_penalty_weight == 2.0
+    assert config.priority_net.batch_size == 128  # v261129b
+    assert config.priority_net.min_variance_penalty_weight == 0.0  # v261129b
     assert config.priority_net.pair_importance_width == 32
     assert config.neural_posterior.flow_config.per_param_tail_bounds[10] == 3.0
 
@@ -94,14 +94,19 @@ def test_project_config_starts_with_the_schema_modeline() -> None:
 @pytest.mark.corpus
 @needs_corpus
 def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
+    """... plus exactly the `set` changes of our own revisions after theirs (v260707)."""
+    from ahsd_config.migrate.state import apply_revision_plain
+    from ahsd_config.migrate.store import load_map
+
+    rmap = load_map(CONFIG.parent.parent / "migrations")
     ours = project_config()
-    assert ours["priority_net"].pop("min_variance_penalty_weight") == 2.0
-    assert ours.pop("revision") == "v261129"  # the migration stamp: the chain's head
-    # v261129 (ours, not the user's): train at unit loss scale so the clip engages (AHSD108)
-    assert ours["priority_net"]["loss_scale_factor"] == 1.0
+    assert ours.pop("revision") == rmap.head  # the migration stamp: the newest file is the chain's head
     theirs = load(CORPUS / NEWEST)
-    assert theirs["priority_net"]["loss_scale_factor"] == 0.002
-    ours["priority_net"]["loss_scale_factor"] = 0.002
+    theirs["priority_net"]["min_variance_penalty_weight"] = 2.0  # implicit in their file (the model's constant)
+    for step in rmap.path("v260707", "head"):  # v261129 (loss scale), v261129b (schedule)
+        assert not step.down and {c.op for c in step.revision.changes} <= {"set"}
+        theirs = apply_revision_plain(theirs, step.revision, False, frozenset())
+    assert ours["priority_net"].pop("min_variance_penalty_weight") == theirs["priority_net"].pop("min_variance_penalty_weight")
     assert ours == theirs
     assert json.dumps(ours) == json.dumps(theirs)  # same key order, section by section
 

@@ -35,6 +35,7 @@ PERTURB: dict[str, tuple[Any, dict[str, Any]]] = {
     "importance_hidden_dim": (8, {}),
     "use_strain": (False, {}),
     "use_edge_conditioning": (False, {}),
+    "use_pair_features": (False, {}),
     "n_edge_types": (25, {}),
     "use_transformer_encoder": (True, {}),
     "optimizer": ("Adam", {}),

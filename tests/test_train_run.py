@@ -216,7 +216,8 @@ def test_quick_end_to_end_writes_report_with_checklist(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert len(report["checklist"]) == 8 and "kendall_tau" in report["metrics"]
     plan = json.loads((out / "run.json").read_text())["plan"]
-    assert plan == {"data_dir": None, "epochs": 2, "max_steps": None, "n_scenarios": 384, "quick": True}
+    assert plan == {"data_dir": None, "epochs": 2, "max_steps": None, "n_scenarios": 384, "n_test": 1000,
+                    "quick": True}
     assert wall < 120
 
 

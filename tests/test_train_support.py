@@ -25,6 +25,7 @@ TINY = (
     "priority_net.learning_rate=1e-3",
     "data.synthetic.n_scenarios=96",
     "data.synthetic.max_signals=4",
+    "data.synthetic.test_scenarios=256",
 )
 
 # The seed note's pre-fix values (Nov 15 2025), applied to the project config.

@@ -20,7 +20,7 @@ from . import keys, store
 from .apply import STAMP_KEY, Applied, apply_text, dump
 from .atomic import atomic_write, backup_path, locked, write_backup
 from .build import changes_between
-from .errors import MISSING, MigrationInvalid, NotStamped, yaml_float
+from .errors import MISSING, MigrationInvalid, NotStamped
 from .graph import RevisionMap, Step
 from .model import PLACEHOLDER, Revision, is_placeholder, parse_revision
 from .state import apply_plain, primitive
@@ -431,21 +431,10 @@ def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
 
 
 def _yaml_text(data: dict) -> str:
-    """Plain data as a YAML file; floats spelled so PyYAML reads them as floats too (`8.0e-05`,
-    not `8e-05`: AHSD003), so `show` prints a valid config and diff's rule check sees the values."""
+    """Plain data as a YAML file (floats in `loader.float_text`'s spelling: PyYAML reads them too)."""
     buf = io.StringIO()
-    make_yaml().dump(_spelled_floats(copy.deepcopy(to_plain(data))), buf)
+    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
     return buf.getvalue()
-
-
-def _spelled_floats(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _spelled_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_spelled_floats(v) for v in value]
-    if isinstance(value, float) and value == value and abs(value) != float("inf"):
-        return make_yaml().load(f"x: {yaml_float(value)}\n")["x"]  # a ScalarFloat in that spelling
-    return value
 
 
 # ----------------------------------------------------------------------------------- history
@@ -549,7 +538,7 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     if rid in rmap:
         raise UsageError(f"revision id {rid} exists already")
     rev = Revision(rid, (head,), now, title, tuple(changes))
-    return _with_path(rev, store.write_revision(folder, rev))
+    return _with_path(rev, store.write_revision(folder, rev, rmap))
 
 
 def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
@@ -560,7 +549,7 @@ def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
     a, b = rmap.resolve(rev1), rmap.resolve(rev2)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
     rev = Revision(rid, (a, b), _today(), title, ())
-    return _with_path(rev, store.write_revision(folder, rev))
+    return _with_path(rev, store.write_revision(folder, rev, rmap))
 
 
 def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | None = None,
@@ -588,7 +577,7 @@ def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | N
             raise UsageError(f"{rev.id} lives in {Path(rev.path).parent}, not in {folder}; squash only "
                              "revisions of the folder it writes to")
     parse_revision(new.to_plain(), f"squash {start}..{end}")  # a bad title is refused before any write
-    path = store.replace_revisions(folder, [new], revs)[0]
+    path = store.replace_revisions(folder, [new], revs, rmap)[0]
     return _with_path(new, path)
 
 

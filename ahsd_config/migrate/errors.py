@@ -144,7 +144,8 @@ MISSING: Any = _Missing()
 
 def show_value(value: Any) -> str:
     """A value as YAML flow style reads it back: `{use_strain: true}`, `[640, 512]`, `'AdamW'`,
-    `1.0e-05` (a float PyYAML also reads as a float), `null`; `(absent)` for a missing key."""
+    `1.0e-05` (`loader.float_text`: PyYAML reads it as a float too), `null`; `(absent)` for a
+    missing key."""
     if value is MISSING:
         return "(absent)"
     if isinstance(value, str):
@@ -154,7 +155,9 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return yaml_float(value)
+        from ahsd_config.loader import float_text
+
+        return float_text(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -162,11 +165,3 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-def yaml_float(value: float) -> str:
-    text = repr(value)
-    if text in ("nan", "inf", "-inf"):
-        return {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}[text]
-    mantissa, e, exponent = text.partition("e")
-    if e and "." not in mantissa:  # 1e-05 is a string to YAML 1.1 readers (AHSD003): 1.0e-05
-        return f"{mantissa}.0e{exponent}"
-    return text

@@ -54,17 +54,18 @@ def dump_revision(rev: Revision) -> str:
     return buf.getvalue()
 
 
-def write_revision(folder: str | Path, rev: Revision) -> Path:
+def write_revision(folder: str | Path, rev: Revision, chain: RevisionMap | None = None) -> Path:
     """Add one revision file (never over an existing one)."""
-    return replace_revisions(folder, [rev])[0]
+    return replace_revisions(folder, [rev], chain=chain)[0]
 
 
-def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revision] = ()) -> list[Path]:
+def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revision] = (),
+                      chain: RevisionMap | None = None) -> list[Path]:
     """The one writer of revision files: add `new` and remove `old` as one set.
 
-    Every new file is dumped, read back and parsed, and the resulting chain is built, before
-    anything on disk changes; then `commit_files` replaces the set atomically (a failure or a kill
-    at any point leaves the old set or the new one, byte for byte)."""
+    Every new file is dumped, read back and parsed, and the graph `chain` becomes (when given) is
+    built, before anything on disk changes; then `commit_files` replaces the set atomically (a
+    failure or a kill at any point leaves the old set or the new one, byte for byte)."""
     folder = Path(folder)
     removing = {Path(r.path).name for r in old if r.path}
     for r in old:
@@ -79,10 +80,11 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
         if name in writes or (path.exists() and name not in removing):
             raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
         writes[name] = text.encode("utf-8")
-    folder.mkdir(parents=True, exist_ok=True)
-    survivors = [r for r in load_revisions(folder) if Path(r.path or "").name not in removing]
-    if survivors:  # a folder of drafts (doctor --out) is not a chain; a chain must hold together
+    if chain is not None:  # the resulting graph must hold together
+        gone = {r.id for r in old}
+        survivors = [r for r in chain.by_id.values() if r.id not in gone]
         RevisionMap(lambda: survivors + list(new)).order
+    folder.mkdir(parents=True, exist_ok=True)
     commit_files(folder, writes, sorted(removing - set(writes)))
     return [folder / n for n in writes]
 

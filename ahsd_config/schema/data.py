@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import math
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
-from .base import NonNegFloat, PositiveInt, Probability, StrictModel, unused
+from .base import NonNegFloat, PositiveInt, Probability, Seq, StrictModel, unused
+
+# The estimate columns the model sees (ahsd_train.normalization.FEATURE_NAMES; torch-free copy).
+EstimateName = Literal["mass_1", "mass_2", "luminosity_distance", "ra", "dec", "theta_jn", "psi",
+                       "phase", "geocent_time", "chi_1", "chi_2", "snr_estimate"]
 
 
 class SourceMix(StrictModel):
@@ -52,11 +58,30 @@ class SyntheticDataConfig(StrictModel):
         default_factory=SourceMix, description="Source-class fractions of generated signals."
     )
     estimate_noise: float = Field(
-        default=0.1,
+        default=1.0,
         ge=0,
         le=1,
-        description="Relative noise on the parameter estimates the model sees (fraction of each "
-        "parameter's value, in [0, 1]); mimics upstream estimation error.",
+        description="Scale of the parameter-estimation errors of the observation model "
+        "(ahsd_train/observation.py: chirp mass ~ Mc^(5/3)/SNR, poorly measured mass ratio and spins, "
+        "sky from timing, distance inferred from the SNR), in [0, 1]: 1 = as documented there, "
+        "0 = exact parameters. The SNR estimate's matched-filter noise is never scaled.",
+    )
+    fresh_each_epoch: bool = Field(
+        default=True,
+        description="Draw new training scenarios every epoch (epoch e > 0 from seed random_seed + "
+        "7919 e; a resume sees the same ones); the first epoch's and the validation split come from "
+        "random_seed. Off = the same n_scenarios every epoch.",
+    )
+    test_scenarios: PositiveInt = Field(
+        default=10000,
+        description="Scenarios of the fixed test set (count). Drawn from its own seed, so it is the "
+        "same whatever random_seed, n_scenarios, the splits or the training schedule; `--quick` caps it.",
+    )
+    hidden_estimates: Seq[EstimateName] = Field(
+        default=(),
+        description="Estimate columns replaced by their normalisation centre in every split (the "
+        "benchmark's 'without each estimate' ablation). Hiding snr_estimate also hides the SNR "
+        "embedding's input and the edge types (they are built from it).",
     )
     strain_detectors: PositiveInt = Field(
         default=2, description="Detectors in the synthetic strain (channels of the strain encoder)."
@@ -114,7 +139,9 @@ class DataConfig(StrictModel):
         ge=0, lt=1, description="Fraction of scenarios held out for validation, in [0, 1)."
     )
     test_split: float = Field(
-        ge=0, lt=1, description="Fraction of scenarios held out for the final test, in [0, 1)."
+        ge=0, lt=1, description="Fraction of scenarios held out for the final test, in [0, 1). "
+        "With synthetic data ahsd-train tests on data.synthetic.test_scenarios drawn from their own "
+        "seed instead; the fraction applies to `--data DIR` shards.",
     )
     signal_distribution: SourceMix | None = Field(
         default=None,

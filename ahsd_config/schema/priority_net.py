@@ -250,6 +250,12 @@ class PriorityNetConfig(StrictModel):
         description="Weight pairwise overlap features by learned pair importance (true) or "
         "average them uniformly (false).",
     )
+    use_pair_features: bool = Field(
+        default=True,
+        description="Feed the overlap analyzer's pairwise features (time, sky, chirp-mass and band "
+        "overlap with each partner) into the fusion; false replaces them with zeros (the benchmark's "
+        "'without pair features' ablation).",
+    )
     overlap_importance_hidden: PositiveInt = Field(
         description="Width (units) of the pair-importance MLP in files before Nov 15 2025. "
         "`importance_hidden_dim` wins when both are set; this key is read only when it is absent.",
