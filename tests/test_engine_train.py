@@ -51,6 +51,7 @@ def test_short_training_beats_untrained_model_and_snr_sort_baseline():
             torch.nn.utils.clip_grad_norm_(model.parameters(), pn.gradient_clip_norm)
             opt.step()
     after = metrics()
-    assert after["kendall_tau"] > before["kendall_tau"] + 0.2
+    # the head starts from the SNR estimate (model.SNR_SKIP_INIT), so the untrained model is already SNR-like
+    assert after["kendall_tau"] > before["kendall_tau"] + 0.1
     assert after["pairwise_accuracy"] > after["snr_baseline_pairwise_accuracy"] + 0.005
     assert after["kendall_tau"] > after["snr_baseline_kendall_tau"]
