@@ -122,7 +122,7 @@ def write(tmp_path, text, name="c.yaml"):
 
 def test_load_config_returns_frozen_config(tmp_path):
     loaded = load_config(write(tmp_path, BASE))
-    assert loaded.config.priority_net.batch_size == 64
+    assert loaded.config.priority_net.batch_size == 128  # the project config (v261129b)
     assert loaded.revision == "v15"
     assert len(loaded.sha256) == 64
     with pytest.raises(Exception):
