@@ -15,7 +15,8 @@ from pathlib import Path
 from ahsd_train.progress import NO_PROGRESS, RichProgress, make_progress, wants_bars
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY_RUN = ["run", "--quick", "--max-steps", "3", "--set", "data.synthetic.n_scenarios=96"]
+TINY_RUN = ["run", "--quick", "--max-steps", "3", "--set", "data.synthetic.n_scenarios=96",
+            "--set", "priority_net.batch_size=32", "--set", "data.synthetic.test_scenarios=64"]
 BAR = "━"  # rich's bar glyph
 
 
