@@ -50,7 +50,8 @@ def test_a_healthy_run_gets_no_draft(tmp_path):
 
 def test_a_high_gradient_run_gets_a_draft_on_the_head_that_applies_cleanly(tmp_path):
     out = tmp_path / "high"
-    trainer.run(options(out, "priority_net.gradient_clip_norm=0.001", max_steps=6))
+    trainer.run(options(out, "priority_net.gradient_clip_norm=0.001", "priority_net.learning_rate=2.5e-3",
+                        max_steps=6))
     before = migrations_listing()
     result = runner.invoke(app, ["doctor", str(out), "--propose-migration"])
     assert result.exit_code == 1, result.stderr
@@ -70,8 +71,8 @@ def test_a_high_gradient_run_gets_a_draft_on_the_head_that_applies_cleanly(tmp_p
     assert [check(head, primitive(c), rev.id) for c in rev.changes] == [None] * 4  # no conflict
     after = apply_revision_plain(head, rev)
     assert keys.get(after, "priority_net.normalize_loss_by_components") is True
-    # the tiny run trained at 1.0e-3 (--set); the note says the draft holds the head's value
-    assert f"priority_net.learning_rate: the run used 1.0e-3, {rmap.head} holds" in result.stdout
+    # the run trained at 2.5e-3 (--set); the note says the draft changes the head's value instead
+    assert f"priority_net.learning_rate: the run used 2.5e-3, {rmap.head} holds" in result.stdout
     assert "draft revision written:" in result.stdout and "move it into migrations/" in result.stdout
 
 

@@ -20,9 +20,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from ahsd_config.api import load_config
 from ahsd_config.cli import app as config_app
 from ahsd_train.cli import app as train_app
-from test_train_support import ROOT, set_args
+from ahsd_train.doctor import num
+from ahsd_config.rules._examples import apply_fragment
+from test_train_support import PRE_FIX, ROOT, set_args
 
 SIZE = ("priority_net.hidden_dims=[32, 16]", "data.synthetic.n_scenarios=240", "data.synthetic.max_signals=4",
         "data.synthetic.strain_samples=64")
@@ -66,12 +69,17 @@ def report(run_dir: Path) -> dict:
 def test_from_a_hand_edit_to_a_recorded_fix_that_trains_green(repo: Path):
     config = repo / CONFIG
     original = config.read_text()
-    # 1. the hand edit: the seed note's batch of 6 under BatchNorm (strain encoder on)
-    config.write_text(original.replace("\n  batch_size: 64 ", "\n  batch_size: 6  ", 1))
+    head = load_config(config).config.priority_net  # the values the story starts from
+    # 1. the hand edit: the seed note's pre-fix values (batch 6 under BatchNorm, clip 2.0, the
+    #    Nov 13/15 penalty and uncertainty raises), typed over the head's
+    edited = apply_fragment(original, "priority_net:\n" + "".join(f"  {k.split('.')[1]}: {v}\n" for k, v in (
+        item.split("=") for item in PRE_FIX)))
+    config.write_text(edited)
+    line = 1 + edited[:edited.index("  batch_size: 6")].count("\n")
     # 2. validate finds it, at its line
     found = runner.invoke(config_app, ["validate", CONFIG])
     assert found.exit_code == 1
-    assert f"{CONFIG}:36:3 AHSD101 error priority_net.batch_size = 6 is below 8" in found.stdout
+    assert f"{CONFIG}:{line}:3 AHSD101 error priority_net.batch_size = 6 is below 8" in found.stdout
     # 3. the trainer refuses it before anything is built
     refused = train("--out", "runs/refused")
     assert refused.exit_code == 2 and "AHSD101" in refused.stderr and not (repo / "runs" / "refused").exists()
@@ -83,7 +91,8 @@ def test_from_a_hand_edit_to_a_recorded_fix_that_trains_green(repo: Path):
     # 5. doctor proposes the seed note's escalation as a draft in the run directory, on the head
     doctor = runner.invoke(train_app, ["doctor", "runs/forced", "--propose-migration"])
     assert doctor.exit_code == 1, doctor.stderr
-    assert "1. halve the learning rate: priority_net.learning_rate 3.0e-5 -> 1.5e-5" in doctor.stdout
+    lr = head.learning_rate
+    assert f"1. halve the learning rate: priority_net.learning_rate {num(lr)} -> {num(lr / 2)}" in doctor.stdout
     [draft] = (repo / "runs" / "forced").glob("*-doctor-*.yaml")
     assert runner.invoke(config_app, ["check-migrations"]).exit_code == 0  # unaccepted: not judged
     # 6. a person accepts it: the reasons written, the file moved into the chain; the hand edit undone

@@ -147,3 +147,35 @@ def test_the_resolved_config_of_the_project_validates_to_the_same_config():
     report = validate_document(load_text(text, "config.resolved.yaml"))
     assert [f.code for f in report.findings if f.severity == "error" or f.code == "AHSD003"] == []
     assert TrainingConfig.model_validate(load_text(text).plain()) == config
+
+
+def test_a_run_repeats_from_its_own_config_resolved_yaml(tmp_path):
+    """`ahsd-train run --config RUN/config.resolved.yaml` trains the same run (same step losses)."""
+    import torch
+
+    from ahsd_train import trainer
+    from test_train_support import options
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        first = trainer.run(options(tmp_path / "a", max_steps=3)).run_dir
+        again = trainer.run(trainer.RunOptions(config_path=first / "config.resolved.yaml", device="cpu",
+                                               out=tmp_path / "b", max_steps=3)).run_dir
+    finally:
+        torch.set_num_threads(before)
+    resolved = load_text((first / "config.resolved.yaml").read_text(), "config.resolved.yaml")
+    from ahsd_config.api import load_config
+    from test_train_support import CONFIG, TINY
+
+    source = load_config(CONFIG, TINY).report.findings  # the config's own advice (AHSD104), no more
+    assert sorted(f.code for f in validate_document(resolved).findings if f.severity != "info") == sorted(
+        f.code for f in source if f.severity != "info")
+
+    def losses(run):
+        import json
+
+        return [r["loss"] for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())
+                if r["kind"] == "step"]
+
+    assert losses(again) == losses(first) and len(losses(first)) == 3
