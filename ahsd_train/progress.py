@@ -82,7 +82,7 @@ class _RichTask(Task):
         self._completed = completed
         self._fields.update(fields)
         self._progress.reset(self._id, total=total, completed=completed, **self._fields)
-        self._last = time.monotonic()
+        self._last = float("-inf")  # the first update after a reset (a new epoch's first step) shows
 
     def close(self) -> None:
         self.flush()
