@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check for the engine: the CUDA tests, then the GPU benchmark (bf16 autocast, with strain,
-# eager and torch.compile), in well under 5 minutes on one H100/H200.
+# eager and torch.compile), in well under 8 minutes on one H100/H200
+# (the replay of the Nov 15 incident, v15d vs v15e, is the longest step).
 #
 # Installs nothing from the network. The GPU box has torch; if it lacks the project's pure-Python
 # dependencies (pydantic, ruamel.yaml, safetensors, pytest, hypothesis, ...), put their wheels in
@@ -36,6 +37,10 @@ timeout 120 "$PY" -m ahsd_train run --config configs/enhanced_training.yaml --qu
 "$PY" -c "import json,sys; [print(json.dumps({k: r.get(k) for k in ('epoch','scenarios_per_s','seconds','val_loss')})) for r in map(json.loads, open(sys.argv[1])) if r['kind']=='epoch']" \
     "$OUT_DIR/train-quick-cuda/metrics.jsonl" | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
 "$PY" -m ahsd_train bench --device cuda --json | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
+
+echo "== the incident replayed on CUDA (issue 10): v15d must fail the gradient rows, v15e pass them"
+timeout 240 "$PY" -m ahsd_train compare v15d v15e --device cuda --json --out "$OUT_DIR/replay-cuda" \
+    | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
 
 echo "== GPU benchmark, eager, bf16 autocast"
 timeout 150 "$PY" benchmarks/train_throughput.py --device cuda --repeats 3 --json | tee -a "$OUT_DIR/gpu_bench.jsonl" || status=1
