@@ -34,11 +34,15 @@ def _example(label: str, snippet: str) -> str:
 
 def explain_rule(code: str) -> str:
     from ahsd_config.rules import all_rules, get_rule
+    from ahsd_config.rules.gate_codes import GATE_CODES
 
+    if code in GATE_CODES:
+        return explain_gate_code(code)
     try:
         rule = get_rule(code)
     except KeyError:
-        close = difflib.get_close_matches(code, [r.code for r in all_rules()], n=3, cutoff=0.5)
+        known = [r.code for r in all_rules()] + list(GATE_CODES)
+        close = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"no rule {code}{hint} (`ahsd-config explain` takes AHSDnnn or a dotted key)") from None
     return (
@@ -48,6 +52,17 @@ def explain_rule(code: str) -> str:
         + _example("bad", rule.bad)
         + _example("good", rule.good)
         + f"suppress one line with: # ahsd: ignore[{rule.code}] <reason>\n"
+    )
+
+
+def explain_gate_code(code: str) -> str:
+    from ahsd_config.rules.gate_codes import get_gate_code
+
+    gc = get_gate_code(code)
+    return (
+        f"{gc.code} (gate, `ahsd-config ci` check '{gc.check}'): {gc.title}\n"
+        + _para("why", gc.why)
+        + _para("fix", gc.fix)
     )
 
 
