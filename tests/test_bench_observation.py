@@ -18,12 +18,7 @@ from ahsd_train.data import SyntheticScenarioSource, antenna_response, detector_
 CFG = project_config()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def generate(n: int, seed: int = 0, **synthetic):

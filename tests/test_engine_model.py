@@ -19,13 +19,7 @@ from ahsd_train.model import PriorityNet, pair_features, partner_mask
 CFG = project_config()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is fastest and immune to OpenMP spin-waiting on a busy 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def pn(**changes):

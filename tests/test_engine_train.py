@@ -13,13 +13,7 @@ from ahsd_train.metrics import evaluate
 from ahsd_train.model import PriorityNet
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matmuls: one thread is fastest and immune to OpenMP spin-waiting on a busy 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_short_training_beats_untrained_model_and_snr_sort_baseline():

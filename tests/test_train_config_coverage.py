@@ -83,13 +83,7 @@ SINGLE_CHOICE = {"scheduler": "CosineAnnealingLR"}
 VAL_LOSSES = [0.9995**k for k in range(30)] + [1.0] * 30  # 0.05 % better per epoch, then flat
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small tensors: one thread avoids OpenMP spin-waiting on a busy 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -38,13 +38,7 @@ def step_losses(run_dir: Path) -> list[float]:
     return [r["loss"] for r in map(json.loads, lines) if r["kind"] == "step"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one thread avoids OpenMP spin-waiting on a busy 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
