@@ -83,3 +83,22 @@ def test_applying_diff_a_b_to_a_gives_b(data):
 def _copy(d):
     import copy
     return copy.deepcopy(d)
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=st.sampled_from(["0.5", "0.50", "0.10", "0.35", "0.075", "1.25", "2.0"]),
+       new=st.sampled_from(["0.25", "0.5", "0.35", "0.15", "0.100", "3.0"]))
+def test_a_revision_file_spelling_comes_back_on_revert(old, new):
+    """The revision file records each value as the config spelled it; up then down gives the
+    config's bytes back whatever the other value's padding (0.5 -> 0.25 -> 0.5, not 0.50)."""
+    from ahsd_config.migrate.model import parse_revision
+
+    if float(old) == float(new):
+        return
+    rev = parse_revision(load_text(
+        "id: r1\nparents: []\ndate: '2025-01-01'\ntitle: t\nchanges:\n"
+        f"- op: set\n  key: a.x\n  old: {old}\n  new: {new}\n  rationale: why\n").data)
+    text = f"a:\n  x: {old}   # a weight\n"
+    up = apply_text(text, [Step(rev, False)], target=None, stamp=False)
+    assert f"  x: {new} " in up.text  # the revision's own spelling (the comment keeps its column)
+    assert apply_text(up.text, [Step(rev, True)], target=None, stamp=False).text == text

@@ -210,8 +210,11 @@ def _exp_style(text: str) -> bool:
 
 def _float_like(old: float, new: float) -> Any:
     text = _scalar_text(old)
-    if isinstance(new, ScalarFloat) and _exp_style(text) and _exp_style(_scalar_text(new)):
-        return new  # the revision wrote it in exponent notation already: keep its mantissa digits
+    if isinstance(new, ScalarFloat) and _exp_style(text) == _exp_style(_scalar_text(new)):
+        # the revision file spelled the value in the file's notation already (it was recorded from
+        # a config): keep its digits. Padding cannot be guessed from the value being replaced: a
+        # revert of 0.5 -> 0.25 must write 0.5 back, of 0.10 -> 0.35 must write 0.10 back
+        return new
     low = text.lower()
     if "e" in low and not low.startswith((".", "-.", "+.")):
         mant, _, exp = low.partition("e")
