@@ -40,9 +40,8 @@ from ahsd_config.errors import AhsdConfigError, InputError, UsageError
 from ahsd_config.gate_chain import MISSING, show
 from ahsd_config.gate_git import ChangedPath, Git
 from ahsd_config.loader import YamlDocument, load_text
+from ahsd_config.project import DEFAULT_CONFIG_GLOBS, DEFAULT_MIGRATIONS, parse_settings
 
-DEFAULT_CONFIG_GLOBS = ("configs/**/*.yaml",)
-DEFAULT_MIGRATIONS = "migrations"
 
 UNRECORDED, NOT_AT_HEAD, PLACEHOLDER, NO_APPLY, NO_REVERT, HEADS, EDITED, UNREADABLE, BAD_REVISION = (
     "AHSD601", "AHSD602", "AHSD603", "AHSD604", "AHSD605", "AHSD606", "AHSD607", "AHSD608", "AHSD609",
@@ -210,22 +209,11 @@ def read_settings(git: Git, ref: str) -> GateSettings:
 
 
 def _settings_from_toml(text: str) -> GateSettings:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10: the defaults match the project's own layout
+    """The gate's view of `[tool.ahsd]`, read by the one settings parser (`ahsd_config.project`)."""
+    parsed = parse_settings(text, "pyproject.toml")
+    if parsed is None:  # no [tool.ahsd] table: the defaults match the project's own layout
         return GateSettings()
-    try:
-        tool = tomllib.loads(text).get("tool", {}).get("ahsd", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("pyproject.toml", f"cannot read [tool.ahsd]: {exc}") from None
-    globs = tool.get("config_globs", DEFAULT_CONFIG_GLOBS)
-    globs = [globs] if isinstance(globs, str) else globs
-    migrations = tool.get("migrations", DEFAULT_MIGRATIONS)
-    if not isinstance(globs, (list, tuple)) or not all(isinstance(g, str) for g in globs):
-        raise InputError("pyproject.toml", f"[tool.ahsd] config_globs must be a list of glob strings, not {globs!r}")
-    if not isinstance(migrations, str) or not migrations:
-        raise InputError("pyproject.toml", f"[tool.ahsd] migrations must be a folder name, not {migrations!r}")
-    return GateSettings(config_globs=tuple(globs), migrations=migrations)
+    return GateSettings(config_globs=parsed.config_globs, migrations=parsed.migrations)
 
 
 @lru_cache(maxsize=64)
