@@ -37,7 +37,7 @@ REPO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "enhanced_tra
 
 def project_config(path: str | Path | None = None):
     """The validated ``TrainingConfig`` of ``path`` (default: the repository's shipped config)."""
-    from ahsd_config.loader import load_file
+    from ahsd_config.input.loader import load_file
     from ahsd_config.schema import TrainingConfig
     from pydantic import ValidationError
 
