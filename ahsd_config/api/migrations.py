@@ -23,7 +23,7 @@ from ahsd_config.migrate.build import changes_between
 from ahsd_config.migrate.errors import MISSING, MigrationInvalid, NotStamped
 from ahsd_config.migrate.graph import RevisionMap, Step
 from ahsd_config.migrate.model import PLACEHOLDER, Revision, is_placeholder, parse_revision
-from ahsd_config.migrate.state import apply_plain, primitive
+from ahsd_config.migrate.walk import StepRecord, replay_and_record
 
 
 # ----------------------------------------------------------------------------------- chain
@@ -250,15 +250,6 @@ def placeholder_changes(rmap: RevisionMap | None = None, revisions: list[str] | 
 
 # ----------------------------------------------------------------------------------- diff
 @dataclass(frozen=True)
-class KeyStep:
-    revision: str
-    date: str
-    old: Any
-    new: Any
-    rationale: str
-
-
-@dataclass(frozen=True)
 class RuleCrossing:
     """A rule whose finding on this key changes between A and B ("clean" = no finding)."""
 
@@ -279,7 +270,7 @@ class KeyDiff:
     kind: str  # added | removed | changed
     old: Any
     new: Any
-    steps: list[KeyStep] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
     returned: bool = False  # moved and came back within the range (only with history)
     rules: list[RuleCrossing] = field(default_factory=list)  # shown as "AHSD101 error -> clean"
 
@@ -296,7 +287,7 @@ class DiffResult:
     def to_json(self) -> dict:
         return {"from": self.a, "to": self.b, "changes": [
             {"key": c.key, "kind": c.kind, "old": _json(c.old), "new": _json(c.new),
-             "steps": [{"revision": s.revision, "old": _json(s.old), "new": _json(s.new),
+             "steps": [{"revision": s.label, "old": _json(s.old), "new": _json(s.new),
                         "rationale": s.rationale} for s in c.steps],
              "rules": [r.to_json() for r in c.rules]}  # additive to PRODUCT.md's contract
             for c in self.changes]}
@@ -361,7 +352,7 @@ def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
     ea, eb = endpoint(a, rmap), endpoint(b, rmap)
     flat_a = {k: v for k, v in keys.flatten(ea.data).items() if k != STAMP_KEY}
     flat_b = {k: v for k, v in keys.flatten(eb.data).items() if k != STAMP_KEY}
-    steps: dict[str, list[KeyStep]] = {}
+    steps: dict[str, list[StepRecord]] = {}
     revisions: list[Revision] = []
     if ea.revision and eb.revision:
         revisions, steps = _walk_steps(rmap, ea.revision, eb.revision)
@@ -387,24 +378,10 @@ def returned_keys(a: str, b: str, rmap: RevisionMap | None = None) -> list[str]:
     return [c.key for c in diff(a, b, history=True, rmap=rmap, rules=False).changes if c.returned]
 
 
-def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict[str, list[KeyStep]]]:
-    state = rmap.state(a)
-    steps: dict[str, list[KeyStep]] = {}
-    revs = []
-    for step in rmap.path(a, b):
-        revs.append(step.revision)
-        changes = reversed(step.revision.changes) if step.down else step.revision.changes
-        for change in changes:
-            before = keys.flatten(state)
-            state = apply_plain(state, primitive(change, step.down), frozenset())
-            after = keys.flatten(state)
-            for k in list(before) + [k for k in after if k not in before]:
-                old, new = before.get(k, MISSING), after.get(k, MISSING)
-                if not keys.same(old, new):
-                    steps.setdefault(k, []).append(
-                        KeyStep(step.revision.id + (" (down)" if step.down else ""), step.revision.date,
-                                old, new, change.rationale))
-    return revs, steps
+def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict[str, list[StepRecord]]]:
+    path = rmap.path(a, b)
+    _, records = replay_and_record(rmap.state(a), path)
+    return [step.revision for step in path], records
 
 
 def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
@@ -452,11 +429,11 @@ def history(rng: str | None = None, rmap: RevisionMap | None = None) -> list[Rev
     return [rmap.get(r) for r in ids]
 
 
-def log_key(key: str, rmap: RevisionMap | None = None) -> list[KeyStep]:
+def log_key(key: str, rmap: RevisionMap | None = None) -> list[StepRecord]:
     """Every revision that touched `key` (or a key under it): values, date and rationale."""
     rmap = _chain(rmap)
     head = rmap.head
-    _, steps = _walk_steps_from_empty(rmap, head)
+    _, steps = replay_and_record({}, rmap.path(None, head))
     out = []
     for k, ss in steps.items():
         if k == key or k.startswith(key + "."):
@@ -467,22 +444,6 @@ def log_key(key: str, rmap: RevisionMap | None = None) -> list[KeyStep]:
         raise UsageError(f"no revision touches {key}{hint}")
     order = {r: i for i, r in enumerate(rmap.order)}
     return sorted(out, key=lambda s: order.get(s.revision, 0))
-
-
-def _walk_steps_from_empty(rmap: RevisionMap, end: str):
-    state: dict = {}
-    steps: dict[str, list[KeyStep]] = {}
-    for step in rmap.path(None, end):
-        for change in step.revision.changes:
-            before = keys.flatten(state) if state else {}
-            state = apply_plain(state, primitive(change), frozenset())
-            after = keys.flatten(state)
-            for k in list(before) + [k for k in after if k not in before]:
-                old, new = before.get(k, MISSING), after.get(k, MISSING)
-                if not keys.same(old, new):
-                    steps.setdefault(k, []).append(
-                        KeyStep(step.revision.id, step.revision.date, old, new, change.rationale))
-    return state, steps
 
 
 def show(revision: str = "head", rmap: RevisionMap | None = None) -> dict:

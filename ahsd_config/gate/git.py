@@ -179,3 +179,24 @@ class Git:
                 # A pure deletion (count 0) touches the line after which it happened.
                 current.update(range(start, start + count) if count else [max(start, 1)])
         return touched
+
+
+class WorkTree:
+    """The working tree answering the questions the gate asks git (`ref` is ignored): what
+    `check-migrations` reads instead of a commit."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def list_files(self, ref: str, directory: str = "") -> list[str]:
+        base = self.root / directory
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
+        return {p: self.show(ref, p) for p in paths}
+
+    def show(self, ref: str, path: str) -> str | None:
+        try:
+            return (self.root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
