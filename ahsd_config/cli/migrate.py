@@ -102,13 +102,15 @@ def diff(
     render = _render()
     if fmt not in ("text", "json", "markdown"):
         raise UsageError(f"--format must be text, json or markdown, not {fmt!r}")
-    result = _lib().diff(a, b, history=with_history)
+    from ahsd_config.gate.git import show_at_commit
+
+    result = _lib().diff(a, b, history=with_history, git_show=show_at_commit)
     if fmt == "json":
         stdout.print(render.json_text(result), markup=False)
     elif fmt == "markdown":
         stdout.print(render.markdown(result), markup=False)
     else:
-        hidden = [] if with_history else _lib().returned_keys(a, b) if result.a_revision and result.b_revision else []
+        hidden = [] if with_history else _lib().returned_keys(a, b, git_show=show_at_commit) if result.a_revision and result.b_revision else []
         render.text(result, stdout, hidden)
 
 

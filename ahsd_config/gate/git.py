@@ -14,8 +14,9 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Container
 
-from ahsd_config.errors import AhsdConfigError
+from ahsd_config.errors import AhsdConfigError, UsageError
 
 FETCH_MORE_HISTORY = (
     "fetch more history: `git fetch --unshallow` (or `git fetch origin <base-branch>`) locally, "
@@ -179,6 +180,27 @@ class Git:
                 # A pure deletion (count 0) touches the line after which it happened.
                 current.update(range(start, start + count) if count else [max(start, 1)])
         return touched
+
+
+def show_at_commit(spec: str, config_revisions: Container[str], repo_dir: str | Path = ".") -> str:
+    """`git show GITREV:path` for `ahsd-config diff`. A config revision before the colon
+    (v13:configs/x.yaml) is refused clearly unless git knows that name too (a tag): git would only
+    say "invalid object name"."""
+    rev, _, path = spec.partition(":")
+    git = Git(repo_dir)
+    if (rev in config_revisions or rev in ("head", "base")) and not _knows(git, rev):
+        raise UsageError(f"{spec}: {rev!r} is a config revision, not a git commit; GITREV:path reads "
+                         f"a file at a git commit (e.g. HEAD~1:{path}); to compare with revision "
+                         f"{rev}, name it alone: `ahsd-config diff {rev} ...`")
+    return git.show_spec(spec)
+
+
+def _knows(git: Git, rev: str) -> bool:
+    try:
+        return git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+                       check=False).returncode == 0
+    except GitError:
+        return False
 
 
 class WorkTree:
