@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ahsd_train import health as hm
-from ahsd_train import runlog
+from ahsd_train.run import health as hm
+from ahsd_train.run import runlog
 
 CHECKLIST_TITLES = {
     "grad_norm_below_clip": "Gradient norm < clip",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ahsd_train import runlog
+from ahsd_train.run import runlog
 from ahsd_train.errors import AhsdTrainError
 
 DEFAULT_EPOCHS = 5
@@ -127,7 +127,7 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
             out: Path | None = None, device: str | None = "cpu", observer=None,
             overrides: tuple[str, ...] = ()) -> Comparison:
     """Train A and B on identical data, seed and budget; raises AhsdTrainError / AhsdConfigError."""
-    from ahsd_train import trainer
+    from ahsd_train.run import trainer
 
     if epochs < 1 or scenarios < 8:
         raise AhsdTrainError(f"--epochs {epochs} / --scenarios {scenarios}: need >= 1 epoch and >= 8 scenarios")
@@ -188,8 +188,8 @@ def write_overlay(path: Path, comparison: Comparison) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ahsd_train.checkpoint import atomic_write_bytes
-    from ahsd_train.plots import draw_grad_norm
+    from ahsd_train.run.checkpoint import atomic_write_bytes
+    from ahsd_train.review.plots import draw_grad_norm
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), layout="constrained")
     for label, res, color in (("A", comparison.a, "C3"), ("B", comparison.b, "C0")):

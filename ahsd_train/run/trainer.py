@@ -35,12 +35,12 @@ import torch
 
 from ahsd_config.errors import ConfigInvalid
 from ahsd_config.schema import TrainingConfig
-from ahsd_train import checkpoint as ckpt
-from ahsd_train import distributed as ddp
-from ahsd_train import health as hm
-from ahsd_train import runlog
+from ahsd_train.run import checkpoint as ckpt
+from ahsd_train.run import distributed as ddp
+from ahsd_train.run import health as hm
+from ahsd_train.run import runlog
 from ahsd_train.errors import AhsdTrainError
-from ahsd_train.progress import NO_PROGRESS, Progress
+from ahsd_train.run.progress import NO_PROGRESS, Progress
 from ahsd_train.trainer_errors import DeviceUnavailable, PreflightError, RunDirError, RunInterrupted
 
 DEFAULT_CONFIG = Path("configs/enhanced_training.yaml")
@@ -228,8 +228,8 @@ def preflight(config: TrainingConfig, n_features: int, strain_shape: tuple[int, 
     no device started."""
     import torch.fx.experimental._config as fx_config
 
-    from ahsd_train.loss import PriorityLoss
-    from ahsd_train.model import PriorityNet
+    from ahsd_train.engine.loss import PriorityLoss
+    from ahsd_train.engine.model import PriorityNet
 
     pn, syn = config.priority_net, config.data.synthetic
     B, S = 2, max(2, min(syn.max_signals, 4))
@@ -287,7 +287,7 @@ class Plan:
 
 
 def make_plan(config: TrainingConfig, opts: RunOptions) -> Plan:
-    from ahsd_train.benchmark import QUICK_TEST_SCENARIOS
+    from ahsd_train.engine.benchmark import QUICK_TEST_SCENARIOS
 
     n, n_test = config.data.synthetic.n_scenarios, config.data.synthetic.test_scenarios
     epochs = config.priority_net.epochs
@@ -309,12 +309,12 @@ class Splits:
 def load_data(config: TrainingConfig, plan: Plan, device: torch.device) -> tuple[Splits, tuple | None]:
     """Synthetic scenarios (the default; the test set from its own seed) or `--data DIR` shards,
     split train/val/test."""
-    from ahsd_train.benchmark import test_set
-    from ahsd_train.data import SyntheticScenarioSource, split
+    from ahsd_train.engine.benchmark import test_set
+    from ahsd_train.engine.data import SyntheticScenarioSource, split
 
     strain_shape = None
     if plan.data_dir:
-        from ahsd_train.shards import read_shards
+        from ahsd_train.engine.shards import read_shards
 
         data = read_shards(plan.data_dir).to(device)
         if config.priority_net.use_strain and data.strain is not None:
@@ -379,7 +379,7 @@ def early_stopping_due(bad_epochs: int, pn, monitoring) -> bool:
 def evaluate_split(model, loss_fn, data, autocast, progress: Progress = NO_PROGRESS,
                    label: str = "evaluating") -> dict[str, Any]:
     """Mean loss (weighted by scenarios), each component, and the engine's ranking metrics."""
-    from ahsd_train.metrics import evaluate
+    from ahsd_train.engine.metrics import evaluate
 
     if data is None or len(data) == 0:
         return {}
@@ -490,7 +490,7 @@ def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | 
         observer.warn(w)
     config = prepared.config
     plan = make_plan(config, opts)
-    from ahsd_train.normalization import FEATURE_NAMES
+    from ahsd_train.engine.normalization import FEATURE_NAMES
 
     syn = config.data.synthetic
     strain_shape = (syn.strain_detectors, syn.strain_samples) if config.priority_net.use_strain else None
@@ -526,8 +526,8 @@ class Trainer:
     # --- setup ---------------------------------------------------------------------------------
 
     def build(self) -> None:
-        from ahsd_train.loss import PriorityLoss
-        from ahsd_train.model import PriorityNet
+        from ahsd_train.engine.loss import PriorityLoss
+        from ahsd_train.engine.model import PriorityNet
 
         seed_everything(self.cfg.random_seed, self.device)
         self.data, strain_shape = load_data(self.cfg, self.plan, self.device)
@@ -739,7 +739,7 @@ class Trainer:
 
     def epoch_train(self, epoch: int):
         """This epoch's training scenarios: fresh ones from the epoch's seed (data.synthetic.fresh_each_epoch)."""
-        from ahsd_train.benchmark import fresh_training_scenarios
+        from ahsd_train.engine.benchmark import fresh_training_scenarios
 
         if epoch == 0 or self.plan.data_dir or not self.cfg.data.synthetic.fresh_each_epoch:
             return self.data.train
@@ -785,7 +785,7 @@ class Trainer:
     # --- the end -------------------------------------------------------------------------------
 
     def finish(self, log, stop_reason: str | None, end_reason: str) -> RunResult:
-        from ahsd_train import report as rep
+        from ahsd_train.review import report as rep
 
         report: dict[str, Any] = {}
         if self.ctx.is_main:
@@ -795,7 +795,7 @@ class Trainer:
                 "val": evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation"),
                 "test": evaluate_split(self.model, self.loss_fn, self.data.test, self.autocast, self.obs.progress, "test")}
             if final.get("test") and final.get("val"):  # tau over detectable signals, CIs, pair probabilities
-                from ahsd_train.benchmark import benchmark_of_model
+                from ahsd_train.engine.benchmark import benchmark_of_model
 
                 final["test"].update(benchmark_of_model(self.model, self.data.val, self.data.test, self.autocast))
             if log is not None:
@@ -806,7 +806,7 @@ class Trainer:
                                       n_fallbacks=self.monitor.state.n_fallbacks, progress=self.progress)
             rep.write_report(self.run_dir, report)
             if self.cfg.output.generate_plots:
-                from ahsd_train import plots
+                from ahsd_train.review import plots
 
                 plots.write_plots(self.run_dir, records, self.pn.gradient_clip_norm, self.pn.loss_scale_factor)
             self.write_run_json("stopped" if stop_reason else "finished",

@@ -35,9 +35,9 @@ from safetensors.torch import load_file, save
 
 from ahsd_config.input.files import TooLarge, atomic_write_bytes, read_bounded
 
-from .data import ScenarioBatch
-from .errors import ShardError
-from .normalization import FEATURE_NAMES
+from ahsd_train.engine.data import ScenarioBatch
+from ahsd_train.errors import ShardError
+from ahsd_train.engine.normalization import FEATURE_NAMES
 
 FORMAT, VERSION = "ahsd-scenarios", 1
 MANIFEST = "manifest.json"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ahsd_train import runlog
+from ahsd_train.run import runlog
 from ahsd_train.errors import AhsdTrainError
 
 REQUIRED = ("tau_detectable", "snr_baseline_tau_detectable", "gain_vs_snr", "pair_brier",

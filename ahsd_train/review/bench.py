@@ -25,14 +25,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import naive
-from .data import SyntheticScenarioSource
-from .errors import AhsdTrainError
-from .loss import PriorityLoss
-from .progress import NO_PROGRESS, Progress
-from .model import EXTRACTOR_DIM, PriorityNet
+from ahsd_train.engine import naive
+from ahsd_train.engine.data import SyntheticScenarioSource
+from ahsd_train.errors import AhsdTrainError
+from ahsd_train.engine.loss import PriorityLoss
+from ahsd_train.run.progress import NO_PROGRESS, Progress
+from ahsd_train.engine.model import EXTRACTOR_DIM, PriorityNet
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "enhanced_training.yaml"
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "enhanced_training.yaml"
 
 
 def project_config(path: str | Path | None = None):

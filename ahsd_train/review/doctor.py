@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ahsd_train import runlog
+from ahsd_train.run import runlog
 from ahsd_train.trainer_errors import DoctorError
 
 PLACEHOLDER = "TODO: explain why"
@@ -104,7 +104,7 @@ def _run_file(path: Path, reader, kind: type) -> Any:
 def diagnose(run_dir: Path) -> Diagnosis:
     """Read a run directory (finished, stopped or crashed) and recompute its checklist."""
     from ahsd_config.schema import TrainingConfig
-    from ahsd_train.report import checklist_for
+    from ahsd_train.review.report import checklist_for
 
     run_dir = Path(run_dir)
     resolved = run_dir / runlog.RESOLVED
@@ -218,7 +218,7 @@ def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str
     path = out if as_file else Path(out or diagnosis.run_dir) / file_name(rev)
     if path.exists():
         raise DoctorError(f"{path} exists already; revision files are never overwritten (pass --out)")
-    from ahsd_train.checkpoint import atomic_write_text
+    from ahsd_train.run.checkpoint import atomic_write_text
 
     atomic_write_text(path, dump_revision(rev))
     return path

@@ -26,9 +26,9 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-from . import normalization as nz
-from . import observation as obs
-from .normalization import FEATURE_NAMES
+from ahsd_train.engine import normalization as nz
+from ahsd_train.engine import observation as obs
+from ahsd_train.engine.normalization import FEATURE_NAMES
 
 __all__ = ["FEATURE_NAMES", "ScenarioBatch", "SyntheticScenarioSource", "iterate_batches", "split", "priority_labels"]
 

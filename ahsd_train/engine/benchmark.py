@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from scipy import optimize, special, stats
 
-from . import metrics as mt
-from .data import ScenarioBatch, SyntheticScenarioSource
+from ahsd_train.engine import metrics as mt
+from ahsd_train.engine.data import ScenarioBatch, SyntheticScenarioSource
 
 TEST_SEED = 1_000_423  # the test set's seed (+ chunk index) for every config and training seed
 EPOCH_SEED_STRIDE = 7919  # epoch e > 0 trains on scenarios from random_seed + this x e

@@ -53,7 +53,7 @@ from typing import Callable
 
 import torch
 
-from . import normalization as nz
+from ahsd_train.engine import normalization as nz
 
 Draw = Callable[..., torch.Tensor]  # shape -> float64 samples on the generator's device
 
@@ -174,7 +174,7 @@ def in_band_masses(mc: torch.Tensor, q: torch.Tensor, f_low: float) -> tuple[tor
 
 def ml_distance(snr_hat, mc_hat, total_hat, resp, f_low: float) -> torch.Tensor:
     """The distance at which ``data.detector_snr`` of the estimates is exactly ``snr_hat`` (Mpc)."""
-    from .data import detector_snr  # one SNR formula, owned by the generator
+    from ahsd_train.engine.data import detector_snr  # one SNR formula, owned by the generator
 
     unit = detector_snr(mc_hat, total_hat, torch.ones_like(mc_hat), resp, f_low).norm(dim=-1)  # SNR at 1 Mpc
     return (unit / snr_hat).clamp_min(nz.LOG_FLOOR)

@@ -12,9 +12,9 @@ import math
 
 import torch
 
-from . import loss as L
-from . import normalization as nz
-from .model import OverlapAnalyzer, PriorityOutput
+from ahsd_train.engine import loss as L
+from ahsd_train.engine import normalization as nz
+from ahsd_train.engine.model import OverlapAnalyzer, PriorityOutput
 
 
 def pair_feature_list(phys_i: dict[str, float], phys_j: dict[str, float]) -> list[float]:

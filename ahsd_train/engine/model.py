@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import normalization as nz
-from .errors import ModelInputError
+from ahsd_train.engine import normalization as nz
+from ahsd_train.errors import ModelInputError
 
 FUSION_DIM = 64  # attention width across signals; priority_net.attention_num_heads must divide it
 EXTRACTOR_DIM = 64

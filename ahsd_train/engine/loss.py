@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import NonFiniteError
+from ahsd_train.errors import NonFiniteError
 
 COMPONENTS = ("mse", "ranking", "uncertainty", "uncertainty_bounds", "calib_mean", "calib_max", "calib_range", "min_variance")
 CROWDED = 5  # scenarios of at least this many signals are "crowded" (the 5+ bucket)
