@@ -41,12 +41,12 @@ import pydantic, pydantic.main
 t.append(time.perf_counter())
 import ahsd_config.schema
 t.append(time.perf_counter())
-from ahsd_config.formats import render
-from ahsd_config.loader import load_file
+from ahsd_config.render import render
+from ahsd_config.input.loader import load_file
 from ahsd_config.rules.registry import RuleContext
-from ahsd_config.validate import (apply_suppressions, rule_findings, schema_findings,
+from ahsd_config.api.validate import (apply_suppressions, rule_findings, schema_findings,
                                   suppression_findings)
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 t.append(time.perf_counter())
 doc = load_file(sys.argv[1])
 data = doc.plain()
@@ -77,7 +77,7 @@ GROUPS = [  # (group, module-name pattern), first match wins
 
 def importtime_groups(path: Path) -> dict[str, float]:
     probe = ("import sys; sys.argv = ['ahsd-config', 'validate', sys.argv[1]]\n"
-             "from ahsd_config.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n")
+             "from ahsd_config.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n")
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", probe, str(path)],
                           capture_output=True, text=True, cwd=REPO)
     sums: dict[str, float] = {}

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ahsd_config import yaml_c
+from ahsd_config.input import yaml_c
 from ahsd_config.errors import InputError
-from ahsd_config.formats import json_format
-from ahsd_config.loader import _load_c, _load_roundtrip, load_text
-from ahsd_config.validate import validate_document
+from ahsd_config.render import json_format
+from ahsd_config.input.loader import _load_c, _load_roundtrip, load_text
+from ahsd_config.api.validate import validate_document
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "posteriflow"

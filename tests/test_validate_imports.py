@@ -13,13 +13,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # Prefixes of modules that an unstamped, well-formed config must not load.
-HEAVY = ("ahsd_config.migrate", "ahsd_config.gate", "ahsd_config.cli_", "filelock", "subprocess",
-         "difflib", "ruamel", "typer", "click", "rich", "torch")
+HEAVY = ("ahsd_config.migrate", "ahsd_config.api.migrations", "ahsd_config.gate", "ahsd_config.cli.migrate",
+         "ahsd_config.cli.gate", "ahsd_config.render.migrate", "ahsd_config.render.gate", "filelock",
+         "subprocess", "difflib", "ruamel", "typer", "click", "rich", "torch")
 
 PROBE = """
 import json, sys
 sys.argv = ["ahsd-config", "validate", sys.argv[1]]
-from ahsd_config.cli import main
+from ahsd_config.cli.app import main
 try:
     main()
 except SystemExit as exc:
@@ -42,7 +43,7 @@ def test_validating_an_unstamped_config_loads_no_heavy_module(tmp_path):
     path.write_text(unstamped, encoding="utf-8")
     code, modules = modules_after_validate(path)
     assert code == 0  # AHSD001 (no stamp) is a warning
-    assert "ahsd_config.validate" in modules and "yaml._yaml" in modules  # it did validate, on the C road
+    assert "ahsd_config.api.validate" in modules and "yaml._yaml" in modules  # it did validate, on the C road
     loaded = [m for m in modules if m.startswith(HEAVY)]
     assert loaded == []
 

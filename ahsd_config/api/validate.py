@@ -6,6 +6,7 @@ everything that parses becomes findings with the 1-based line/column of the offe
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -274,12 +275,15 @@ def missing_key_message(path: KeyPath) -> tuple[str, str]:
 # --- unknown keys: did you mean ---------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _schema_keys() -> dict[str, Any]:
+    """Read-only here; kept (all_dotted_keys copies its dict, and 20,000 unknown keys ask 20,000 times)."""
     from ahsd_config.schema import all_dotted_keys
 
     return all_dotted_keys()
 
 
+@functools.lru_cache(maxsize=1024)
 def schema_parent(path: KeyPath) -> str:
     """The schema's dotted name of a section path: concrete mapping keys become `*`."""
     keys = _schema_keys()

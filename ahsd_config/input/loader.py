@@ -310,7 +310,7 @@ def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
 
 def _load_c(text: str, path: str) -> YamlDocument | None:
     """The C road; None when it declines (the round-trip road then answers, refusals included)."""
-    from ahsd_config import yaml_c
+    from ahsd_config.input import yaml_c
 
     if not yaml_c.AVAILABLE or yaml_c.unusual_text(text):
         return None
