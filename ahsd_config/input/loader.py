@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Union
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
 
 from ahsd_config.errors import InputError
 
@@ -68,9 +68,9 @@ class DuplicateKey:
     first_line: int
 
 
-@dataclass(frozen=True)
-class ScalarInfo:
-    """One scalar value as written: what YAML 1.1 readers might take differently is judged from it."""
+class ScalarInfo(NamedTuple):
+    """One scalar value as written: what YAML 1.1 readers might take differently is judged from it.
+    (A NamedTuple: a large file has one per value, and a frozen dataclass costs 5x more to make.)"""
 
     path: KeyPath
     text: str
@@ -352,6 +352,20 @@ class _Inspector:
         self.count(node, 1)
         return size
 
+    def walk_value(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
+        """`walk`, with its steps for a scalar seen the first time (most nodes) written out: the same
+        checks in the same order, without the bookkeeping a collection needs (large files)."""
+        if node.id != "scalar" or id(node) in self.sizes:
+            return self.walk(node, path, depth, active)
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        if node.tag not in _STANDARD_TAGS:
+            self.check_tag(node)
+        self.check_scalar(node, path)
+        self.sizes[id(node)] = 1
+        self.count(node, 1)
+        return 1
+
     def check_tag(self, node: Node) -> None:
         if node.tag not in _STANDARD_TAGS and not (
             node.id != "scalar" and node.tag.startswith("tag:yaml.org,2002:")
@@ -383,11 +397,11 @@ class _Inspector:
                 else:
                     seen[key] = line
                     self.doc._key_pos.setdefault(child, (line, col))
-                total += self.walk(value_node, child, depth + 1, active)
+                total += self.walk_value(value_node, child, depth + 1, active)
         elif node.id == "sequence":
             for index, item in enumerate(node.value):
                 self.doc._key_pos.setdefault(path + (index,), _mark(item))
-                total += self.walk(item, path + (index,), depth + 1, active)
+                total += self.walk_value(item, path + (index,), depth + 1, active)
         else:
             self.check_scalar(node, path)
         return total
