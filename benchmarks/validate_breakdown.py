@@ -93,8 +93,11 @@ def importtime_groups(path: Path) -> dict[str, float]:
 
 def wall_ms(argv: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    return (time.perf_counter() - start) * 1000
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    elapsed = (time.perf_counter() - start) * 1000
+    if done.returncode not in (0, 1) or b"Traceback" in done.stderr:
+        sys.exit(f"{argv[0]} exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
+    return elapsed
 
 
 def main() -> None:
