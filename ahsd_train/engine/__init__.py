@@ -1,0 +1,1 @@
+"""The engine room: model, loss, data and the generators (see LAYOUT.md)."""
