@@ -478,6 +478,10 @@ def data_generate_command(
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
                                 help="Worker processes (--physics; the bytes do not depend on it)."),
     shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),
+    window_seconds: Optional[float] = typer.Option(None, "--window-seconds", metavar="S",
+                                                   help="--physics: strain window per signal, seconds (default 4)."),
+    window_rate: Optional[int] = typer.Option(None, "--window-rate", metavar="HZ",
+                                              help="--physics: the window's sample rate (default 512; samples = seconds x rate)."),
     config: Optional[Path] = typer.Option(None, "--config", metavar="PATH",
                                           help="Config whose data section sets the population (default: the project's default_config)."),
     set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config key, repeatable."),
@@ -498,10 +502,12 @@ def data_generate_command(
             from ahsd_train.engine.physics.generate import generate_physics
 
             result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
-                                      progress=progress)
+                                      window_seconds=window_seconds, window_rate=window_rate, progress=progress)
             stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
                          f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
         else:
+            if window_seconds is not None or window_rate is not None:
+                raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
             from ahsd_train.data import SyntheticScenarioSource
             from ahsd_train.shards import write_shards
 

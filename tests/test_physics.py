@@ -58,8 +58,9 @@ def test_whitened_windows_hold_unit_noise_and_the_signal_norm_is_its_snr():
     assert np.all(norm <= alone.rho_det[0] * 1.001) and np.all(norm >= 0.95 * alone.rho_det[0])  # band-limited <h, h>
     clean = sc.simulate(params(), 4.0, 20.0, NoNoise())
     peak = int(np.abs(clean.strain[0, 0]).argmax())
-    merger = sc.window_samples() - int(sc.WINDOW_AFTER_MERGER * sc.WINDOW_RATE)
-    assert abs(peak - merger) <= 0.03 * sc.WINDOW_RATE  # the merger sits where the window puts it (+ delay)
+    w = sc.Window()
+    merger = w.samples - int(w.after_merger * w.rate)
+    assert abs(peak - merger) <= 0.03 * w.rate  # the merger sits where the window puts it (+ delay)
     # without noise and partners the matched filter returns the optimal SNR; partners add cross-talk
     assert alone.snr_hat[0] == pytest.approx(np.sqrt((alone.rho_det[0] ** 2).sum()), rel=1e-6)
     rho = np.sqrt((clean.rho_det**2).sum(-1))
@@ -118,3 +119,20 @@ def test_a_rerun_keeps_whole_shards_redoes_a_partial_one_and_refuses_another_pla
     assert {p.name: p.read_bytes() for p in again.out.iterdir()} == good
     with pytest.raises(AhsdTrainError, match=r"holds another dataset \(its generate.json differs in n_scenarios\)"):
         _generate(tmp_path, "d", 1, n=6)
+
+
+def test_the_window_is_an_option_and_a_bad_one_is_refused_before_any_work(tmp_path):
+    pytest.importorskip("lalsimulation", reason=REASON)
+    from ahsd_train.engine.physics.generate import generate_physics
+
+    short = generate_physics(CFG, 2, tmp_path / "w", seed=7, shard_size=2, window_seconds=2.0, window_rate=256)
+    assert tuple(read_shards(short.out).strain.shape[2:]) == (3, 512)
+    for kw, message in [({"window_seconds": 0.1}, "--window-seconds x --window-rate = 51.2 samples; it must be a whole number >= 64"),
+                        ({"window_rate": 4096}, "--window-rate 4096 Hz: its Nyquist frequency must lie in (20, 1024] Hz"),
+                        ({"window_seconds": 0.25, "window_rate": 1024}, "--window-seconds 0.25 must exceed the 0.5 s kept after the merger")]:
+        with pytest.raises(AhsdTrainError) as err:
+            generate_physics(CFG, 2, tmp_path / "bad", **kw)
+        assert err.value.message == message
+        assert not (tmp_path / "bad").exists()
+    result = CliRunner().invoke(app, ["data", "generate", "--scenarios", "2", "--window-rate", "256", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 2 and "--window-seconds and --window-rate shape the --physics strain; add --physics" in result.output

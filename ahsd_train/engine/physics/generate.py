@@ -51,19 +51,18 @@ class GenerateResult:
     written: int
 
 
-def plan_for(config, n_scenarios: int, seed: int, shard_size: int) -> dict:
+def plan_for(config, n_scenarios: int, seed: int, shard_size: int, window) -> dict:
     """Everything the shards' bytes depend on (a resume must match it exactly)."""
     import lal
 
     from . import lal_model as lm
-    from . import scenario as sc
 
     return {
         "format": PLAN_FORMAT, "version": 1, "seed": seed, "n_scenarios": n_scenarios, "shard_size": shard_size,
         "data": config.data.model_dump(mode="json"),
         "generator": {"approximant": lm.APPROXIMANT, "psd": lm.PSD_NAMES, "detectors": list(lm.DETECTORS),
-                      "f_high": lm.F_HIGH, "window_seconds": sc.WINDOW_SECONDS, "window_rate": sc.WINDOW_RATE,
-                      "window_after_merger": sc.WINDOW_AFTER_MERGER, "lalsuite": lal.__version__},
+                      "f_high": lm.F_HIGH, "window_seconds": window.seconds, "window_rate": window.rate,
+                      "window_after_merger": window.after_merger, "lalsuite": lal.__version__},
     }
 
 
@@ -72,16 +71,24 @@ def digest(plan: dict) -> str:
 
 
 def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None = None, workers: int = 1,
-                     shard_size: int = 64, progress: Progress = NO_PROGRESS) -> GenerateResult:
-    """Write ``n_scenarios`` physics scenarios to ``out`` (see the module docstring)."""
+                     shard_size: int = 64, window_seconds: float | None = None, window_rate: int | None = None,
+                     progress: Progress = NO_PROGRESS) -> GenerateResult:
+    """Write ``n_scenarios`` physics scenarios to ``out`` (see the module docstring); the strain
+    window defaults to ``scenario.Window()``."""
     require_lal()
     from ahsd_config.atomic import atomic_write_bytes, sweep_stale_temps
 
+    from .scenario import Window
+
     if n_scenarios < 1 or shard_size < 1 or workers < 1:
         raise AhsdTrainError(f"--scenarios, --shard-size and --workers must be >= 1 (got {n_scenarios}, {shard_size}, {workers})")
+    window = Window(**{k: v for k, v in (("seconds", window_seconds), ("rate", window_rate)) if v is not None})
+    problem = window.problem(config.data.f_low)
+    if problem:
+        raise AhsdTrainError(problem)
     seed = config.random_seed if seed is None else seed
     out = Path(out)
-    plan = plan_for(config, n_scenarios, seed, shard_size)
+    plan = plan_for(config, n_scenarios, seed, shard_size, window)
     _claim(out, plan, atomic_write_bytes)
     sweep_stale_temps(out)  # temp files of a killed run: the partial shards it left
     meta = {"plan": digest(plan)}
@@ -95,17 +102,15 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
         if entry is not None:
             entries[k] = entry
         else:
-            todo.append(_job(config, pop, seed, k, start, n, out, meta))
+            todo.append(_job(config, pop, seed, k, start, n, out, meta, window))
     kept = len(entries)
     with progress.task("physics scenarios", total=n_scenarios,
                        completed=sum(e["n_scenarios"] for e in entries.values()), status=f"{kept} shard(s) kept") as bar:
         for k, entry in _run(todo, workers):
             entries[k] = entry
             bar.update(advance=entry["n_scenarios"], status=f"shard {k + 1}/{len(starts)}")
-    from . import scenario as sc
-
     fields_ = sorted(set(sh._DTYPES))
-    sh.write_manifest(out, [entries[k] for k in range(len(starts))], fields_, [3, sc.window_samples()])
+    sh.write_manifest(out, [entries[k] for k in range(len(starts))], fields_, [3, window.samples])
     return GenerateResult(out, n_scenarios, len(starts), kept, len(todo))
 
 
@@ -134,10 +139,11 @@ def _population(config, n: int, seed: int) -> Population:
     return source.population(n, g)
 
 
-def _job(config, pop: Population, seed: int, k: int, start: int, n: int, out: Path, meta: dict) -> tuple:
+def _job(config, pop: Population, seed: int, k: int, start: int, n: int, out: Path, meta: dict, window) -> tuple:
     sl = slice(start, start + n)
     params = {name: pop.p[name][sl].numpy() for name in pop.p}
-    return (config.data, config.priority_net, seed, k, params, pop.n_signals[sl].numpy(), str(out / sh.shard_name(k)), meta)
+    return (config.data, config.priority_net, seed, k, params, pop.n_signals[sl].numpy(), str(out / sh.shard_name(k)),
+            meta, window)
 
 
 def _run(jobs: list[tuple], workers: int):
@@ -166,26 +172,27 @@ def _worker_init() -> None:
 
 
 def build_shard(data_cfg, pn_cfg, seed: int, k: int, params: dict[str, np.ndarray], n_signals: np.ndarray,
-                path: str, meta: dict) -> dict:
+                path: str, meta: dict, window) -> dict:
     """Simulate shard ``k``'s scenarios and write it; returns its manifest entry."""
-    batch = simulate_batch(data_cfg, pn_cfg, seed, k, params, n_signals)
+    batch = simulate_batch(data_cfg, pn_cfg, seed, k, params, n_signals, window)
     return sh.write_shard(batch, Path(path), meta)
 
 
-def simulate_batch(data_cfg, pn_cfg, seed: int, k: int, params: dict[str, np.ndarray], n_signals: np.ndarray) -> ScenarioBatch:
+def simulate_batch(data_cfg, pn_cfg, seed: int, k: int, params: dict[str, np.ndarray], n_signals: np.ndarray,
+                   window) -> ScenarioBatch:
     """Scenarios ``params`` (name -> ``(B, S)``, padding slots ignored) through the physics, then the
     analytic generator's labels, estimates and features."""
     from . import scenario as sc
 
     B, S = n_signals.shape[0], params["mass_1"].shape[1]
-    D, T = 3, sc.window_samples()
+    D, T = 3, window.samples
     rng = np.random.default_rng([seed, k])
     rho_det, snr_hat = np.zeros((B, S, D)), np.zeros((B, S))
     overlap, strain = np.zeros((B, S, S)), np.zeros((B, S, D, T), dtype=np.float32)
     for b in range(B):
         n = int(n_signals[b])
         ph = sc.simulate({name: params[name][b, :n] for name in PARAMS}, data_cfg.synthetic.segment_seconds,
-                         data_cfg.f_low, rng)
+                         data_cfg.f_low, rng, window)
         rho_det[b, :n], snr_hat[b, :n], overlap[b, :n, :n], strain[b, :n] = ph.rho_det, ph.snr_hat, ph.overlap, ph.strain
     source = SyntheticScenarioSource(data_cfg, pn_cfg, seed)
     t = {name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in params.items()}

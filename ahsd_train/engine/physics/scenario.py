@@ -14,7 +14,7 @@ the design PSD. From it:
   network) overlap of two signals at their true times, the quantity the label's subtraction
   residual scales with;
 - ``strain[i]`` ``(D, T)``: the whitened data (``d / ASD``, unit variance per sample for noise
-  alone) at ``WINDOW_RATE`` in the ``WINDOW_SECONDS`` window that ends ``WINDOW_AFTER_MERGER``
+  alone) at ``window.rate`` in the ``window.seconds`` window that ends ``window.after_merger``
   after signal ``i``'s geocentric merger.
 """
 
@@ -27,14 +27,35 @@ import numpy as np
 
 from . import lal_model as lm
 
-# The strain encoder's window. The longest source (a 1.1+1.1 Msun BNS) lasts ~240 s from 20 Hz; no
-# window the encoder can afford holds that. 4 s at 512 Hz (2048 samples) holds every BBH's inspiral
-# from ~36 Hz (the lightest, 5+5 Msun) or from 20 Hz (heavier than ~20+20), an NSBH's from ~40-60 Hz
-# and a BNS's from ~85 Hz, each up to 256 Hz, where the design noise rises again.
-WINDOW_SECONDS = 4.0
-WINDOW_RATE = 512  # Hz
-WINDOW_AFTER_MERGER = 0.5  # s of ringdown and post-merger noise in the window
 MARGIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """The strain encoder's input window: ``seconds`` at ``rate`` Hz, ending ``after_merger`` s after it.
+
+    The default, 4 s at 512 Hz (2048 samples), is the window of 2048 samples that holds the most of
+    every class's SNR^2 (README "Physics data": 28-35 % for a BNS, 67 % for a 10+1.4 NSBH, 77-94 % for
+    BBHs; 8 s at 256 Hz or 16 s at 128 Hz hold less). A BNS lasts 160-240 s from 20 Hz: holding 80 %
+    of its SNR^2 takes 64 s at 512 Hz, 16x the samples (and the strain encoder's compute)."""
+
+    seconds: float = 4.0
+    rate: int = 512
+    after_merger: float = 0.5  # s of ringdown and post-merger noise in the window
+
+    @property
+    def samples(self) -> int:
+        return int(round(self.seconds * self.rate))
+
+    def problem(self, f_low: float) -> str | None:
+        """Why this window cannot be used (``None`` when it can)."""
+        if abs(self.seconds * self.rate - self.samples) > 1e-9 or self.samples < 64:
+            return f"--window-seconds x --window-rate = {self.seconds * self.rate:g} samples; it must be a whole number >= 64"
+        if not f_low < self.rate / 2 <= lm.F_HIGH:
+            return f"--window-rate {self.rate} Hz: its Nyquist frequency must lie in ({f_low:g}, {lm.F_HIGH:g}] Hz"
+        if self.seconds <= self.after_merger:
+            return f"--window-seconds {self.seconds:g} must exceed the {self.after_merger:g} s kept after the merger"
+        return None
 
 
 @dataclass
@@ -45,34 +66,31 @@ class ScenarioPhysics:
     strain: np.ndarray  # (n, D, T) float32 whitened windows
 
 
-def window_samples() -> int:
-    return int(round(WINDOW_SECONDS * WINDOW_RATE))
-
-
-def stream_seconds(durations: list[float], segment: float) -> float:
+def stream_seconds(durations: list[float], segment: float, window: Window) -> float:
     """The stream length ``L`` (s): a power of two holding the longest signal, the segment and margins."""
-    need = max(durations) + segment + MARGIN_SECONDS + WINDOW_SECONDS
+    need = max(durations) + segment + MARGIN_SECONDS + window.seconds
     return float(2 ** math.ceil(math.log2(need)))
 
 
-def simulate(params: dict[str, np.ndarray], segment: float, f_low: float, rng: np.random.Generator) -> ScenarioPhysics:
+def simulate(params: dict[str, np.ndarray], segment: float, f_low: float, rng: np.random.Generator,
+             window: Window = Window()) -> ScenarioPhysics:
     """``params``: name -> ``(n,)`` true parameters of one scenario's signals (``data`` names)."""
     n = len(params["mass_1"])
     dets = lm.DETECTORS
-    D, T = len(dets), window_samples()
+    D, T = len(dets), window.samples
     args = [(float(params["mass_1"][i]), float(params["mass_2"][i]), float(params["chi_1"][i]), float(params["chi_2"][i]))
             for i in range(n)]
-    L = stream_seconds([lm.duration_bound(*a, f_low) for a in args], segment)
+    L = stream_seconds([lm.duration_bound(*a, f_low) for a in args], segment, window)
     df = 1.0 / L
     f = np.arange(lm.n_bins(df)) * df
-    t_offset = L - segment - WINDOW_AFTER_MERGER - MARGIN_SECONDS / 2  # merger times lie in [t_offset, t_offset + segment]
+    t_offset = L - segment - window.after_merger - MARGIN_SECONDS / 2  # merger times lie in [t_offset, t_offset + segment]
     pols = [lm.polarisations(*args[i], float(params["luminosity_distance"][i]), float(params["theta_jn"][i]),
                              float(params["phase"][i]), df, f_low) for i in range(n)]
     rho_det = np.zeros((n, D))
     z = np.zeros((n, D), dtype=np.complex128)
     cross = np.zeros((n, n), dtype=np.complex128)
     strain = np.zeros((n, D, T), dtype=np.float32)
-    band_w = (f >= f_low) & (f <= WINDOW_RATE / 2)
+    band_w = (f >= f_low) & (f <= window.rate / 2)
     for k, det in enumerate(dets):
         s = lm.psd(det, df, f_low)  # (F,)
         w = 4.0 * df / s  # inner-product weights, 0 where S is inf
@@ -87,7 +105,7 @@ def simulate(params: dict[str, np.ndarray], segment: float, f_low: float, rng: n
         rho_det[:, k] = np.sqrt(np.einsum("if,if->i", hw, h.conj()).real)
         z[:, k] = hw.conj() @ d  # <d, H_i>, complex
         cross += hw @ h.conj().T  # <H_i, H_j>, complex, summed over detectors
-        strain[:, k] = _windows(d, s, band_w, L, t_offset + np.asarray(params["geocent_time"], dtype=np.float64))
+        strain[:, k] = _windows(d, s, band_w, L, t_offset + np.asarray(params["geocent_time"], dtype=np.float64), window)
     sigma = np.where(rho_det > 0, rho_det, np.inf)
     snr_hat = np.sqrt((np.abs(z) ** 2 / sigma**2).sum(-1))
     rho = np.sqrt((rho_det**2).sum(-1))
@@ -97,20 +115,20 @@ def simulate(params: dict[str, np.ndarray], segment: float, f_low: float, rng: n
     return ScenarioPhysics(rho_det, snr_hat, overlap.clip(0.0, 1.0), strain)
 
 
-def _windows(d: np.ndarray, s: np.ndarray, band: np.ndarray, L: float, merger: np.ndarray) -> np.ndarray:
+def _windows(d: np.ndarray, s: np.ndarray, band: np.ndarray, L: float, merger: np.ndarray, window: Window) -> np.ndarray:
     """Whitened windows ``(n, T)`` around each merger time ``(n,)`` (s in the stream).
 
     ``d / ASD`` in LAL's convention has one-sided PSD 1; at sample spacing ``dt`` a white series of
     PSD 1 has variance ``1 / (2 dt)``, so ``x = irfft(d / ASD / dt) * sqrt(2 dt)`` has unit variance,
     and ``sum x^2`` of a signal alone is its band-limited ``<h, h>``."""
-    dt = 1.0 / WINDOW_RATE
-    nw = int(round(L * WINDOW_RATE))
+    dt = 1.0 / window.rate
+    nw = int(round(L * window.rate))
     keep = nw // 2 + 1
     white = np.zeros(keep, dtype=np.complex128)
     sel = band[:keep]
     white[sel] = d[:keep][sel] / np.sqrt(s[:keep][sel])
     x = np.fft.irfft(white / dt * math.sqrt(2 * dt), n=nw)  # (nw,)
-    T = window_samples()
-    end = np.round((merger + WINDOW_AFTER_MERGER) * WINDOW_RATE).astype(np.int64)
+    T = window.samples
+    end = np.round((merger + window.after_merger) * window.rate).astype(np.int64)
     idx = end[:, None] - T + np.arange(T)[None, :]  # (n, T)
     return x[idx % nw].astype(np.float32)
