@@ -501,8 +501,10 @@ def data_generate_command(
         if physics:
             from ahsd_train.engine.physics.generate import generate_physics
 
-            result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
-                                      window_seconds=window_seconds, window_rate=window_rate, progress=progress)
+            with progress.task("physics scenarios", total=scenarios) as bar:
+                result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
+                                          window_seconds=window_seconds, window_rate=window_rate,
+                                          on_progress=lambda done, status: bar.update(completed=done, status=status))
             stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
                          f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
         else:

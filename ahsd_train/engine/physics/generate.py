@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,6 @@ import torch
 from ahsd_train import shards as sh
 from ahsd_train.data import Population, ScenarioBatch, SyntheticScenarioSource
 from ahsd_train.errors import AhsdTrainError
-from ahsd_train.progress import NO_PROGRESS, Progress
 
 from . import require_lal
 
@@ -72,9 +72,11 @@ def digest(plan: dict) -> str:
 
 def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None = None, workers: int = 1,
                      shard_size: int = 64, window_seconds: float | None = None, window_rate: int | None = None,
-                     progress: Progress = NO_PROGRESS) -> GenerateResult:
+                     on_progress: Callable[[int, str], None] | None = None) -> GenerateResult:
     """Write ``n_scenarios`` physics scenarios to ``out`` (see the module docstring); the strain
-    window defaults to ``scenario.Window()``."""
+    window defaults to ``scenario.Window()``. ``on_progress(scenarios_done, status)`` is called once
+    the kept shards are known and after each shard (the CLI draws its bar from it)."""
+    report = on_progress or (lambda done, status: None)
     require_lal()
     from ahsd_config.atomic import atomic_write_bytes, sweep_stale_temps
 
@@ -104,11 +106,12 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
         else:
             todo.append(_job(config, pop, seed, k, start, n, out, meta, window))
     kept = len(entries)
-    with progress.task("physics scenarios", total=n_scenarios,
-                       completed=sum(e["n_scenarios"] for e in entries.values()), status=f"{kept} shard(s) kept") as bar:
-        for k, entry in _run(todo, workers):
-            entries[k] = entry
-            bar.update(advance=entry["n_scenarios"], status=f"shard {k + 1}/{len(starts)}")
+    done = sum(e["n_scenarios"] for e in entries.values())
+    report(done, f"{kept} shard(s) kept")
+    for k, entry in _run(todo, workers):
+        entries[k] = entry
+        done += entry["n_scenarios"]
+        report(done, f"shard {k + 1}/{len(starts)}")
     fields_ = sorted(set(sh._DTYPES))
     sh.write_manifest(out, [entries[k] for k in range(len(starts))], fields_, [3, window.samples])
     return GenerateResult(out, n_scenarios, len(starts), kept, len(todo))
