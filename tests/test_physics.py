@@ -114,8 +114,10 @@ def test_a_rerun_keeps_whole_shards_redoes_a_partial_one_and_refuses_another_pla
     (first.out / "manifest.json").unlink()  # killed before the end
     shard = first.out / "shard-00001.safetensors"
     shard.write_bytes(good[shard.name][:1000])  # a truncated shard
-    again = _generate(tmp_path, "d", 1)
+    calls = []
+    again = _generate(tmp_path, "d", 1, on_progress=lambda done, status: calls.append((done, status)))
     assert (again.kept, again.written) == (1, 1)
+    assert calls == [(2, "1 shard(s) kept"), (4, "shard 2/2")]
     assert {p.name: p.read_bytes() for p in again.out.iterdir()} == good
     with pytest.raises(AhsdTrainError, match=r"holds another dataset \(its generate.json differs in n_scenarios\)"):
         _generate(tmp_path, "d", 1, n=6)
