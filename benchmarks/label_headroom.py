@@ -17,10 +17,10 @@ import argparse
 import numpy as np
 import torch
 
-from ahsd_train import benchmark as bm
-from ahsd_train import normalization as nz
-from ahsd_train import observation as obs
-from ahsd_train.bench import project_config
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.engine import normalization as nz
+from ahsd_train.engine import observation as obs
+from ahsd_train.review.bench import project_config
 
 
 def main() -> None:

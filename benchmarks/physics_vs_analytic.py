@@ -27,10 +27,10 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ahsd_train import benchmark as bm
-from ahsd_train.bench import project_config
-from ahsd_train.data import SyntheticScenarioSource, priority_labels
-from ahsd_train.shards import read_shards
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.review.bench import project_config
+from ahsd_train.engine.data import SyntheticScenarioSource, priority_labels
+from ahsd_train.engine.shards import read_shards
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ahsd_train import benchmark as bm
-from ahsd_train.data import ScenarioBatch
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.engine.data import ScenarioBatch
 
 
 def batch_of(labels: list[list[float]]) -> ScenarioBatch:

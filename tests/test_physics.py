@@ -12,11 +12,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from ahsd_train.bench import project_config
+from ahsd_train.review.bench import project_config
 from ahsd_train.cli import app
-from ahsd_train.data import SyntheticScenarioSource
+from ahsd_train.engine.data import SyntheticScenarioSource
 from ahsd_train.errors import AhsdTrainError
-from ahsd_train.shards import read_shards
+from ahsd_train.engine.shards import read_shards
 
 CFG = project_config()
 REASON = "LALSuite is not installed (pip install 'ahsd[physics]'): the physics generator cannot run"
@@ -99,7 +99,7 @@ def test_same_bytes_with_one_and_two_workers_and_the_trainer_reads_them(tmp_path
     analytic = SyntheticScenarioSource(CFG.data, CFG.priority_net, 7).generate(4)
     assert torch.equal(batch.n_signals, analytic.n_signals)
     assert torch.equal(batch.mask, analytic.mask[:, : batch.mask.shape[1]])
-    from ahsd_train.model import PriorityNet
+    from ahsd_train.engine.model import PriorityNet
 
     model = PriorityNet(CFG.priority_net, batch.features.shape[-1], (3, 2048)).eval()
     with torch.no_grad():

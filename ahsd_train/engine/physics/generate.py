@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ahsd_train import shards as sh
-from ahsd_train.data import Population, ScenarioBatch, SyntheticScenarioSource
+from ahsd_train.engine import shards as sh
+from ahsd_train.engine.data import Population, ScenarioBatch, SyntheticScenarioSource
 from ahsd_train.errors import AhsdTrainError
 
 from . import require_lal
@@ -78,7 +78,7 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
     the kept shards are known and after each shard (the CLI draws its bar from it)."""
     report = on_progress or (lambda done, status: None)
     require_lal()
-    from ahsd_config.atomic import atomic_write_bytes, sweep_stale_temps
+    from ahsd_config.input.files import atomic_write_bytes, sweep_stale_temps
 
     from .scenario import Window
 
