@@ -138,3 +138,24 @@ def test_the_window_is_an_option_and_a_bad_one_is_refused_before_any_work(tmp_pa
         assert not (tmp_path / "bad").exists()
     result = CliRunner().invoke(app, ["data", "generate", "--scenarios", "2", "--window-rate", "256", "--out", str(tmp_path / "a")])
     assert result.exit_code == 2 and "--window-seconds and --window-rate shape the --physics strain; add --physics" in result.output
+
+
+def test_without_physics_generate_writes_the_analytic_generators_scenarios(tmp_path):
+    result = CliRunner().invoke(app, ["data", "generate", "--scenarios", "8", "--shard-size", "4", "--seed", "3",
+                                      "--out", str(tmp_path / "a"), "--set", "priority_net.use_strain=false"])
+    assert result.exit_code == 0, result.output
+    assert "8 analytic scenarios in" in result.output
+    pn = CFG.priority_net.model_copy(update={"use_strain": False})
+    want, got = SyntheticScenarioSource(CFG.data, pn, 3).generate(8), read_shards(tmp_path / "a")
+    assert want.tensors().keys() == got.tensors().keys()
+    assert all(torch.equal(want.tensors()[k], got.tensors()[k]) for k in want.tensors())
+
+
+def test_a_folder_that_is_not_a_physics_dataset_is_refused(tmp_path):
+    pytest.importorskip("lalsimulation", reason=REASON)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(app, ["data", "generate", "--physics", "--scenarios", "2", "--out", str(tmp_path / "mine")])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'mine'} is not empty and holds no generate.json: not a physics dataset; choose another --out" in result.output
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
