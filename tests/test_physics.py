@@ -159,3 +159,6 @@ def test_a_folder_that_is_not_a_physics_dataset_is_refused(tmp_path):
     assert result.exit_code == 2
     assert f"{tmp_path / 'mine'} is not empty and holds no generate.json: not a physics dataset; choose another --out" in result.output
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+    (tmp_path / "mine" / "generate.json").write_text("{not json")
+    result = CliRunner().invoke(app, ["data", "generate", "--physics", "--scenarios", "2", "--out", str(tmp_path / "mine")])
+    assert result.exit_code == 2 and "generate.json: unreadable plan (" in result.output

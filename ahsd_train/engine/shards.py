@@ -149,6 +149,7 @@ def _read_manifest(root: Path) -> dict:
 _DTYPES = {"features": (torch.float32, 3), "mask": (torch.bool, 2), "priority": (torch.float32, 2),
            "snr": (torch.float32, 2), "snr_estimate": (torch.float32, 2), "edge_type": (torch.int64, 2),
            "n_signals": (torch.int64, 1), "strain": (torch.float32, 4)}
+FIELDS = tuple(_DTYPES)  # every field a shard can hold (strain optional)
 
 
 def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fields_: list[str]) -> None:

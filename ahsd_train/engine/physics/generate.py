@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ahsd_config.input.files import TooLarge, atomic_write_bytes, read_bounded, sweep_stale_temps
 from ahsd_train.engine import shards as sh
 from ahsd_train.engine.data import Population, ScenarioBatch, SyntheticScenarioSource
 from ahsd_train.errors import AhsdTrainError
@@ -37,6 +38,7 @@ from . import require_lal
 
 PLAN = "generate.json"
 PLAN_FORMAT = "ahsd-physics-plan"
+MAX_PLAN_BYTES = 1 << 20
 SHARD_STRIDE = 1_000_003
 PARAMS = ("mass_1", "mass_2", "chi_1", "chi_2", "luminosity_distance", "theta_jn", "phase", "ra", "dec", "psi",
           "geocent_time")
@@ -78,8 +80,6 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
     the kept shards are known and after each shard (the CLI draws its bar from it)."""
     report = on_progress or (lambda done, status: None)
     require_lal()
-    from ahsd_config.input.files import atomic_write_bytes, sweep_stale_temps
-
     from .scenario import Window
 
     if n_scenarios < 1 or shard_size < 1 or workers < 1:
@@ -91,7 +91,7 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
     seed = config.random_seed if seed is None else seed
     out = Path(out)
     plan = plan_for(config, n_scenarios, seed, shard_size, window)
-    _claim(out, plan, atomic_write_bytes)
+    _claim(out, plan)
     sweep_stale_temps(out)  # temp files of a killed run: the partial shards it left
     meta = {"plan": digest(plan)}
     pop = _population(config, n_scenarios, seed)
@@ -112,18 +112,17 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
         entries[k] = entry
         done += entry["n_scenarios"]
         report(done, f"shard {k + 1}/{len(starts)}")
-    fields_ = sorted(set(sh._DTYPES))
-    sh.write_manifest(out, [entries[k] for k in range(len(starts))], fields_, [3, window.samples])
+    sh.write_manifest(out, [entries[k] for k in range(len(starts))], list(sh.FIELDS), [3, window.samples])
     return GenerateResult(out, n_scenarios, len(starts), kept, len(todo))
 
 
-def _claim(out: Path, plan: dict, write) -> None:
+def _claim(out: Path, plan: dict) -> None:
     """Write the plan, or check that the folder's plan is this one."""
     path = out / PLAN
     if path.exists():
         try:
-            old = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            old = json.loads(read_bounded(path, MAX_PLAN_BYTES).decode("utf-8"))
+        except (OSError, TooLarge, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise AhsdTrainError(f"{path}: unreadable plan ({e}); delete the folder or choose another --out") from None
         if old != plan:
             keys = sorted(k for k in set(old) | set(plan) if old.get(k) != plan.get(k)) if isinstance(old, dict) else ["?"]
@@ -133,7 +132,7 @@ def _claim(out: Path, plan: dict, write) -> None:
     if out.exists() and any(out.iterdir()):
         raise AhsdTrainError(f"{out} is not empty and holds no {PLAN}: not a physics dataset; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    write(path, (json.dumps(plan, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(plan, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _population(config, n: int, seed: int) -> Population:
