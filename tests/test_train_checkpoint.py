@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ahsd_train.run import checkpoint as ckpt
-from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
+from ahsd_train.errors import CheckpointError, ResumeRefused
 
 
 def payload(value: float) -> dict:

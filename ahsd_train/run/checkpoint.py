@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from ahsd_config.atomic import atomic_write, atomic_write_bytes, fsync_dir, stage_file, sweep_stale_temps
-from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
+from ahsd_train.errors import CheckpointError, ResumeRefused
 
 CHECKPOINT_FORMAT = 1
 LAST, PREV, BEST = "last.pt", "last.prev.pt", "best.pt"
