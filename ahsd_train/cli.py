@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.cli import safe_text
+from ahsd_config.cli.app import safe_text
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 
@@ -219,7 +219,7 @@ def default_config(short: bool) -> Path:
     the project. Only for runs whose length the command line states (--quick, --epochs, --max-steps,
     --resume): a full-length run (the project's 100 epochs) is started only with its config named,
     so a bare `ahsd-train run` never starts hours of training by surprise."""
-    from ahsd_config.project import require_project
+    from ahsd_config.input.project import require_project
 
     project = require_project(needs="pass --config PATH")
     path = project.default_config
@@ -464,7 +464,7 @@ def bench_command(
 
 def _version(value: bool) -> None:
     if value:
-        from ahsd_config.cli import package_version
+        from ahsd_config.cli.app import package_version
 
         typer.echo(f"ahsd-train {package_version()}")
         raise typer.Exit()
@@ -486,7 +486,7 @@ def main() -> None:
     app(prog_name="ahsd-train")
 
 
-from ahsd_config.cli_help import plain_help  # noqa: E402  (after the commands are registered)
+from ahsd_config.cli.help import plain_help  # noqa: E402  (after the commands are registered)
 
 plain_help(app)
 

@@ -12,8 +12,8 @@ import argparse
 import statistics
 import time
 
-from ahsd_config.loader import load_text
-from ahsd_config.validate import validate_document
+from ahsd_config.input.loader import load_text
+from ahsd_config.api.validate import validate_document
 
 
 def document(n: int) -> str:

@@ -90,7 +90,7 @@ def main() -> None:
 
 def warm_validate_ms(path: Path, runs: int) -> float:
     """Steady-state cost of one validation once everything is imported (an editor plugin's view)."""
-    from ahsd_config.validate import validate_path
+    from ahsd_config.api.validate import validate_path
 
     validate_path(path)
     samples = []

@@ -9,7 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.loader import load_file
+from ahsd_config.input.loader import load_file
 from ahsd_config.migrate import keys
 from ahsd_config.migrate.model import PLACEHOLDER, parse_revision
 from ahsd_config.migrate.state import apply_revision_plain, check, primitive

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
-from ahsd_config.gate import run_gate
+from ahsd_config.cli.app import app
+from ahsd_config.gate.check import run_gate
 from ahsd_config.migrate.store import load_map
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -345,8 +345,8 @@ def test_github_format_annotates_the_finding_on_its_line(repo: Repo):
 
 
 def test_annotations_put_touched_lines_first_and_cap_each_type_at_ten():
-    from ahsd_config.gate import CheckVerdict, GateFinding, GateResult
-    from ahsd_config.gate_report import github_annotations
+    from ahsd_config.gate.check import CheckVerdict, GateFinding, GateResult
+    from ahsd_config.render.gate import github_annotations
 
     findings = [GateFinding("recorded", "c.yaml", "AHSD601", "error", f"finding {n}", line=n) for n in range(1, 13)]
     findings.append(GateFinding("history", "m.yaml", "AHSD607", "warning", "deleted"))

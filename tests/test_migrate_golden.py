@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ahsd_config.migrate.apply import apply_text
-from ahsd_config.migrate.commands import key_order
+from ahsd_config.api.migrations import key_order
 from ahsd_config.migrate.graph import Step
 from ahsd_config.migrate.model import Change, Revision
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ahsd_config.loader import load_text
+from ahsd_config.input.loader import load_text
 from ahsd_config.migrate.apply import apply_text
 from ahsd_config.migrate.build import changes_between
 from ahsd_config.migrate.graph import RevisionMap, Step

@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app as config_app
+from ahsd_config.cli.app import app as config_app
 from ahsd_train.cli import app as train_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -233,7 +233,7 @@ def test_doctor_prints_checklist_and_escalation_and_drafts_a_revision(tmp_path):
     assert positions == sorted(positions)
     drafts = list((tmp_path / "mig").glob("*.yaml"))
     assert len(drafts) == 1
-    from ahsd_config.loader import load_file
+    from ahsd_config.input.loader import load_file
     from ahsd_config.migrate.model import PLACEHOLDER, parse_revision
 
     rev = parse_revision(load_file(drafts[0]).plain(), str(drafts[0]))

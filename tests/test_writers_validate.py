@@ -18,12 +18,12 @@ import yaml as pyyaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ahsd_config.loader import load_text
-from ahsd_config.migrate import commands
+from ahsd_config.input.loader import load_text
+from ahsd_config.api import migrations as commands
 from ahsd_config.migrate.graph import RevisionMap
 from ahsd_config.migrate.model import Change, Revision
 from ahsd_config.migrate.store import dump_revision
-from ahsd_config.validate import validate_document
+from ahsd_config.api.validate import validate_document
 
 KEY = "priority_net.learning_rate"
 floats = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300).filter(

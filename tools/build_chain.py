@@ -13,7 +13,7 @@ import csv
 import sys
 from pathlib import Path
 
-from ahsd_config.loader import load_file
+from ahsd_config.input.loader import load_file
 from ahsd_config.migrate import keys
 from ahsd_config.migrate.build import changes_between
 from ahsd_config.migrate.graph import RevisionMap

@@ -1,6 +1,8 @@
 """Versioned, reversible config migrations (the `migrations/` chain) - the engine.
 
-Library API (what the CLI and the CI gate call; all raise `AhsdConfigError` subclasses):
+The commands listed below (`load_chain` ... `squash`) live in the composition layer,
+`ahsd_config.api.migrations`; this package holds the engine they drive. All raise
+`AhsdConfigError` subclasses:
 
 - `load_chain(start=None) -> RevisionMap` - the graph (`.heads`, `.head`, `.order`, `.get(id)`,
   `.path(a, b) -> [Step]`, `.state(id) -> dict`, `.range("v13:v15")`, `.implicit`).
@@ -23,25 +25,6 @@ Library API (what the CLI and the CI gate call; all raise `AhsdConfigError` subc
 """
 
 from .atomic import atomic_write
-from .commands import (
-    apply_revision,
-    current,
-    diff,
-    heads,
-    history,
-    infer,
-    load_chain,
-    log_key,
-    merge,
-    migrate,
-    new_revision,
-    placeholder_changes,
-    plan,
-    roundtrip_ok,
-    show,
-    squash,
-    stamp,
-)
 from .errors import (
     Conflict,
     CycleDetected,

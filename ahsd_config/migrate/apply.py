@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 from ruamel.yaml.comments import CommentedMap
 
-from ahsd_config.loader import load_text, make_yaml, to_plain
+from ahsd_config.input.loader import load_text, make_yaml, to_plain
 
 from . import keys, rt, transforms
 from .errors import MISSING, Conflict, MigrationConflict

@@ -1,4 +1,4 @@
-"""Migration writes: `atomic_write` (re-exported from `ahsd_config.atomic`, the project's one safe
+"""Migration writes: `atomic_write` (re-exported from `ahsd_config.input.files`, the project's one safe
 file replacement), a backup of the previous content, and a lock against concurrent migrations.
 """
 
@@ -8,7 +8,7 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from ahsd_config.atomic import LockTimeout, atomic_write, file_lock, write_target
+from ahsd_config.input.files import LockTimeout, atomic_write, file_lock, write_target
 from ahsd_config.errors import InputError
 
 __all__ = ["atomic_write", "backup_path", "write_backup", "locked"]

@@ -62,7 +62,7 @@ def check_stamp_rationales_written(ctx: RuleContext) -> Iterator[Violation]:
     chain = _chain_near(ctx.doc.path)
     if chain is None or str(stamp) not in chain:
         return
-    from ahsd_config.migrate import placeholder_changes
+    from ahsd_config.api.migrations import placeholder_changes
 
     ancestry = [rid for rid in chain.order if rid in chain.ancestors(str(stamp))]
     pending = placeholder_changes(chain, ancestry)

@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save
 
-from ahsd_config.atomic import TooLarge, atomic_write_bytes, read_bounded
+from ahsd_config.input.files import TooLarge, atomic_write_bytes, read_bounded
 
 from ahsd_train.engine.data import ScenarioBatch
 from ahsd_train.errors import ShardError

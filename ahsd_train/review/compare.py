@@ -1,7 +1,7 @@
 """`ahsd-train compare A B`: two configs trained on the same data, seed and budget, side by side.
 
 A and B are what `ahsd-config diff` takes — revision ids (`v15d`, `head`), files, or `REV:path`
-(the file at a git revision) — resolved by the same library (`ahsd_config.migrate.commands`).
+(the file at a git revision) — resolved by the same library (`ahsd_config.api.migrations`).
 Each side is written as a YAML file into the output folder and trained with `trainer.run`:
 
     random_seed                  A's seed for both (one data draw, one initialisation stream)
@@ -94,7 +94,7 @@ class Comparison:
 def resolve(spec: str) -> Side:
     """A revision, a file or REV:path, as `ahsd-config diff` reads it (its `endpoint`), as YAML text.
     Neither a file nor a revision is `ahsd_config`'s UsageError (exit 2)."""
-    from ahsd_config.migrate import commands
+    from ahsd_config.api import migrations as commands
     from ahsd_config.migrate.store import load_map
 
     rmap = load_map()
@@ -110,7 +110,7 @@ def resolve(spec: str) -> Side:
 
 def differing(a: str, b: str) -> list[dict[str, Any]]:
     """The keys `ahsd-config diff A B` lists, as plain data."""
-    from ahsd_config.migrate.commands import diff
+    from ahsd_config.api.migrations import diff
 
     return [{k: c[k] for k in ("key", "kind", "old", "new")} for c in diff(a, b, rules=False).to_json()["changes"]]
 
@@ -164,7 +164,7 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
 
 
 def _seed_of(side: Side) -> int:
-    from ahsd_config.loader import load_text
+    from ahsd_config.input.loader import load_text
 
     data = load_text(side.text, side.spec).plain()
     seed = data.get("random_seed") if isinstance(data, dict) else None

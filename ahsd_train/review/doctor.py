@@ -222,7 +222,7 @@ def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str
     person's act: write each rationale, then move the file into `migrations/`."""
     from ahsd_config.migrate.model import parse_revision
     from ahsd_config.migrate.store import dump_revision, file_name
-    from ahsd_config.project import writable_chain
+    from ahsd_config.input.project import writable_chain
 
     chain = writable_chain()  # a draft is for a project's chain: outside one, NoProject (exit 2)
     rev = parse_revision(draft_revision(diagnosis, parent, chain=chain), "<doctor draft>")
@@ -238,6 +238,6 @@ def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str
 
 def load_draft(path: Path) -> dict[str, Any]:
     """A written draft as plain data (what `draft_notes` compares with the run)."""
-    from ahsd_config.loader import load_file
+    from ahsd_config.input.loader import load_file
 
     return load_file(path).plain()

@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ahsd_config.atomic import atomic_write, atomic_write_bytes, fsync_dir, stage_file, sweep_stale_temps
+from ahsd_config.input.files import atomic_write, atomic_write_bytes, fsync_dir, stage_file, sweep_stale_temps
 from ahsd_train.errors import CheckpointError, ResumeRefused
 
 CHECKPOINT_FORMAT = 1

@@ -34,7 +34,7 @@ def now() -> str:
 def runs_root() -> Path:
     """`runs/` at the project root (found like git finds its root), so a run started from a
     subfolder lands where the others are; `runs/` here outside a project."""
-    from ahsd_config.project import find_project
+    from ahsd_config.input.project import find_project
 
     project = find_project()
     if project is None:

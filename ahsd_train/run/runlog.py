@@ -55,7 +55,7 @@ def read_json(path: Path) -> Any:
 def dump_yaml(data: Any) -> str:
     """Plain data as YAML through `ahsd_config`'s writer (the one float spelling every product file
     uses: `8.0e-05`, never `8e-05`); block mappings, flow scalar lists, key order kept."""
-    from ahsd_config.loader import make_yaml
+    from ahsd_config.input.loader import make_yaml
     from ahsd_config.migrate.rt import to_rt
 
     buf = io.StringIO()

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ahsd_config.cli import app, reports_errors, run_validate
+from ahsd_config.cli.app import app, reports_errors, run_validate
 
 
 class OutputFormat(str, Enum):
@@ -44,7 +44,7 @@ def project_configs() -> list[str]:
     import glob
     import os
 
-    from ahsd_config.project import require_project
+    from ahsd_config.input.project import require_project
 
     project = require_project(needs="pass the config files to validate")
     root = os.path.relpath(project.root)
@@ -57,7 +57,7 @@ def explain(
     subject: str = typer.Argument(..., metavar="CODE|KEY", help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
 ) -> None:
     """Print a rule's why, fix and examples, or a key's meaning, type, bounds and default."""
-    from ahsd_config.explain import explain_text
+    from ahsd_config.api.explain import explain_text
 
     typer.echo(explain_text(subject), nl=False)
 
@@ -72,8 +72,8 @@ def schema(
     check: bool = typer.Option(False, "--check", help="Only compare; exit 1 when the file is stale."),
 ) -> None:
     """Write the JSON Schema of the training YAML (for editors and check-jsonschema)."""
-    from ahsd_config.project import require_project
-    from ahsd_config.schemagen import DEFAULT_SCHEMA_PATH, render_json_schema, write_json_schema
+    from ahsd_config.input.project import require_project
+    from ahsd_config.schema.schemagen import DEFAULT_SCHEMA_PATH, render_json_schema, write_json_schema
 
     if output is None:
         root = require_project(needs="the schema's default place is schemas/ in the project; pass "

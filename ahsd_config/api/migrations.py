@@ -1,6 +1,6 @@
 """The migrations room as library functions: each returns data or raises the package's errors.
 
-The CLI (`cli_migrate.py`) and the CI gate call these; nothing here prints.
+The CLI (`cli/migrate.py`) and the CI gate call these; nothing here prints.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from ahsd_config.errors import UsageError
-from ahsd_config.loader import load_file, load_text, make_yaml, read_text, to_plain
+from ahsd_config.input.loader import load_file, load_text, make_yaml, read_text, to_plain
 
-from . import keys, store
-from .apply import STAMP_KEY, Applied, apply_text, dump
-from .atomic import atomic_write, backup_path, locked, write_backup
-from .build import changes_between
-from .errors import MISSING, MigrationInvalid, NotStamped
-from .graph import RevisionMap, Step
-from .model import PLACEHOLDER, Revision, is_placeholder, parse_revision
-from .state import apply_plain, primitive
+from ahsd_config.migrate import keys, store
+from ahsd_config.migrate.apply import STAMP_KEY, Applied, apply_text, dump
+from ahsd_config.migrate.atomic import atomic_write, backup_path, locked, write_backup
+from ahsd_config.migrate.build import changes_between
+from ahsd_config.migrate.errors import MISSING, MigrationInvalid, NotStamped
+from ahsd_config.migrate.graph import RevisionMap, Step
+from ahsd_config.migrate.model import PLACEHOLDER, Revision, is_placeholder, parse_revision
+from ahsd_config.migrate.state import apply_plain, primitive
 
 
 # ----------------------------------------------------------------------------------- chain
@@ -210,7 +210,7 @@ def migrate(path: str | Path, to: str = "head", on_conflict: str | None = None, 
 
 def check_valid(path: str, text: str) -> None:
     """Refuse a result the schema rejects (AHSD9xx errors); rules' advice does not block."""
-    from ahsd_config.validate import validate_document
+    from ahsd_config.api.validate import validate_document
 
     report = validate_document(load_text(text, path))
     errors = [f"{f.key}: {f.message}" for f in report.findings
@@ -334,7 +334,7 @@ def endpoint(spec: str, rmap: RevisionMap) -> Endpoint:
 def _git_show(spec: str, rmap: RevisionMap) -> str:
     """`git show GITREV:path`. A config revision before the colon (v13:configs/x.yaml) is refused
     clearly unless git knows that name too (a tag): git would only say "invalid object name"."""
-    from ahsd_config.gate_git import Git  # the one place git argv is built
+    from ahsd_config.gate.git import Git  # the one place git argv is built
 
     rev, _, path = spec.partition(":")
     if (rev in rmap or rev in ("head", "base")) and not _git_knows(rev):
@@ -345,7 +345,7 @@ def _git_show(spec: str, rmap: RevisionMap) -> str:
 
 
 def _git_knows(rev: str) -> bool:
-    from ahsd_config.gate_git import Git, GitError
+    from ahsd_config.gate.git import Git, GitError
 
     try:
         return Git(".").run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
@@ -409,7 +409,7 @@ def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict
 
 def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
     try:
-        from ahsd_config.validate import validate_document
+        from ahsd_config.api.validate import validate_document
     except ImportError:  # pragma: no cover
         return
     def findings(data: dict) -> dict[str, list[tuple[str, str]]]:
@@ -505,7 +505,7 @@ def heads(rmap: RevisionMap | None = None) -> list[Revision]:
 # ----------------------------------------------------------------------------------- authoring
 def _folder(folder: str | Path | None) -> Path:
     """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
-    from ahsd_config.project import writable_chain
+    from ahsd_config.input.project import writable_chain
 
     return Path(folder) if folder is not None else writable_chain()
 

@@ -6,7 +6,7 @@ terminal or a quickfix list jumps to the key.
 
 from __future__ import annotations
 
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 
 
 def render(reports: list[FileReport]) -> str:

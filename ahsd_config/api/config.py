@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 from ahsd_config.errors import ConfigInvalid, UsageError
-from ahsd_config.loader import YamlDocument, format_key, load_file, load_text, parse_key
+from ahsd_config.input.loader import YamlDocument, format_key, load_file, load_text, parse_key
 
 if TYPE_CHECKING:
     from ahsd_config.schema import TrainingConfig
@@ -37,7 +37,7 @@ class LoadedConfig:
 def load_config(path: str | Path, overrides: Sequence[str] = (), refuse_errors: bool = True) -> LoadedConfig:
     """Load `path`, apply `key=value` overrides, validate; raise `ConfigInvalid` on error findings
     unless `refuse_errors` is False (the trainer's `--force`, which records that it ran anyway)."""
-    from ahsd_config.validate import check_document
+    from ahsd_config.api.validate import check_document
 
     doc = load_file(path)
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()

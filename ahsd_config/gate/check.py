@@ -35,12 +35,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ahsd_config import gate_chain as chain
+from ahsd_config.gate import chain
 from ahsd_config.errors import AhsdConfigError, InputError, UsageError
-from ahsd_config.gate_chain import MISSING, show
-from ahsd_config.gate_git import ChangedPath, Git
-from ahsd_config.loader import YamlDocument, load_text
-from ahsd_config.project import DEFAULT_CONFIG_GLOBS, DEFAULT_MIGRATIONS, parse_settings
+from ahsd_config.gate.chain import MISSING, show
+from ahsd_config.gate.git import ChangedPath, Git
+from ahsd_config.input.loader import YamlDocument, load_text
+from ahsd_config.input.project import DEFAULT_CONFIG_GLOBS, DEFAULT_MIGRATIONS, parse_settings
 
 
 UNRECORDED, NOT_AT_HEAD, PLACEHOLDER, NO_APPLY, NO_REVERT, HEADS, EDITED, UNREADABLE, BAD_REVISION = (
@@ -209,7 +209,7 @@ def read_settings(git: Git, ref: str) -> GateSettings:
 
 
 def _settings_from_toml(text: str) -> GateSettings:
-    """The gate's view of `[tool.ahsd]`, read by the one settings parser (`ahsd_config.project`)."""
+    """The gate's view of `[tool.ahsd]`, read by the one settings parser (`ahsd_config.input.project`)."""
     parsed = parse_settings(text, "pyproject.toml")
     if parsed is None:  # no [tool.ahsd] table: the defaults match the project's own layout
         return GateSettings()
@@ -438,7 +438,7 @@ class _Gate:
             return None
 
     def validate(self, path: str, doc: YamlDocument) -> None:
-        from ahsd_config.validate import validate_document
+        from ahsd_config.api.validate import validate_document
 
         for f in validate_document(doc).findings:
             if f.severity == "error":
@@ -471,7 +471,7 @@ class _Gate:
         if stamp in self.chain:
             return stamp
         if stamp is None and self.chain.ok and self.chain.located:
-            from ahsd_config.migrate import infer
+            from ahsd_config.api.migrations import infer
 
             found = infer(_without_stamp(doc.plain()), self.chain.map)
             return found.revision if found.exact else None

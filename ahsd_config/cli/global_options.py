@@ -5,7 +5,7 @@ No `from __future__ import annotations` here: Typer reads `typer.Context` from t
 
 import typer
 
-from ahsd_config.cli import announce_chain, app, package_version, reports_errors
+from ahsd_config.cli.app import announce_chain, app, package_version, reports_errors
 
 
 def _version(value: bool) -> None:

@@ -1,12 +1,12 @@
 """`ahsd-config`: a thin shell over the library.
 
-Commands live in `cli_*.py` modules by room (validate, migrations, gate); each is ~15 lines:
+Commands live in the sibling `cli/*.py` modules by room (validate, migrations, gate); each is ~15 lines:
 parse -> call the library -> render -> exit code. This module owns the Typer app and the ONE
 place where the package's error family becomes an exit code (`reports_errors`).
 
 Start-up cost matters (`validate` runs on every editor save): Typer and rich together cost
 ~100 ms to import, more than the validation itself. So `app` is built on first access
-(`from ahsd_config.cli import app` still works), and `main()` runs a plain `ahsd-config validate
+(`from ahsd_config.cli.app import app` still works), and `main()` runs a plain `ahsd-config validate
 PATH... [--format F] [--fail-on S] [--output FILE]` without Typer; anything else (help, a
 malformed option) goes through Typer, which owns usage messages.
 """
@@ -58,7 +58,7 @@ def package_version() -> str:
 def announce_chain(command: str | None, verbose: bool) -> None:
     """`--verbose`: which project and chain; outside a project, a chain reader says it reads the
     shipped chain. One line on stderr, so stdout stays the command's own output."""
-    from ahsd_config.project import find_chain
+    from ahsd_config.input.project import find_chain
 
     if command not in CHAIN_READERS and not verbose:
         return
@@ -129,7 +129,7 @@ def write_output(text: str, path: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from ahsd_config.atomic import atomic_write
+    from ahsd_config.input.files import atomic_write
 
     target = Path(path)
     try:
@@ -144,8 +144,8 @@ def run_validate(paths: list[str], fmt: str = "text", fail_on: str = "error", ou
     Shared by the Typer command and the fast path in `main()`. Raises `UsageError` (a glob that
     matches nothing) like any library call.
     """
-    from ahsd_config.formats import render
-    from ahsd_config.validate import validate_files
+    from ahsd_config.render import render
+    from ahsd_config.api.validate import validate_files
 
     result = validate_files(paths)
     write_output(render(fmt, result.reports), output)
@@ -181,8 +181,8 @@ def parse_plain_validate(args: list[str]) -> dict[str, Any] | None:
 
 def _register_commands() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
-    from ahsd_config import cli_gate, cli_global, cli_migrate, cli_validate  # noqa: F401
-    from ahsd_config.cli_help import plain_help
+    from ahsd_config.cli import gate, global_options, migrate, validate  # noqa: F401
+    from ahsd_config.cli.help import plain_help
 
     plain_help(_app)
 

@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ahsd_config.formats.github_format import command, escape_data
-from ahsd_config.gate import CHECKS, GateFinding, GateResult, KeyChange
-from ahsd_config.gate_chain import show
+from ahsd_config.render.github_format import command, escape_data
+from ahsd_config.gate.check import CHECKS, GateFinding, GateResult, KeyChange
+from ahsd_config.gate.chain import show
 
 ANNOTATIONS_PER_TYPE = 10
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}  # as the validate formatter maps them
@@ -167,8 +167,8 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
     findings (its rules carry the why and the fix), with the gate's own findings and rules added."""
     import json
 
-    from ahsd_config.diagnostics import FileReport, Finding
-    from ahsd_config.formats import sarif_format
+    from ahsd_config.findings import FileReport, Finding
+    from ahsd_config.render import sarif_format
     from ahsd_config.rules import all_rules
 
     known = {rule.code for rule in all_rules()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 
 FORMATS = ("text", "json", "sarif", "github")
 

@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ahsd_config.loader import load_text, to_plain
+from ahsd_config.api.migrations import apply_revision
+from ahsd_config.input.loader import load_text, to_plain
 from ahsd_config.migrate import (
     PLACEHOLDER,
     CycleDetected,
@@ -31,7 +32,6 @@ from ahsd_config.migrate import (
     RevisionGraphError,
     RevisionMap,
     Step,
-    apply_revision,
     is_placeholder,
     parse_revision,
 )

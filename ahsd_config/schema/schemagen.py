@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ahsd_config.atomic import atomic_write
+from ahsd_config.input.files import atomic_write
 from ahsd_config.schema import TrainingConfig
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -39,5 +39,5 @@ def write_json_schema(path: str | os.PathLike[str] = DEFAULT_SCHEMA_PATH) -> Pat
     return target
 
 
-if __name__ == "__main__":  # `python -m ahsd_config.schemagen` regenerates the committed file
+if __name__ == "__main__":  # `python -m ahsd_config.schema.schemagen` regenerates the committed file
     print(write_json_schema())

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ahsd_config import __version__
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}

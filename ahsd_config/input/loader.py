@@ -203,7 +203,7 @@ def read_text(path: str | Path) -> str:
 
     Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
     a FIFO or a device), through the project's one bounded reader."""
-    from ahsd_config.atomic import TooLarge, read_bounded
+    from ahsd_config.input.files import TooLarge, read_bounded
 
     try:
         raw = read_bounded(path, MAX_BYTES)

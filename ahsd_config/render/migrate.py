@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .commands import DiffResult, KeyDiff
-from .errors import show_value
+from ahsd_config.api.migrations import DiffResult, KeyDiff
+from ahsd_config.migrate.errors import show_value
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 _STYLE = {"added": "green", "removed": "red", "changed": "yellow"}

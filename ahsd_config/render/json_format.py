@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 
 
 def render(reports: list[FileReport]) -> str:

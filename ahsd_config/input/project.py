@@ -27,7 +27,7 @@ from typing import Any
 from ahsd_config.errors import InputError, UsageError
 
 PYPROJECT = "pyproject.toml"
-SHIPPED_CHAIN = Path(__file__).resolve().parent / "chain"
+SHIPPED_CHAIN = Path(__file__).resolve().parent.parent / "chain"
 # The defaults of `[tool.ahsd]`: what this repository's own table spells out.
 DEFAULT_MIGRATIONS = "migrations"
 DEFAULT_CONFIG_GLOBS = ("configs/**/*.yaml",)

@@ -10,8 +10,8 @@ from typing import Optional
 
 import typer
 
-from ahsd_config.atomic import atomic_write
-from ahsd_config.cli import app, reports_errors, safe_text, stdout
+from ahsd_config.input.files import atomic_write
+from ahsd_config.cli.app import app, reports_errors, safe_text, stdout
 
 
 class GateFormat(str, Enum):
@@ -30,8 +30,8 @@ def ci(
     repo: Path = typer.Option(Path("."), "--repo", metavar="DIR", help="The git checkout to gate (any folder inside it)."),
 ) -> None:
     """Gate a config pull request: validates, stamped at head, every changed value recorded with a rationale."""
-    from ahsd_config import gate_report as report
-    from ahsd_config.gate import GateFailed, run_gate
+    from ahsd_config.render import gate as report
+    from ahsd_config.gate.check import GateFailed, run_gate
 
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
@@ -51,8 +51,8 @@ def check_migrations(
     directory: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="The revisions folder (default: [tool.ahsd] migrations, else migrations/)."),
 ) -> None:
     """Check a revisions folder: one head, a real rationale per change, every revision applies and reverts."""
-    from ahsd_config import gate_report as report
-    from ahsd_config.gate import GateFailed, check_chain
+    from ahsd_config.render import gate as report
+    from ahsd_config.gate.check import GateFailed, check_chain
 
     result = check_chain(directory)
     stdout.print(report.render_text(result), markup=False, end="")

@@ -7,12 +7,12 @@ from typing import Optional
 
 import typer
 
-from ahsd_config.cli import app, reports_errors, stdout
+from ahsd_config.cli.app import app, reports_errors, stdout
 from ahsd_config.errors import UsageError
 
 
 def _lib():
-    from ahsd_config.migrate import commands  # imported late: `ahsd-config --help` stays fast
+    from ahsd_config.api import migrations as commands  # imported late: `ahsd-config --help` stays fast
 
     return commands
 
@@ -135,7 +135,7 @@ def diff(
     with_history: bool = typer.Option(False, "--history", help="Also keys that moved and came back."),
 ) -> None:
     """Per-key changes between A and B; for revisions, every step in between and its rationale."""
-    from ahsd_config.migrate import render
+    from ahsd_config.render import migrate as render
 
     if fmt not in ("text", "json", "markdown"):
         raise UsageError(f"--format must be text, json or markdown, not {fmt!r}")

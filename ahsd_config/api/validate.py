@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ahsd_config.diagnostics import FileError, FileReport, Finding, Suppressed, exit_code
+from ahsd_config.findings import FileError, FileReport, Finding, Suppressed, exit_code
 from ahsd_config.errors import InputError, UsageError
-from ahsd_config.loader import KeyPath, YamlDocument, format_key, load_file
-from ahsd_config.suppression import parse_suppression
+from ahsd_config.input.loader import KeyPath, YamlDocument, format_key, load_file
+from ahsd_config.input.suppression import parse_suppression
 
 if TYPE_CHECKING:
     from ahsd_config.schema import TrainingConfig

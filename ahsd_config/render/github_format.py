@@ -6,7 +6,7 @@ Escaping follows the Actions runner (`toolkit/packages/core/src/command.ts`): in
 
 from __future__ import annotations
 
-from ahsd_config.diagnostics import FileReport
+from ahsd_config.findings import FileReport
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
