@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ahsd_config.input.files import atomic_write
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run import runlog
 from ahsd_train.run.records import Record, StepRecord, finite_steps
@@ -141,7 +142,7 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
     results = []
     for label, side in zip("AB", sides):
         path = out / f"{label}.yaml"
-        runlog.atomic_write_text(path, side.text)
+        atomic_write(path, side.text)
         opts = RunOptions(
             config_path=path, overrides=(f"random_seed={seed}", f"data.synthetic.n_scenarios={scenarios}",
                                          *overrides),
@@ -188,7 +189,7 @@ def write_overlay(path: Path, comparison: Comparison) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ahsd_train.run.checkpoint import atomic_write_bytes
+    from ahsd_config.input.files import atomic_write_bytes
     from ahsd_train.run.plots import draw_grad_norm
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), layout="constrained")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ahsd_train.run.checkpoint import atomic_write_bytes
+from ahsd_config.input.files import atomic_write_bytes
 from ahsd_train.run.records import Record, StepRecord, epochs_of, finite_steps
 
 

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ahsd_train.run.checkpoint import atomic_write_text
+from ahsd_config.input.files import atomic_write
 from ahsd_train.run.records import Record, from_json
 
 RUN_JSON = "run.json"
@@ -45,7 +45,7 @@ def to_json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(to_json_safe(data), indent=2, sort_keys=False) + "\n")
+    atomic_write(path, json.dumps(to_json_safe(data), indent=2, sort_keys=False) + "\n")
 
 
 def read_json(path: Path) -> Any:
@@ -107,7 +107,7 @@ class MetricsLog:
         self.path = run_dir / METRICS
         if resume_step is not None:
             kept = [r for r in _raw_lines(run_dir) if _step_of(r) <= resume_step]
-            atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
+            atomic_write(self.path, "".join(json.dumps(r) + "\n" for r in kept))
         self.file = open(self.path, "a", encoding="utf-8")
         self.tb = None
         if tensorboard:

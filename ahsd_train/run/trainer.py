@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ahsd_config.input.files import atomic_write
 from ahsd_train.errors import RunInterrupted
 from ahsd_train.run import checkpoint as ckpt
 from ahsd_train.run import distributed as ddp
@@ -193,7 +194,7 @@ class Trainer:
         log = None
         if self.ctx.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            runlog.atomic_write_text(self.run_dir / runlog.RESOLVED, resolved_yaml(self.prepared))
+            atomic_write(self.run_dir / runlog.RESOLVED, resolved_yaml(self.prepared))
             self.write_run_json("running")
             log = runlog.MetricsLog(self.run_dir, self.progress["step"] if self.resume else None)
         self.last_saved_step = self.progress["step"] if self.resume else -1
