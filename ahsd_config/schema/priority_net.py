@@ -273,6 +273,18 @@ class PriorityNetConfig(StrictModel):
         "BatchNorm sees the whole batch.",
     )
 
+    def per_replica_batch(self, world_size: int | None = None) -> int:
+        """THE per-replica batch: scenarios each data-parallel replica trains on per step,
+        `batch_size // world_size` (at least 1). `world_size`: the launch's replicas; default the
+        config's own `world_size` (what the validator assumes). The AHSD101 rule and
+        `ahsd_train.run.distributed` both use this definition."""
+        return max(1, self.batch_size // (world_size or self.world_size))
+
+    def batchnorm_batch(self) -> int:
+        """Scenarios one BatchNorm layer normalises over: the whole batch with SyncBatchNorm, else
+        one replica's."""
+        return self.batch_size if self.sync_batchnorm else self.per_replica_batch()
+
     @property
     def pair_importance_width(self) -> int:
         """The pair-importance MLP width the engine builds: `importance_hidden_dim` if set."""

@@ -57,6 +57,9 @@ from ahsd_train.engine import normalization as nz
 
 Draw = Callable[..., torch.Tensor]  # shape -> float64 samples on the generator's device
 
+# --- the SNR model (the generator's labels and this module's distance estimate share it) ---------
+SNR_SCALE = 700.0  # network SNR of a 1 Msun chirp mass at 1 Mpc, optimally oriented, per detector
+
 # --- overlap -----------------------------------------------------------------------------------
 OVERLAP_TIME_SCALE = 0.25  # s: overlap halves about every 0.17 s of merger-time separation
 OVERLAP_MC_SCALE = 0.5  # e-folding of the overlap in |ln Mc_i - ln Mc_j|
@@ -176,9 +179,13 @@ def in_band_masses(mc: torch.Tensor, q: torch.Tensor, f_low: float) -> tuple[tor
     return masses_from(mc, torch.where(too_heavy, torch.exp(lo), q))
 
 
-def ml_distance(snr_hat, mc_hat, total_hat, resp, f_low: float) -> torch.Tensor:
-    """The distance at which ``data.detector_snr`` of the estimates is exactly ``snr_hat`` (Mpc)."""
-    from ahsd_train.engine.data import detector_snr  # one SNR formula, owned by the generator
+def detector_snr(mc, total_mass, distance, response, f_low: float) -> torch.Tensor:
+    """Per-detector SNR ``(..., D)``: ``SNR_SCALE Mc^(5/6) / d`` x response x in-band fraction."""
+    in_band = (1 - (f_low / nz.f_isco(total_mass)) ** (4 / 3)).clamp_min(0.0).sqrt()  # (...)
+    return (SNR_SCALE * mc ** (5 / 6) / distance * in_band).unsqueeze(-1) * response
 
+
+def ml_distance(snr_hat, mc_hat, total_hat, resp, f_low: float) -> torch.Tensor:
+    """The distance at which ``detector_snr`` of the estimates is exactly ``snr_hat`` (Mpc)."""
     unit = detector_snr(mc_hat, total_hat, torch.ones_like(mc_hat), resp, f_low).norm(dim=-1)  # SNR at 1 Mpc
     return (unit / snr_hat).clamp_min(nz.LOG_FLOOR)
