@@ -15,7 +15,7 @@ from typing import Any
 from ahsd_config.render.github_format import command, escape_data
 from ahsd_config.findings import Finding
 from ahsd_config.gate.result import CHECKS, GateResult, KeyChange
-from ahsd_config.gate.chain import show
+from ahsd_config.values import show
 
 ANNOTATIONS_PER_TYPE = 10
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}  # as the validate formatter maps them
