@@ -188,7 +188,7 @@ def write_overlay(path: Path, comparison: Comparison) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ahsd_train.run.checkpoint import atomic_write_bytes
+    from ahsd_config.input.files import atomic_write_bytes
     from ahsd_train.review.plots import draw_grad_norm
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), layout="constrained")

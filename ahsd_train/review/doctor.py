@@ -218,7 +218,7 @@ def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str
     path = out if as_file else Path(out or diagnosis.run_dir) / file_name(rev)
     if path.exists():
         raise DoctorError(f"{path} exists already; revision files are never overwritten (pass --out)")
-    from ahsd_train.run.checkpoint import atomic_write_text
+    from ahsd_config.input.files import atomic_write as atomic_write_text
 
     atomic_write_text(path, dump_revision(rev))
     return path

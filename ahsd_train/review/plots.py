@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ahsd_train.run.checkpoint import atomic_write_bytes
+from ahsd_config.input.files import atomic_write_bytes
 
 
 def _save(fig, path: Path) -> None:

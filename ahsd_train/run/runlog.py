@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ahsd_train.run.checkpoint import atomic_write_text
+from ahsd_config.input.files import atomic_write as atomic_write_text
 
 RUN_JSON = "run.json"
 RESOLVED = "config.resolved.yaml"
