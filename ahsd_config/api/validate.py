@@ -6,9 +6,9 @@ everything that parses becomes findings with the 1-based line/column of the offe
 
 from __future__ import annotations
 
-import difflib
-import glob
+import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -261,12 +261,15 @@ def missing_key_message(path: KeyPath) -> tuple[str, str]:
 # --- unknown keys: did you mean ---------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _schema_keys() -> dict[str, Any]:
+    """Read-only here; kept (all_dotted_keys copies its dict, and 20,000 unknown keys ask 20,000 times)."""
     from ahsd_config.schema import all_dotted_keys
 
     return all_dotted_keys()
 
 
+@functools.lru_cache(maxsize=1024)
 def schema_parent(path: KeyPath) -> str:
     """The schema's dotted name of a section path: concrete mapping keys become `*`."""
     keys = _schema_keys()
@@ -304,6 +307,8 @@ def unknown_key_message(path: KeyPath, suggest: bool = True) -> tuple[str, str]:
     message = f"{key} is not a known key of {where}"
     if not suggest:
         return message, f"delete it, or check `ahsd-config explain {format_key(path[:-1]) or 'KEY'}` for the known keys"
+    import difflib  # here: only an unknown key needs it, and a clean file should not pay its import
+
     close = difflib.get_close_matches(name, fields_of(section), n=1, cutoff=0.6)
     elsewhere = sections_with(name, section)
     if elsewhere:
@@ -330,12 +335,17 @@ class ValidationRun:
         return exit_code(self.reports, fail_on)
 
 
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
 def expand_paths(patterns: list[str]) -> list[str]:
     """Paths in argument order; globs expanded (sorted, `**` recursive). A glob matching nothing is
     a usage error; a plain path that does not exist is left for the loader to report."""
     out: list[str] = []
     for pattern in patterns:
-        if glob.has_magic(pattern):
+        if _GLOB_MAGIC.search(pattern):  # glob.has_magic without importing glob for plain paths
+            import glob
+
             matches = sorted(m for m in glob.glob(pattern, recursive=True) if not Path(m).is_dir())
             if not matches:
                 raise UsageError(f"no file matches {pattern!r}")
