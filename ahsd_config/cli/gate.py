@@ -1,4 +1,4 @@
-"""`ahsd-config` commands of the gate room (see cli.py): `ci` and `check-migrations`."""
+"""`ahsd-config` commands of the gate room: `ci` and `check-migrations`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from ahsd_config.input.files import atomic_write
-from ahsd_config.cli.app import app, reports_errors, safe_text, stdout
+from ahsd_config.cli.shell import reports_errors, safe_text, stdout
 
 
 class GateFormat(str, Enum):
@@ -19,7 +19,6 @@ class GateFormat(str, Enum):
     github = "github"
 
 
-@app.command("ci")
 @reports_errors
 def ci(
     base: str = typer.Option(..., "--base", metavar="REF", help="The pull request's target, e.g. origin/main (merge-base semantics: base...head)."),
@@ -31,7 +30,8 @@ def ci(
 ) -> None:
     """Gate a config pull request: validates, stamped at head, every changed value recorded with a rationale."""
     from ahsd_config.render import gate as report
-    from ahsd_config.gate.check import GateFailed, run_gate
+    from ahsd_config.gate.result import GateFailed
+    from ahsd_config.gate.run import run_gate
 
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
@@ -45,16 +45,21 @@ def ci(
         raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
 
 
-@app.command("check-migrations")
 @reports_errors
 def check_migrations(
     directory: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="The revisions folder (default: [tool.ahsd] migrations, else migrations/)."),
 ) -> None:
     """Check a revisions folder: one head, a real rationale per change, every revision applies and reverts."""
     from ahsd_config.render import gate as report
-    from ahsd_config.gate.check import GateFailed, check_chain
+    from ahsd_config.gate.result import GateFailed
+    from ahsd_config.gate.run import check_chain
 
     result = check_chain(directory)
     stdout.print(report.render_text(result), markup=False, end="")
     if not result.passed:
         raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ci")(ci)
+    app.command("check-migrations")(check_migrations)

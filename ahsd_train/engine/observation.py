@@ -114,13 +114,17 @@ def observed_snr(rho_det: torch.Tensor, overlap: torch.Tensor, nrm: Draw, u: Dra
 
 
 def observe(p: dict[str, torch.Tensor], rho_det: torch.Tensor, overlap: torch.Tensor, *, scale: float,
-            f_low: float, response: Callable[..., torch.Tensor], nrm: Draw, u: Draw) -> dict[str, torch.Tensor]:
+            f_low: float, response: Callable[..., torch.Tensor], nrm: Draw, u: Draw,
+            snr_hat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """The estimates ``name -> (B, S)`` (``FEATURE_NAMES``) a search reports for true parameters ``p``.
 
     ``response(ra, dec, psi, theta_jn) -> (B, S, D)`` is the generator's antenna response; the
-    distance estimate inverts the generator's SNR formula with it."""
+    distance estimate inverts the generator's SNR formula with it. ``snr_hat`` ``(B, S)``: a measured
+    matched-filter SNR (the physics generator's) instead of the modelled one."""
     B, S, D = rho_det.shape
-    snr_hat = observed_snr(rho_det, overlap, nrm, u)  # (B, S)
+    if snr_hat is None:
+        snr_hat = observed_snr(rho_det, overlap, nrm, u)  # (B, S)
+    snr_hat = snr_hat.clamp_min(SNR_FLOOR)
     ten = 10.0 / snr_hat.clamp_min(1.0)  # errors scale as 1 / SNR (capped below SNR 1)
     g = lambda: nrm(B, S)  # noqa: E731
 
