@@ -1,3 +1,3 @@
-from ahsd_config.cli import main
+from ahsd_config.cli.app import main
 
 main()

@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.cli import safe_text
+from ahsd_config.cli.app import safe_text
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 
@@ -147,7 +147,7 @@ WIDE_TABLE = 120  # below this the "why" column would fold dotted key names: rea
 
 
 def checklist_table(report: dict[str, Any], width: int | None = None) -> Table:
-    from ahsd_train.report import CHECKLIST_TITLES
+    from ahsd_train.review.report import CHECKLIST_TITLES
 
     why = (width or stdout.width) >= WIDE_TABLE
     table = Table(title="Verification checklist (seed note, Nov 15 2025)")
@@ -162,7 +162,7 @@ def checklist_table(report: dict[str, Any], width: int | None = None) -> Table:
 
 def print_checklist(report: dict[str, Any]) -> None:
     """The table; on a narrow terminal each reason as its own line under it (key names whole)."""
-    from ahsd_train.report import CHECKLIST_TITLES
+    from ahsd_train.review.report import CHECKLIST_TITLES
 
     stdout.print(checklist_table(report))
     if stdout.width < WIDE_TABLE:
@@ -172,7 +172,7 @@ def print_checklist(report: dict[str, Any]) -> None:
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
-    from ahsd_train.report import baseline_rows
+    from ahsd_train.review.report import baseline_rows
 
     table = Table(title=f"Final metrics ({metrics.get('split', 'val')} split) vs sort-by-SNR baseline")
     for col in ("metric", "PriorityNet", "SNR baseline"):
@@ -194,7 +194,7 @@ def _signals_stop_the_run():
     restored afterwards (tests drive this command in-process)."""
     import signal
 
-    from ahsd_train import trainer
+    from ahsd_train.run import trainer
 
     def ask(signum, frame):
         if trainer.STOP.is_set():
@@ -218,7 +218,7 @@ def default_config(short: bool) -> Path:
     the project. Only for runs whose length the command line states (--quick, --epochs, --max-steps,
     --resume): a full-length run (the project's 100 epochs) is started only with its config named,
     so a bare `ahsd-train run` never starts hours of training by surprise."""
-    from ahsd_config.project import require_project
+    from ahsd_config.input.project import require_project
 
     project = require_project(needs="pass --config PATH")
     path = project.default_config
@@ -257,8 +257,8 @@ def run_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
-    from ahsd_train import trainer
-    from ahsd_train.progress import make_progress
+    from ahsd_train.run import trainer
+    from ahsd_train.run.progress import make_progress
 
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
@@ -302,7 +302,7 @@ def doctor_command(
 
     Exit 0 when every checklist row passes, 1 when any row FAILs (so a script can branch on it),
     2 when RUN_DIR is not a run directory."""
-    from ahsd_train import doctor
+    from ahsd_train.review import doctor
 
     diagnosis = doctor.diagnose(run_dir)
     print_checklist(diagnosis.report)
@@ -333,7 +333,7 @@ def evaluate_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON line: {run: metrics} instead of the table."),
 ) -> int:
     """The benchmark table of finished runs: detectable-signal tau, paired gain over SNR-sort, CIs."""
-    from ahsd_train.evaluate import evaluate_runs
+    from ahsd_train.review.evaluate import evaluate_runs
 
     runs, table = evaluate_runs(run_dirs)
     if as_json:
@@ -363,7 +363,7 @@ def compare_command(
     """Train A and B on the same data, seed and budget; checklists side by side, differing keys, one plot.
 
     Exit 0 when both ran (whatever their checklists say), 2 on bad input."""
-    from ahsd_train.compare import compare
+    from ahsd_train.review.compare import compare
 
     if device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
@@ -402,13 +402,13 @@ class CompareObserver:
 
 
 def runlog_safe(data: Any) -> Any:
-    from ahsd_train.runlog import to_json_safe
+    from ahsd_train.run.runlog import to_json_safe
 
     return to_json_safe(data)
 
 
 def compare_table(result) -> Table:
-    from ahsd_train.report import CHECKLIST_TITLES
+    from ahsd_train.review.report import CHECKLIST_TITLES
 
     table = Table(title="Verification checklist, A vs B (same data, seed and budget)")
     table.add_column("check", overflow="fold")
@@ -438,8 +438,8 @@ def bench_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Train and inference throughput: batched vs the naive per-scenario loop, same run."""
-    from ahsd_train.bench import run_benchmark
-    from ahsd_train.progress import make_progress
+    from ahsd_train.review.bench import run_benchmark
+    from ahsd_train.run.progress import make_progress
 
     if device not in ("cpu", "cuda"):
         raise AhsdTrainError(f"--device {device!r}: use cpu or cuda")
@@ -459,9 +459,72 @@ def bench_command(
     return 0
 
 
+# --- data ------------------------------------------------------------------------------------
+
+data_app = typer.Typer(help="Scenario datasets on disk (safetensors shards that `run --data DIR` trains on).",
+                       no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("generate")
+@reports_errors
+def data_generate_command(
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Dataset folder (created; a rerun resumes it)."),
+    scenarios: int = typer.Option(..., "--scenarios", min=1, metavar="N", help="Scenarios to write."),
+    physics: bool = typer.Option(False, "--physics",
+                                 help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
+                                      "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", help="Population and noise seed (default: the config's random_seed)."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
+                                help="Worker processes (--physics; the bytes do not depend on it)."),
+    shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),
+    window_seconds: Optional[float] = typer.Option(None, "--window-seconds", metavar="S",
+                                                   help="--physics: strain window per signal, seconds (default 4)."),
+    window_rate: Optional[int] = typer.Option(None, "--window-rate", metavar="HZ",
+                                              help="--physics: the window's sample rate (default 512; samples = seconds x rate)."),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="PATH",
+                                          help="Config whose data section sets the population (default: the project's default_config)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config key, repeatable."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (it only shows on a terminal anyway)."),
+) -> int:
+    """Write N scenarios as shards: the analytic generator's, or with --physics LALSuite's (parallel, resumable)."""
+    from ahsd_config.api import load_config
+    from ahsd_train.run.progress import make_progress
+
+    if physics:
+        from ahsd_train.engine.physics import require_lal
+
+        require_lal()  # before the config is read: the missing extra is the first thing to say
+    cfg = load_config(config or default_config(short=True), tuple(set_)).config
+    progress = make_progress(quiet)
+    try:
+        if physics:
+            from ahsd_train.engine.physics.generate import generate_physics
+
+            with progress.task("physics scenarios", total=scenarios) as bar:
+                result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
+                                          window_seconds=window_seconds, window_rate=window_rate,
+                                          on_progress=lambda done, status: bar.update(completed=done, status=status))
+            stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
+                         f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
+        else:
+            if window_seconds is not None or window_rate is not None:
+                raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
+            from ahsd_train.engine.data import SyntheticScenarioSource
+            from ahsd_train.engine.shards import write_shards
+
+            with progress.task("analytic scenarios"):
+                source = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed if seed is None else seed)
+                manifest = write_shards(source.generate(scenarios), out, shard_size)
+            stdout.print(f"{scenarios} analytic scenarios in {manifest.parent}", markup=False)
+    finally:
+        progress.close()
+    return 0
+
+
 def _version(value: bool) -> None:
     if value:
-        from ahsd_config.cli import package_version
+        from ahsd_config.cli.app import package_version
 
         typer.echo(f"ahsd-train {package_version()}")
         raise typer.Exit()
@@ -483,7 +546,7 @@ def main() -> None:
     app(prog_name="ahsd-train")
 
 
-from ahsd_config.cli_help import plain_help  # noqa: E402  (after the commands are registered)
+from ahsd_config.cli.help import plain_help  # noqa: E402  (after the commands are registered)
 
 plain_help(app)
 

@@ -17,8 +17,8 @@ import argparse
 import numpy as np
 import torch
 
-from ahsd_train import benchmark as bm
-from ahsd_train.bench import project_config
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.review.bench import project_config
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """What a progress bar costs a training step: `Task.update` per call, bars on vs off.
 
 The trainer calls `update` once per optimizer step; rich is told at most 4 times a second
-(ahsd_train/progress.py), so the per-call cost is a clock read and a few stores. This times
+(ahsd_train/run/progress.py), so the per-call cost is a clock read and a few stores. This times
 N calls with bars rendered to a (fake) terminal against the silent default, alternating rounds,
 and sets the difference against the batch-24 CPU training step (`ahsd-train bench`, README).
 
@@ -15,7 +15,7 @@ import io
 import statistics
 import time
 
-from ahsd_train.progress import NO_PROGRESS, RichProgress
+from ahsd_train.run.progress import NO_PROGRESS, RichProgress
 
 
 class FakeTerminal(io.StringIO):

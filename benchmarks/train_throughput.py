@@ -32,7 +32,7 @@ import sys
 
 import torch
 
-from ahsd_train.bench import run_benchmark
+from ahsd_train.review.bench import run_benchmark
 
 CPU_SETTINGS = [(24, False), (24, True), (256, False)]
 CUDA_SETTINGS = [(24, False), (24, True), (256, False), (256, True), (1024, True)]

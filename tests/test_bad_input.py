@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
+from ahsd_config.cli.app import app
 from ahsd_config.errors import AhsdConfigError
-from ahsd_config.loader import load_text
+from ahsd_config.input.loader import load_text
 from ahsd_config.rules._examples import apply_fragment
-from ahsd_config.validate import validate_document, validate_path
+from ahsd_config.api.validate import validate_document, validate_path
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"

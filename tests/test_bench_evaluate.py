@@ -8,9 +8,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from ahsd_train import benchmark as bm
-from ahsd_train import trainer
-from ahsd_train.bench import project_config
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.run import trainer
+from ahsd_train.review.bench import project_config
 from ahsd_train.cli import app
 from test_train_support import options
 
@@ -48,7 +48,7 @@ def test_test_set_has_its_own_seed_and_does_not_depend_on_the_training_data():
     more_training = cfg.model_copy(update={"random_seed": 7, "data": cfg.data.model_copy(update={"synthetic": cfg.data.synthetic.model_copy(update={"n_scenarios": 999})})})
     b = bm.test_set(more_training, 40)
     assert torch.equal(a.features, b.features) and torch.equal(a.priority, b.priority)
-    from ahsd_train.data import SyntheticScenarioSource
+    from ahsd_train.engine.data import SyntheticScenarioSource
 
     train = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed).generate(40)
     assert not torch.equal(train.priority[:, :2], a.priority[:, :2])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ahsd_train import benchmark as bm
-from ahsd_train.data import FEATURE_NAMES, ScenarioBatch
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.engine.data import FEATURE_NAMES, ScenarioBatch
 
 
 def batch_of(labels: list[list[float]]) -> ScenarioBatch:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from ahsd_train import benchmark as bm
-from ahsd_train import normalization as nz
-from ahsd_train import observation as obs
-from ahsd_train.bench import project_config
-from ahsd_train import data as data_module
-from ahsd_train.data import SyntheticScenarioSource, antenna_response, detector_snr
+from ahsd_train.engine import benchmark as bm
+from ahsd_train.engine import normalization as nz
+from ahsd_train.engine import observation as obs
+from ahsd_train.review.bench import project_config
+from ahsd_train.engine import data as data_module
+from ahsd_train.engine.data import SyntheticScenarioSource, antenna_response, detector_snr
 
 CFG = project_config()
 

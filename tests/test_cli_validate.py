@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
+from ahsd_config.cli.app import app
 from ahsd_config.rules._examples import apply_fragment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,7 +168,7 @@ def test_committed_schema_is_current():
 
 
 def run_main(monkeypatch, capsys, *args: str):
-    from ahsd_config import cli
+    from ahsd_config.cli import app as cli
 
     monkeypatch.setattr("sys.argv", ["ahsd-config", *args])
     with pytest.raises(SystemExit) as exit_info:
@@ -195,13 +195,13 @@ def test_fast_path_usage_error_and_unreadable(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("args", [["--help"], ["-f"], ["--format", "xml", "a.yaml"], ["--fail-on=never", "a.yaml"],
                                   ["--strict", "a.yaml"], []])
 def test_unusual_validate_calls_go_through_typer(args):
-    from ahsd_config.cli import parse_plain_validate
+    from ahsd_config.cli.app import parse_plain_validate
 
     assert parse_plain_validate(args) is None
 
 
 def test_plain_validate_calls_are_parsed():
-    from ahsd_config.cli import parse_plain_validate
+    from ahsd_config.cli.app import parse_plain_validate
 
     assert parse_plain_validate(["a.yaml", "-f", "sarif", "--fail-on=warning", "-o", "x.sarif", "b.yaml"]) == {
         "paths": ["a.yaml", "b.yaml"], "fmt": "sarif", "fail_on": "warning", "output": Path("x.sarif")}

@@ -9,12 +9,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.loader import load_file
+from ahsd_config.input.loader import load_file
 from ahsd_config.migrate import keys
 from ahsd_config.migrate.model import PLACEHOLDER, parse_revision
 from ahsd_config.migrate.state import apply_revision_plain, check, primitive
 from ahsd_config.migrate.store import load_map
-from ahsd_train import trainer
+from ahsd_train.run import trainer
 from ahsd_train.cli import app
 from test_train_support import ROOT, options
 

@@ -7,12 +7,12 @@ import math
 import pytest
 import torch
 
-from ahsd_train import normalization as nz
-from ahsd_train.bench import project_config, run_benchmark
-from ahsd_train.data import SyntheticScenarioSource
-from ahsd_train.loss import PriorityLoss
-from ahsd_train.metrics import evaluate
-from ahsd_train.model import PriorityNet
+from ahsd_train.engine import normalization as nz
+from ahsd_train.review.bench import project_config, run_benchmark
+from ahsd_train.engine.data import SyntheticScenarioSource
+from ahsd_train.engine.loss import PriorityLoss
+from ahsd_train.engine.metrics import evaluate
+from ahsd_train.engine.model import PriorityNet
 
 CFG = project_config()
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from ahsd_train import normalization as nz
-from ahsd_train.bench import project_config
-from ahsd_train.data import (
+from ahsd_train.engine import normalization as nz
+from ahsd_train.review.bench import project_config
+from ahsd_train.engine.data import (
     FEATURE_NAMES,
     ScenarioBatch,
     SyntheticScenarioSource,
@@ -19,7 +19,7 @@ from ahsd_train.data import (
     split,
 )
 from ahsd_train.errors import ShardError
-from ahsd_train.shards import read_shards, write_shards
+from ahsd_train.engine.shards import read_shards, write_shards
 
 CFG = project_config()
 

@@ -9,12 +9,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ahsd_train import naive
-from ahsd_train.bench import project_config
-from ahsd_train.data import ScenarioBatch
+from ahsd_train.engine import naive
+from ahsd_train.review.bench import project_config
+from ahsd_train.engine.data import ScenarioBatch
 from ahsd_train.errors import NonFiniteError
-from ahsd_train.loss import COMPONENTS, PriorityLoss
-from ahsd_train.model import PriorityOutput
+from ahsd_train.engine.loss import COMPONENTS, PriorityLoss
+from ahsd_train.engine.model import PriorityOutput
 
 CFG = project_config()
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from scipy import stats
 
-from ahsd_train.data import ScenarioBatch
-from ahsd_train.metrics import evaluate, ranking_metrics, uncertainty_ece
+from ahsd_train.engine.data import ScenarioBatch
+from ahsd_train.engine.metrics import evaluate, ranking_metrics, uncertainty_ece
 
 
 def batch_of(target: torch.Tensor, mask: torch.Tensor, snr_est: torch.Tensor | None = None) -> ScenarioBatch:

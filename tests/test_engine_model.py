@@ -8,13 +8,13 @@ import math
 import pytest
 import torch
 
-from ahsd_train import naive
-from ahsd_train import normalization as nz
-from ahsd_train.bench import project_config
-from ahsd_train.data import ScenarioBatch, SyntheticScenarioSource
+from ahsd_train.engine import naive
+from ahsd_train.engine import normalization as nz
+from ahsd_train.review.bench import project_config
+from ahsd_train.engine.data import ScenarioBatch, SyntheticScenarioSource
 from ahsd_train.errors import ModelInputError
-from ahsd_train.loss import PriorityLoss
-from ahsd_train.model import PriorityNet, pair_features, partner_mask
+from ahsd_train.engine.loss import PriorityLoss
+from ahsd_train.engine.model import PriorityNet, pair_features, partner_mask
 
 CFG = project_config()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ahsd_train import normalization as nz
-from ahsd_train.bench import project_config
-from ahsd_train.data import SyntheticScenarioSource, iterate_batches
-from ahsd_train.loss import PriorityLoss
-from ahsd_train.metrics import evaluate
-from ahsd_train.model import PriorityNet
+from ahsd_train.engine import normalization as nz
+from ahsd_train.review.bench import project_config
+from ahsd_train.engine.data import SyntheticScenarioSource, iterate_batches
+from ahsd_train.engine.loss import PriorityLoss
+from ahsd_train.engine.metrics import evaluate
+from ahsd_train.engine.model import PriorityNet
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ahsd_config.diagnostics import FileError, FileReport, Finding, Suppressed, exit_code
-from ahsd_config.formats import FORMATS, render
-from ahsd_config.formats.github_format import escape_data, escape_property
+from ahsd_config.findings import FileError, FileReport, Finding, Suppressed, exit_code
+from ahsd_config.render import FORMATS, render
+from ahsd_config.render.github_format import escape_data, escape_property
 
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "external-schemas" / "sarif-schema-2.1.0.json"
 

@@ -21,9 +21,9 @@ import torch
 from typer.testing import CliRunner
 
 from ahsd_config.api import load_config
-from ahsd_config.cli import app as config_app
+from ahsd_config.cli.app import app as config_app
 from ahsd_train.cli import app as train_app
-from ahsd_train.doctor import num
+from ahsd_train.review.doctor import num
 from ahsd_config.rules._examples import apply_fragment
 from test_train_support import PRE_FIX, ROOT, set_args
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from ahsd_config.loader import load_file
+from ahsd_config.input.loader import load_file
 from ahsd_config.migrate.model import parse_revision
 from ahsd_train.cli import app
 

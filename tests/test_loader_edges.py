@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ahsd_config.errors import InputError
-from ahsd_config.loader import format_key, load_text, parse_key
+from ahsd_config.input.loader import format_key, load_text, parse_key
 
 
 def fails_at(text: str) -> tuple[int, int, str]:

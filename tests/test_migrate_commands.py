@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
-from ahsd_config.migrate import commands as C
+from ahsd_config.cli.app import app
+from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
-from ahsd_config.migrate.atomic import locked
+from ahsd_config.input.files import locked
 from ahsd_config.migrate.errors import MultipleHeads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +143,7 @@ def test_sigkill_during_migrate_leaves_original(tmp_path):
     before = src.read_bytes()
     script = textwrap.dedent(f"""
         import os, signal
-        from ahsd_config.migrate import commands
+        from ahsd_config.api import migrations as commands
         real = os.replace
         def die(a, b):
             if str(b).endswith("c.yaml"):

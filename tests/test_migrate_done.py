@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
-from ahsd_config.migrate import commands as C
+from ahsd_config.cli.app import app
+from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
 from ahsd_config.migrate.errors import MigrationConflict, NotStamped
 
@@ -125,7 +125,7 @@ def test_v13_with_hand_edited_batch_size_conflicts_and_is_untouched(tmp_path):
 @needs_corpus
 @pytest.mark.corpus
 def test_every_corpus_file_from_nov_11_reaches_head_and_validates(tmp_path, rmap):
-    from ahsd_config.validate import validate_path
+    from ahsd_config.api.validate import validate_path
 
     names = sorted(p.name for p in CORPUS.glob("*.yaml") if p.name >= "2025-11-11")
     assert len(names) == 22

@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app as config_app
+from ahsd_config.cli.app import app as config_app
 from ahsd_train.cli import app as train_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def test_without_the_train_extra_run_says_what_to_install(tmp_path):
 
 @pytest.mark.parametrize("passed,code", [([True, True], 0), ([True, False], 1)])
 def test_doctor_exit_code_follows_the_checklist(monkeypatch, tmp_path, passed, code):
-    from ahsd_train import doctor
+    from ahsd_train.review import doctor
 
     rows = [{"name": f"check_{i}", "passed": p, "value": 1.0, "threshold": 2.0, "reason": "r"}
             for i, p in enumerate(passed)]

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
-from ahsd_config.migrate.commands import load_chain
+from ahsd_config.cli.app import app
+from ahsd_config.api.migrations import load_chain
 from ahsd_config.migrate.errors import show_value
 
 ROOT = Path(__file__).resolve().parent.parent

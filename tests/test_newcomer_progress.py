@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ahsd_train.progress import NO_PROGRESS, RichProgress, make_progress, wants_bars
+from ahsd_train.run.progress import NO_PROGRESS, RichProgress, make_progress, wants_bars
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_RUN = ["run", "--quick", "--max-steps", "3", "--set", "data.synthetic.n_scenarios=96",
@@ -80,7 +80,7 @@ def test_updates_reach_rich_at_most_four_times_a_second(monkeypatch):
     seen = []
     monkeypatch.setattr(progress._rich, "update", lambda task_id, **kw: seen.append(kw["completed"]))
     clock = iter([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
-    monkeypatch.setattr("ahsd_train.progress.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("ahsd_train.run.progress.time.monotonic", lambda: next(clock))
     task = progress.open("epoch 1", total=10)
     for i in range(10):
         task.update(completed=i + 1)
@@ -115,7 +115,7 @@ class Recorder(NO_PROGRESS.__class__):
 
 
 def test_benchmark_reports_progress_between_timed_regions():
-    from ahsd_train.bench import run_benchmark
+    from ahsd_train.review.bench import run_benchmark
 
     rec = Recorder()
     run_benchmark(steps=1, repeats=2, naive_steps=0, progress=rec)

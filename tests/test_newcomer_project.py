@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config import project as P
-from ahsd_config.cli import app
+from ahsd_config.input import project as P
+from ahsd_config.cli.app import app
 from ahsd_config.errors import InputError
-from ahsd_config.migrate import commands as C
+from ahsd_config.api import migrations as C
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = C.load_chain(ROOT).head  # the project's head revision (the walk-up finds ROOT's chain)

@@ -11,13 +11,13 @@ REPO = Path(__file__).resolve().parents[1]
 PROBE = """
 import sys
 from typer.testing import CliRunner
-import ahsd_config.cli, ahsd_config.api, ahsd_config.validate, ahsd_config.explain
+import ahsd_config.cli.app, ahsd_config.api, ahsd_config.api.validate, ahsd_config.api.explain
 from ahsd_config.rules import all_rules
-from ahsd_config.formats import render
+from ahsd_config.render import render
 all_rules()
-result = CliRunner().invoke(ahsd_config.cli.app, ["validate", sys.argv[1], "--format", "sarif"])
+result = CliRunner().invoke(ahsd_config.cli.app.app, ["validate", sys.argv[1], "--format", "sarif"])
 assert result.exit_code in (0, 1), result.output
-result = CliRunner().invoke(ahsd_config.cli.app, ["explain", "priority_net.batch_size"])
+result = CliRunner().invoke(ahsd_config.cli.app.app, ["explain", "priority_net.batch_size"])
 assert result.exit_code == 0, result.output
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "numpy", "scipy", "ahsd_train"))
 print("HEAVY:" + ",".join(heavy))

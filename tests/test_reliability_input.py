@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
+from ahsd_config.cli.app import app
 from ahsd_config.errors import InputError
-from ahsd_config.loader import load_text
-from ahsd_config.migrate import commands as C
+from ahsd_config.input.loader import load_text
+from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
-from ahsd_config.validate import validate_document
+from ahsd_config.api.validate import validate_document
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAIN = ROOT / "migrations"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ahsd_train import checkpoint as ckpt
+from ahsd_train.run import checkpoint as ckpt
 from ahsd_train.trainer_errors import CheckpointError
 
 from faults import count_steps, die_at, fail_at
@@ -147,9 +147,9 @@ def test_enospc_during_a_save_raises_oserror_and_leaves_no_temp(tmp_path, monkey
 
 # ------------------------------------------------------------------------------ data shards
 def _dataset(tmp_path: Path) -> Path:
-    from ahsd_train.bench import project_config
-    from ahsd_train.data import SyntheticScenarioSource
-    from ahsd_train.shards import write_shards
+    from ahsd_train.review.bench import project_config
+    from ahsd_train.engine.data import SyntheticScenarioSource
+    from ahsd_train.engine.shards import write_shards
 
     cfg = project_config()
     pn = cfg.priority_net.model_copy(update={"use_strain": False})
@@ -200,7 +200,7 @@ SHARD_BREAKS = {
 @pytest.mark.parametrize("what", list(SHARD_BREAKS))
 def test_a_bad_shard_dataset_is_a_shard_error_naming_the_file(tmp_path, what):
     from ahsd_train.errors import ShardError
-    from ahsd_train.shards import read_shards
+    from ahsd_train.engine.shards import read_shards
 
     ds = _dataset(tmp_path)
     breaker, words = SHARD_BREAKS[what]
@@ -212,8 +212,8 @@ def test_a_bad_shard_dataset_is_a_shard_error_naming_the_file(tmp_path, what):
 
 # ---------------------------------------------------------------------- bad run files, --set
 def _run_dir(tmp_path: Path) -> Path:
-    from ahsd_train import runlog
-    from ahsd_train.bench import project_config
+    from ahsd_train.run import runlog
+    from ahsd_train.review.bench import project_config
 
     run = tmp_path / "run"
     run.mkdir()
@@ -262,7 +262,7 @@ def test_a_set_with_a_bad_index_is_one_line_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["a file", "read-only folder"])
-def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where):
+def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where, monkeypatch):
     from typer.testing import CliRunner
 
     from ahsd_train.cli import app
@@ -275,7 +275,17 @@ def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where):
         (tmp_path / "ro").chmod(0o555)
         out = tmp_path / "ro" / "run"
         if os.access(tmp_path / "ro", os.W_OK):
-            pytest.skip("running as root: a 0555 folder is still writable")
+            # Root ignores the mode bits, so the kernel's answer is injected instead: every mkdir
+            # below the 0555 folder fails with EACCES, as it does for any other user.
+            real_mkdir = os.mkdir
+            ro = str(tmp_path / "ro")
+
+            def refusing_mkdir(path, *args, **kwargs):
+                if os.fspath(path).startswith(ro + os.sep):
+                    raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+                return real_mkdir(path, *args, **kwargs)
+
+            monkeypatch.setattr(os, "mkdir", refusing_mkdir)
     res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu",
                                    "--max-steps", "1", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.atomic import JOURNAL, commit_files, file_lock, recover
-from ahsd_config.cli import app
-from ahsd_config.migrate import commands as C
+from ahsd_config.input.files import JOURNAL, commit_files, file_lock, recover
+from ahsd_config.cli.app import app
+from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
 from ahsd_config.migrate.errors import RevisionFormatError
 
@@ -153,7 +153,7 @@ def test_recover_completes_a_committed_journal(tmp_path):
 # ------------------------------------------------------------------------------------ locks
 _HOLD = textwrap.dedent("""
     import sys, time
-    from ahsd_config.atomic import file_lock, LockTimeout
+    from ahsd_config.input.files import file_lock, LockTimeout
     path, hold, timeout, log = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
     try:
         with file_lock(path, timeout=timeout):
@@ -268,7 +268,7 @@ def _validate_output(cfg: Path, out: Path) -> None:
 
 def _writers(tmp: Path) -> dict:
     """name -> (the file it replaces, a call that writes it)."""
-    from ahsd_config.schemagen import write_json_schema
+    from ahsd_config.schema.schemagen import write_json_schema
 
     cfg = tmp / "c.yaml"
     return {

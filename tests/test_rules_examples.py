@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ahsd_config.loader import format_key, load_text
+from ahsd_config.input.loader import format_key, load_text
 from ahsd_config.rules import all_rules
 from ahsd_config.rules._examples import apply_fragment, parse_fragment
-from ahsd_config.validate import validate_document
+from ahsd_config.api.validate import validate_document
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ahsd_config.migrate import PLACEHOLDER, load_chain, new_revision, stamp
-from ahsd_config.validate import validate_path
+from ahsd_config.api.migrations import load_chain, new_revision, stamp
+from ahsd_config.migrate import PLACEHOLDER
+from ahsd_config.api.validate import validate_path
 
 REPO = Path(__file__).resolve().parents[1]
 

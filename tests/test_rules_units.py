@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ahsd_config.loader import load_text
+from ahsd_config.input.loader import load_text
 from ahsd_config.rules._examples import apply_fragment
 from ahsd_config.rules.hygiene import yaml11_difference, yaml11_float_rewrite
 from ahsd_config.rules.optimisation import (
@@ -17,7 +17,7 @@ from ahsd_config.rules.optimisation import (
     primary_sum,
 )
 from ahsd_config.schema import TrainingConfig
-from ahsd_config.validate import validate_document
+from ahsd_config.api.validate import validate_document
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"

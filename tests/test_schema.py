@@ -21,7 +21,7 @@ from ahsd_config.schema import (
     field_info,
     unused_by_trainer,
 )
-from ahsd_config.schemagen import generate_json_schema, render_json_schema
+from ahsd_config.schema.schemagen import generate_json_schema, render_json_schema
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "enhanced_training.yaml"
@@ -369,7 +369,7 @@ def test_committed_json_schema_is_up_to_date() -> None:
     committed = SCHEMA_FILE.read_text(encoding="utf-8")
     assert committed == render_json_schema(), (
         "schemas/enhanced_training.schema.json is stale; regenerate it with "
-        "`ahsd-config schema` (or `python -m ahsd_config.schemagen`) and commit it"
+        "`ahsd-config schema` (or `python -m ahsd_config.schema.schemagen`) and commit it"
     )
 
 
@@ -420,6 +420,6 @@ def test_schema_package_does_not_import_torch() -> None:
     import subprocess
     import sys
 
-    code = "import sys, ahsd_config.schema, ahsd_config.schemagen; print('torch' in sys.modules)"
+    code = "import sys, ahsd_config.schema, ahsd_config.schema.schemagen; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

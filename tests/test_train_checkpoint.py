@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ahsd_train import checkpoint as ckpt
+from ahsd_train.run import checkpoint as ckpt
 from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
 
 

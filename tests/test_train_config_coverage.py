@@ -21,11 +21,11 @@ from pydantic import ValidationError
 
 from ahsd_config.api import load_config
 from ahsd_config.schema import PriorityNetConfig, unused_by_trainer
-from ahsd_train import distributed as ddp
-from ahsd_train import trainer
-from ahsd_train.data import SyntheticScenarioSource
-from ahsd_train.loss import PriorityLoss
-from ahsd_train.model import PriorityNet
+from ahsd_train.run import distributed as ddp
+from ahsd_train.run import trainer
+from ahsd_train.engine.data import SyntheticScenarioSource
+from ahsd_train.engine.loss import PriorityLoss
+from ahsd_train.engine.model import PriorityNet
 from test_train_support import CONFIG
 
 # key -> (perturbed value, other keys to set first so the key is in play)

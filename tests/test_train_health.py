@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ahsd_config.schema import HealthConfig
-from ahsd_train import health as hm
+from ahsd_train.run import health as hm
 
 
 def test_find_nonfinite_names_the_first_bad_entry_in_order():

@@ -14,7 +14,7 @@ import torch
 from typer.testing import CliRunner
 
 from ahsd_config.errors import ConfigInvalid
-from ahsd_train import trainer
+from ahsd_train.run import trainer
 from ahsd_train.cli import app
 from ahsd_train.trainer_errors import PreflightError, ResumeRefused
 from test_train_support import CONFIG, PRE_FIX, TINY, cli, options, set_args
@@ -28,7 +28,7 @@ def engine_hashes() -> dict[str, str]:
     """The engine files the recorded losses depend on (a changed one explains a mismatch)."""
     import hashlib
 
-    root = Path(trainer.__file__).parent
+    root = Path(trainer.__file__).parent.parent / "engine"
     return {name: hashlib.sha256((root / name).read_bytes()).hexdigest()[:16]
             for name in ("data.py", "model.py", "loss.py", "normalization.py")}
 
@@ -232,7 +232,7 @@ def test_doctor_prints_checklist_and_escalation_and_drafts_a_revision(tmp_path):
     assert positions == sorted(positions)
     drafts = list((tmp_path / "mig").glob("*.yaml"))
     assert len(drafts) == 1
-    from ahsd_config.loader import load_file
+    from ahsd_config.input.loader import load_file
     from ahsd_config.migrate.model import PLACEHOLDER, parse_revision
 
     rev = parse_revision(load_file(drafts[0]).plain(), str(drafts[0]))
@@ -245,9 +245,9 @@ def test_doctor_prints_checklist_and_escalation_and_drafts_a_revision(tmp_path):
 
 def test_doctor_on_the_project_config_values():
     from ahsd_config.api import load_config
-    from ahsd_train.doctor import escalation
+    from ahsd_train.review.doctor import escalation
 
-    from ahsd_train.doctor import num
+    from ahsd_train.review.doctor import num
 
     lr = load_config(CONFIG).config.priority_net.learning_rate  # whatever the head holds
     fixes = [f.text for f in escalation(load_config(CONFIG).config.priority_net, None)]
@@ -268,7 +268,7 @@ def test_a_config_behind_head_warns_and_runs(tmp_path):
 
 
 def test_bench_prints_one_json_line(monkeypatch):
-    import ahsd_train.bench as bench
+    import ahsd_train.review.bench as bench
 
     seen = {}
 
@@ -317,8 +317,8 @@ def test_resume_with_more_epochs_extends_a_finished_run(tmp_path):
 
 def test_data_dir_trains_on_shards(tmp_path):
     from ahsd_config.api import load_config
-    from ahsd_train.data import SyntheticScenarioSource
-    from ahsd_train.shards import write_shards
+    from ahsd_train.engine.data import SyntheticScenarioSource
+    from ahsd_train.engine.shards import write_shards
 
     cfg = load_config(CONFIG, TINY).config
     batch = SyntheticScenarioSource(cfg.data, cfg.priority_net, seed=7).generate(80)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ahsd_config.cli import app
-from ahsd_config.loader import load_text
+from ahsd_config.cli.app import app
+from ahsd_config.input.loader import load_text
 from ahsd_config.rules._examples import apply_fragment
-from ahsd_config.validate import validate_document
+from ahsd_config.api.validate import validate_document
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "posteriflow" / "enhanced_training"

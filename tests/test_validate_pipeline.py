@@ -8,10 +8,10 @@ import pytest
 
 from ahsd_config.api import apply_overrides, load_config
 from ahsd_config.errors import ConfigInvalid, UsageError
-from ahsd_config.loader import load_text
+from ahsd_config.input.loader import load_text
 from ahsd_config.rules._examples import apply_fragment
-from ahsd_config.suppression import parse_suppression
-from ahsd_config.validate import validate_document
+from ahsd_config.input.suppression import parse_suppression
+from ahsd_config.api.validate import validate_document
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"

@@ -18,12 +18,12 @@ import yaml as pyyaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ahsd_config.loader import load_text
-from ahsd_config.migrate import commands
+from ahsd_config.input.loader import load_text
+from ahsd_config.api import migrations as commands
 from ahsd_config.migrate.graph import RevisionMap
 from ahsd_config.migrate.model import Change, Revision
 from ahsd_config.migrate.store import dump_revision
-from ahsd_config.validate import validate_document
+from ahsd_config.api.validate import validate_document
 
 KEY = "priority_net.learning_rate"
 floats = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300).filter(
@@ -84,7 +84,7 @@ def write_doctor_draft(v: float, tmp: Path) -> str:
 
 
 def write_resolved(v: float, tmp: Path) -> str:
-    from ahsd_train.runlog import dump_yaml
+    from ahsd_train.run.runlog import dump_yaml
 
     return dump_yaml({"priority_net": {"learning_rate": v, "hidden_dims": (32, 16)},
                       "neural_posterior": {"flow_config": {"per_param_tail_bounds": {0: v, 10: 3.0}}}})
@@ -140,7 +140,7 @@ def test_migrate_keeps_a_safe_spelling_whatever_the_old_one(old, value):
 def test_the_resolved_config_of_the_project_validates_to_the_same_config():
     from ahsd_config.api import load_config
     from ahsd_config.schema import TrainingConfig
-    from ahsd_train.runlog import dump_yaml
+    from ahsd_train.run.runlog import dump_yaml
 
     config = load_config(Path(__file__).resolve().parents[1] / "configs" / "enhanced_training.yaml").config
     text = dump_yaml(config.model_dump(mode="python"))
@@ -153,7 +153,7 @@ def test_a_run_repeats_from_its_own_config_resolved_yaml(tmp_path):
     """`ahsd-train run --config RUN/config.resolved.yaml` trains the same run (same step losses)."""
     import torch
 
-    from ahsd_train import trainer
+    from ahsd_train.run import trainer
     from test_train_support import options
 
     before = torch.get_num_threads()

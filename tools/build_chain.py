@@ -13,7 +13,7 @@ import csv
 import sys
 from pathlib import Path
 
-from ahsd_config.loader import load_file
+from ahsd_config.input.loader import load_file
 from ahsd_config.migrate import keys
 from ahsd_config.migrate.build import changes_between
 from ahsd_config.migrate.graph import RevisionMap
@@ -225,7 +225,7 @@ def manifest() -> dict[str, dict]:
 
 
 def corpus(name: str) -> dict:
-    return load_file(CORPUS / "enhanced_training" / name).data
+    return load_file(CORPUS / "enhanced_training" / name, roundtrip=True).data
 
 
 def drafted(rid, parent, date, title, default, overrides, before, after_state, implicit) -> Revision:

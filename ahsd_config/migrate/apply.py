@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 from ruamel.yaml.comments import CommentedMap
 
-from ahsd_config.loader import load_text, make_yaml, to_plain
+from ahsd_config.input.loader import load_text, make_yaml, to_plain
 
 from . import keys, rt, transforms
 from .errors import MISSING, Conflict, MigrationConflict
@@ -50,7 +50,7 @@ def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: st
         crlf = lf.text.replace("\n", "\r\n")
         return Applied(crlf, lf.data, lf.conflicts, crlf != text)
     norm = _blank_lines(text)
-    doc = load_text(norm, path)
+    doc = load_text(norm, path, roundtrip=True)  # the writer edits ruamel's comment-carrying data
     data = doc.data
     before = dump(make_yaml().load(norm), text)
     conflicts: list[Conflict] = []

@@ -155,7 +155,7 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        from ahsd_config.loader import float_text
+        from ahsd_config.input.loader import float_text
 
         return float_text(value)
     if isinstance(value, dict):

@@ -25,7 +25,7 @@ from ruamel.yaml.scalarfloat import ScalarFloat
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from ahsd_config.loader import float_text, make_yaml
+from ahsd_config.input.loader import float_text, make_yaml
 
 from . import keys
 from .errors import MISSING

@@ -1,6 +1,6 @@
 """Loading and writing revision files; finding the chain.
 
-Where the chain is: `ahsd_config.project` (the nearest pyproject.toml with `[tool.ahsd]`, its
+Where the chain is: `ahsd_config.input.project` (the nearest pyproject.toml with `[tool.ahsd]`, its
 `migrations` folder; else the chain shipped inside the package, read-only).
 """
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ahsd_config.atomic import commit_files, recover
-from ahsd_config.loader import load_file, make_yaml
-from ahsd_config.project import SHIPPED_CHAIN, find_chain
+from ahsd_config.input.files import commit_files, recover
+from ahsd_config.input.loader import load_file, make_yaml
+from ahsd_config.input.project import SHIPPED_CHAIN, find_chain
 
 from .errors import RevisionFormatError
 from .graph import RevisionMap
 from .model import Revision, parse_revision
 from .rt import to_rt
 
-SHIPPED = SHIPPED_CHAIN  # read-only data inside the package; never written (see project.py)
+SHIPPED = SHIPPED_CHAIN  # read-only data inside the package; never written (see input/project.py)
 
 
 def find_migrations_dir(start: str | Path | None = None) -> Path:
@@ -32,7 +32,7 @@ def load_revisions(folder: str | Path) -> list[Revision]:
         recover(folder)  # finish a revision set a killed squash/merge/revision committed
     revs = []
     for path in sorted(folder.glob("*.yaml")):
-        doc = load_file(path)
+        doc = load_file(path, roundtrip=True)  # a revision's values keep their spelling (0.50 stays 0.50)
         revs.append(parse_revision(doc.data, str(path)))
     return revs
 
@@ -90,6 +90,6 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
 
 
 def _reload(text: str, path: str = "<revision>"):
-    from ahsd_config.loader import load_text
+    from ahsd_config.input.loader import load_text
 
     return load_text(text, path).plain()

@@ -9,7 +9,7 @@ collections only. Used by the example tests and by tests that build variants of 
 
 from __future__ import annotations
 
-from ahsd_config.loader import KeyPath, YamlDocument, load_text
+from ahsd_config.input.loader import KeyPath, YamlDocument, load_text
 
 DELETE = "<delete>"
 

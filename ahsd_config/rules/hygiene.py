@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ahsd_config.loader import format_key
+from ahsd_config.input.loader import format_key
 from ahsd_config.rules.registry import RuleContext, Violation, describe, rule
 
 
@@ -130,7 +130,7 @@ def check_yaml11_ambiguity(ctx: RuleContext) -> Iterator[Violation]:
         )
 
 
-# Emitted by `ahsd_config.validate` after suppressions are applied (they judge the comments).
+# Emitted by `ahsd_config.api.validate` after suppressions are applied (they judge the comments).
 UNUSED_SUPPRESSION = describe(
     code="AHSD004",
     severity="warning",

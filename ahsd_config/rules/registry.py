@@ -43,10 +43,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Union
 
-from ahsd_config.diagnostics import SEVERITIES, Severity
+from ahsd_config.findings import SEVERITIES, Severity
 
 if TYPE_CHECKING:  # the loader and schema are imported lazily: `explain` must stay cheap
-    from ahsd_config.loader import YamlDocument
+    from ahsd_config.input.loader import YamlDocument
     from ahsd_config.schema import PriorityNetConfig, TrainingConfig
 
 KeyLike = Union[str, tuple]
@@ -75,7 +75,7 @@ class Violation:
 
     def key_path(self) -> tuple:
         if isinstance(self.key, str):
-            from ahsd_config.loader import parse_key
+            from ahsd_config.input.loader import parse_key
 
             return parse_key(self.key)
         return tuple(self.key)
@@ -203,7 +203,7 @@ class RuleContext:
 
     def has(self, dotted: str) -> bool:
         """Whether the key is written in the file (not merely defaulted by the schema)."""
-        from ahsd_config.loader import parse_key
+        from ahsd_config.input.loader import parse_key
 
         return self.doc.has_key(parse_key(dotted))
 

@@ -1,4 +1,4 @@
-"""AHSD9xx: schema violations. Pydantic finds them; `ahsd_config.validate` maps its errors to these
+"""AHSD9xx: schema violations. Pydantic finds them; `ahsd_config.api.validate` maps its errors to these
 codes. Registered here so `explain`, SARIF's rule table and the example tests know them."""
 
 from ahsd_config.rules.registry import describe

@@ -62,7 +62,7 @@ class SyntheticDataConfig(StrictModel):
         ge=0,
         le=1,
         description="Scale of the parameter-estimation errors of the observation model "
-        "(ahsd_train/observation.py: chirp mass ~ Mc^(5/3)/SNR, poorly measured mass ratio and spins, "
+        "(ahsd_train/engine/observation.py: chirp mass ~ Mc^(5/3)/SNR, poorly measured mass ratio and spins, "
         "sky from timing, distance inferred from the SNR), in [0, 1]: 1 = as documented there, "
         "0 = exact parameters. The SNR estimate's matched-filter noise is never scaled.",
     )

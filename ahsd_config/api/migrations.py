@@ -1,0 +1,493 @@
+"""The migrations room as library functions: each returns data or raises the package's errors.
+
+The CLI (`cli/migrate.py`) and the CI gate call these; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import difflib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Container
+
+from ahsd_config.errors import UsageError
+from ahsd_config.input.files import atomic_write, backup_path, locked, write_backup
+from ahsd_config.input.loader import load_file, load_text, make_yaml, read_text, to_plain
+
+from ahsd_config.migrate import keys, store
+from ahsd_config.migrate.apply import STAMP_KEY, Applied, apply_text, dump
+from ahsd_config.migrate.build import changes_between
+from ahsd_config.migrate.errors import MISSING, MigrationInvalid, NotStamped
+from ahsd_config.migrate.graph import RevisionMap, Step
+from ahsd_config.migrate.model import PLACEHOLDER, Revision, parse_revision
+from ahsd_config.migrate.order import frozen_key_order
+from ahsd_config.migrate.walk import StepRecord, replay_and_record
+
+
+# ----------------------------------------------------------------------------------- chain
+def load_chain(start: str | Path | None = None) -> RevisionMap:
+    """The revision graph of the repository around `start` (default: the working directory)."""
+    return store.load_map(store.find_migrations_dir(start))
+
+
+def _chain(rmap: RevisionMap | None) -> RevisionMap:
+    return rmap if rmap is not None else load_chain()
+
+
+# ----------------------------------------------------------------------------------- stamps
+@dataclass(frozen=True)
+class Inference:
+    revision: str
+    exact: bool
+    differing: list[str]
+    stamped: bool = False
+
+
+def state_differences(data: dict, state: dict, implicit: frozenset[str] = frozenset()) -> list[str]:
+    """Dotted keys where `data` (a file, stamp ignored) and a revision state disagree."""
+    a = {k: v for k, v in keys.flatten(data).items() if k != STAMP_KEY}
+    b = keys.flatten(state)
+    out = [k for k in a if k not in b or not keys.same(a[k], b[k])]
+    out += [k for k in b if k not in a and k not in implicit]
+    return out
+
+
+def infer(data: dict, rmap: RevisionMap | None = None) -> Inference:
+    """The revision whose full state matches `data` best (newest wins a tie)."""
+    rmap = _chain(rmap)
+    best: Inference | None = None
+    for rid in rmap.order:
+        diff = state_differences(data, rmap.state(rid), rmap.implicit)
+        if best is None or len(diff) <= len(best.differing):
+            best = Inference(rid, not diff, diff)
+    if best is None:
+        raise UsageError("there are no revisions to compare with")
+    return best
+
+
+def current(path: str | Path, rmap: RevisionMap | None = None) -> Inference:
+    """The file's stamp, or the inferred revision (exact, or nearest with the differing keys)."""
+    rmap = _chain(rmap)
+    data = load_file(path).plain()
+    stamp = data.get(STAMP_KEY) if isinstance(data, dict) else None
+    if stamp is not None:
+        rid = rmap.resolve(str(stamp))
+        diff = state_differences(data, rmap.state(rid), rmap.implicit)
+        return Inference(rid, not diff, diff, stamped=True)
+    return infer(data, rmap)
+
+
+def stamp(path: str | Path, revision: str, rmap: RevisionMap | None = None) -> str:
+    """Write `revision: REV` into the file (atomically); returns the resolved id."""
+    rmap = _chain(rmap)
+    rid = rmap.resolve(revision)
+    with locked(path):
+        text = read_text(path)
+        result = apply_text(text, [], target=rid, path=str(path))
+        if result.text != text:
+            atomic_write(path, result.text)
+    return rid
+
+
+# ----------------------------------------------------------------------------------- migrate
+@dataclass
+class Plan:
+    path: str
+    source: str
+    target: str
+    steps: list[Step]
+    original: str
+    result: Applied
+    inferred: bool = False
+
+    @property
+    def diff(self) -> str:
+        return "".join(difflib.unified_diff(
+            self.original.splitlines(keepends=True), self.result.text.splitlines(keepends=True),
+            fromfile=f"{self.path} ({self.source})", tofile=f"{self.path} ({self.target})"))
+
+
+def source_revision(path: str, data: dict, rmap: RevisionMap) -> tuple[str, bool]:
+    """The revision a file is at: its stamp, or an exact inference (else NotStamped)."""
+    stamp_value = data.get(STAMP_KEY) if isinstance(data, dict) else None
+    if stamp_value is not None:
+        return rmap.resolve(str(stamp_value)), False
+    guess = infer(data, rmap)
+    if not guess.exact:
+        raise NotStamped(path, guess.revision, guess.differing)
+    return guess.revision, True
+
+
+def plan(path: str | Path, to: str = "head", on_conflict: str | None = None,
+         rmap: RevisionMap | None = None, text: str | None = None) -> Plan:
+    """Everything `migrate` would do, without writing (raises MigrationConflict on conflicts)."""
+    rmap = _chain(rmap)
+    if on_conflict not in (None, "keep", "take"):
+        raise UsageError(f"--on-conflict must be keep or take, not {on_conflict!r}")
+    text = read_text(path) if text is None else text
+    data = load_text(text, str(path)).plain()
+    source, inferred = source_revision(str(path), data, rmap)
+    target = rmap.resolve(to)
+    steps = rmap.path(source, target)
+    result = _restore_from_backup(path, text, source, target, rmap) if steps else None
+    if result is None:
+        result = apply_text(text, steps, target=target, path=str(path), on_conflict=on_conflict,
+                            implicit=rmap.implicit, key_order=frozen_key_order)
+    return Plan(str(path), source, target, steps, text, result, inferred)
+
+
+def _restore_from_backup(path, text, source, target, rmap) -> Applied | None:
+    """Going back to where FILE.bak was: if migrating the backup forward reproduces the file
+    byte for byte, the backup *is* the exact inverse (it keeps comments removed keys took along)."""
+    bak = backup_path(path)
+    try:
+        old = bak.read_text(encoding="utf-8")
+        old_data = load_text(old, str(bak)).plain()
+        old_rev, _ = source_revision(str(bak), old_data, rmap)
+        if old_rev != target:
+            return None
+        forward = apply_text(old, rmap.path(old_rev, source), target=source, path=str(bak),
+                             implicit=rmap.implicit, key_order=frozen_key_order)
+    except Exception:  # any doubt: fall back to applying the steps
+        return None
+    if forward.text != text:
+        return None
+    return Applied(old, old_data, [], old != text)
+
+
+@dataclass
+class MigrateResult:
+    plan: Plan
+    written: bool
+    backup: str | None = None
+
+
+def migrate(path: str | Path, to: str = "head", on_conflict: str | None = None, dry_run: bool = False,
+            rmap: RevisionMap | None = None, validate: bool = True) -> MigrateResult:
+    """Move FILE to revision `to` (up or down). Atomic; FILE.bak keeps the previous content."""
+    rmap = _chain(rmap)
+    with locked(path):
+        p = plan(path, to, on_conflict, rmap)
+        if dry_run or not p.result.changed:
+            return MigrateResult(p, False)
+        if validate:
+            check_valid(str(path), p.result.text)
+        bak = write_backup(path, p.original)
+        atomic_write(path, p.result.text)
+    return MigrateResult(p, True, str(bak))
+
+
+def check_valid(path: str, text: str) -> None:
+    """Refuse a result the schema rejects (AHSD9xx errors); rules' advice does not block."""
+    from ahsd_config.api.validate import validate_document
+
+    report = validate_document(load_text(text, path))
+    errors = [f"{f.key}: {f.message}" for f in report.findings
+              if f.severity == "error" and f.code.startswith("AHSD9")]
+    if errors:
+        raise MigrationInvalid(path, errors)
+
+
+def apply_revision(text: str, revision: str, down: bool = False, rmap: RevisionMap | None = None,
+                   path: str = "<config>", on_conflict: str | None = None) -> Applied:
+    """Apply (or revert, `down=True`) ONE revision to a config text; stamps the resulting revision."""
+    rmap = _chain(rmap)
+    rev = rmap.get(revision)
+    target = (rev.parents[0] if rev.parents else None) if down else rev.id
+    return apply_text(text, [Step(rev, down)], target=target, path=path, on_conflict=on_conflict,
+                      implicit=rmap.implicit, key_order=frozen_key_order, stamp=target is not None)
+
+
+def roundtrip_ok(text: str, revision: str, rmap: RevisionMap | None = None) -> bool:
+    """True when reverting `revision` from `text` and applying it again gives `text` byte for byte."""
+    rmap = _chain(rmap)
+    down = apply_revision(text, revision, down=True, rmap=rmap)
+    return apply_revision(down.text, revision, rmap=rmap).text == text
+
+
+def placeholder_changes(rmap: RevisionMap | None = None, revisions: list[str] | None = None
+                        ) -> list[tuple[str, int, str]]:
+    """(revision id, 1-based change index, key) of every change whose rationale is a placeholder."""
+    return _chain(rmap).placeholder_changes(revisions)
+
+
+# ----------------------------------------------------------------------------------- diff
+@dataclass(frozen=True)
+class RuleCrossing:
+    """A rule whose finding on this key changes between A and B ("clean" = no finding)."""
+
+    code: str
+    old: str  # error | warning | info | clean
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.old} -> {self.new}"
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "old": self.old, "new": self.new}
+
+
+@dataclass
+class KeyDiff:
+    key: str
+    kind: str  # added | removed | changed
+    old: Any
+    new: Any
+    steps: list[StepRecord] = field(default_factory=list)
+    returned: bool = False  # moved and came back within the range (only with history)
+    rules: list[RuleCrossing] = field(default_factory=list)  # shown as "AHSD101 error -> clean"
+
+
+@dataclass
+class DiffResult:
+    a: str
+    b: str
+    changes: list[KeyDiff]
+    a_revision: str | None = None
+    b_revision: str | None = None
+    revisions: list[Revision] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"from": self.a, "to": self.b, "changes": [
+            {"key": c.key, "kind": c.kind, "old": _json(c.old), "new": _json(c.new),
+             "steps": [{"revision": s.label, "old": _json(s.old), "new": _json(s.new),
+                        "rationale": s.rationale} for s in c.steps],
+             "rules": [r.to_json() for r in c.rules]}  # additive to PRODUCT.md's contract
+            for c in self.changes]}
+
+
+def _json(value: Any) -> Any:
+    return None if value is MISSING else to_plain(value)
+
+
+@dataclass
+class Endpoint:
+    label: str
+    data: dict
+    revision: str | None
+
+
+GitShow = Callable[[str, Container[str]], str]  # (GITREV:path, the chain's ids) -> the file's text
+
+
+def endpoint(spec: str, rmap: RevisionMap, git_show: GitShow | None = None) -> Endpoint:
+    """A revision id / head / base, a file, or GITREV:path (the file at a git commit, read by
+    `git_show`: the caller passes `ahsd_config.gate.git.show_at_commit`; this layer runs no git)."""
+    if spec in ("head", "base") or spec in rmap:
+        rid = rmap.resolve(spec)
+        return Endpoint(spec, rmap.state(rid), rid)
+    if Path(spec).exists():
+        data = load_file(spec).plain()
+    elif ":" in spec and git_show is not None:
+        data = load_text(git_show(spec, rmap), spec).plain()
+    else:
+        known = ", ".join(rmap.order[-4:])
+        raise UsageError(f"{spec!r} is neither a file nor a revision (revisions end with {known}, head; "
+                         "`ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)")
+    stamp_value = data.get(STAMP_KEY) if isinstance(data, dict) else None
+    rid = str(stamp_value) if stamp_value is not None and str(stamp_value) in rmap else None
+    return Endpoint(spec, data, rid)
+
+
+def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
+         rules: bool = True, git_show: GitShow | None = None) -> DiffResult:
+    """Semantic per-key differences between A and B, with the chain's steps when both are revisions."""
+    rmap = _chain(rmap)
+    ea, eb = endpoint(a, rmap, git_show), endpoint(b, rmap, git_show)
+    flat_a = {k: v for k, v in keys.flatten(ea.data).items() if k != STAMP_KEY}
+    flat_b = {k: v for k, v in keys.flatten(eb.data).items() if k != STAMP_KEY}
+    steps: dict[str, list[StepRecord]] = {}
+    revisions: list[Revision] = []
+    if ea.revision and eb.revision:
+        revisions, steps = _walk_steps(rmap, ea.revision, eb.revision)
+    out: list[KeyDiff] = []
+    for k, v in flat_b.items():
+        if k not in flat_a:
+            out.append(KeyDiff(k, "added", MISSING, v, steps.get(k, [])))
+        elif not keys.same(flat_a[k], v):
+            out.append(KeyDiff(k, "changed", flat_a[k], v, steps.get(k, [])))
+        elif history and steps.get(k):
+            out.append(KeyDiff(k, "changed", flat_a[k], v, steps[k], returned=True))
+    for k, v in flat_a.items():
+        if k not in flat_b:
+            out.append(KeyDiff(k, "removed", v, MISSING, steps.get(k, [])))
+    result = DiffResult(a, b, out, ea.revision, eb.revision, revisions)
+    if rules and out:
+        _rule_crossings(result, ea.data, eb.data)
+    return result
+
+
+def returned_keys(a: str, b: str, rmap: RevisionMap | None = None, git_show: GitShow | None = None) -> list[str]:
+    """Keys whose value moved and came back between two revisions."""
+    return [c.key for c in diff(a, b, history=True, rmap=rmap, rules=False, git_show=git_show).changes if c.returned]
+
+
+def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict[str, list[StepRecord]]]:
+    path = rmap.path(a, b)
+    _, records = replay_and_record(rmap.state(a), path)
+    return [step.revision for step in path], records
+
+
+def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
+    try:
+        from ahsd_config.api.validate import validate_document
+    except ImportError:  # pragma: no cover
+        return
+    def findings(data: dict) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        try:
+            report = validate_document(load_text(dump(make_yaml().load(_yaml_text(data))), "<state>"))
+        except Exception:
+            return out
+        for f in report.findings:
+            if not f.code.startswith("AHSD9") and f.code not in ("AHSD001",):
+                out.setdefault(f.key, []).append((f.code, f.severity))
+        return out
+    fa, fb = findings(a), findings(b)
+    for c in result.changes:
+        before, after = dict(fa.get(c.key, [])), dict(fb.get(c.key, []))
+        for code in sorted(set(before) | set(after)):
+            if before.get(code) != after.get(code):
+                c.rules.append(RuleCrossing(code, before.get(code, "clean"), after.get(code, "clean")))
+
+
+def _yaml_text(data: dict) -> str:
+    """Plain data as a YAML file (floats in `loader.float_text`'s spelling: PyYAML reads them too)."""
+    buf = io.StringIO()
+    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------------- history
+def history(rng: str | None = None, rmap: RevisionMap | None = None) -> list[Revision]:
+    """Revisions oldest first; `rng` 'v13:v15' = after v13 up to v15 (either side may be empty)."""
+    rmap = _chain(rmap)
+    ids = rmap.range(rng) if rng else rmap.order
+    if rng and not ids:
+        start, _, end = rng.partition(":")
+        if start and end and rmap.resolve(start) != rmap.resolve(end) \
+                and rmap.resolve(end) in rmap.ancestors(rmap.resolve(start)):
+            raise UsageError(f"-r {rng}: {start} comes after {end}, so the range is empty; "
+                             f"ranges go oldest first: -r {end}:{start}")
+        raise UsageError(f"-r {rng}: the range holds no revisions")
+    return [rmap.get(r) for r in ids]
+
+
+def log_key(key: str, rmap: RevisionMap | None = None) -> list[StepRecord]:
+    """Every revision that touched `key` (or a key under it): values, date and rationale."""
+    rmap = _chain(rmap)
+    head = rmap.head
+    _, steps = replay_and_record({}, rmap.path(None, head))
+    out = []
+    for k, ss in steps.items():
+        if k == key or k.startswith(key + "."):
+            out.extend(ss)
+    if not out:
+        close = difflib.get_close_matches(key, list(steps), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else " (`ahsd-config show head` prints every key)"
+        raise UsageError(f"no revision touches {key}{hint}")
+    order = {r: i for i, r in enumerate(rmap.order)}
+    return sorted(out, key=lambda s: order.get(s.revision, 0))
+
+
+def show(revision: str = "head", rmap: RevisionMap | None = None) -> dict:
+    """The full plain config at a revision."""
+    return _chain(rmap).state(revision)
+
+
+def show_text(revision: str = "head", rmap: RevisionMap | None = None) -> str:
+    rmap = _chain(rmap)
+    rid = rmap.resolve(revision)
+    data = {STAMP_KEY: rid, **rmap.state(rid)}
+    return _yaml_text(data)
+
+
+def heads(rmap: RevisionMap | None = None) -> list[Revision]:
+    rmap = _chain(rmap)
+    return [rmap.get(h) for h in rmap.heads]
+
+
+# ----------------------------------------------------------------------------------- authoring
+def _folder(folder: str | Path | None) -> Path:
+    """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
+    from ahsd_config.input.project import writable_chain
+
+    return Path(folder) if folder is not None else writable_chain()
+
+
+def _today() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _fresh_id(rmap: RevisionMap, base: str) -> str:
+    if base not in rmap:
+        return base
+    for suffix in "abcdefghijklmnopqrstuvwxyz":
+        if base + suffix not in rmap:
+            return base + suffix
+    raise UsageError(f"no free revision id near {base}; pass --id")
+
+
+def new_revision(title: str, source: str | Path, rev_id: str | None = None,
+                 rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
+    """Write a revision holding FILE's differences to head, one placeholder rationale per change."""
+    folder = _folder(folder)  # outside a project: refuse before anything else
+    rmap = _chain(rmap)
+    head = rmap.head
+    data = {k: v for k, v in load_file(source).plain().items() if k != STAMP_KEY}
+    changes = changes_between(rmap.state(head), data, PLACEHOLDER)
+    if not changes:
+        raise UsageError(f"{source} already matches head ({head}); there is nothing to record")
+    now = _today()
+    rid = rev_id or _fresh_id(rmap, "v" + now[2:10].replace("-", ""))
+    if rid in rmap:
+        raise UsageError(f"revision id {rid} exists already")
+    rev = Revision(rid, (head,), now, title, tuple(changes))
+    return _with_path(rev, store.write_revision(folder, rev, rmap))
+
+
+def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
+          rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
+    """A revision with two parents and no changes: joins two heads into one."""
+    folder = _folder(folder)
+    rmap = _chain(rmap)
+    a, b = rmap.resolve(rev1), rmap.resolve(rev2)
+    rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
+    rev = Revision(rid, (a, b), _today(), title, ())
+    return _with_path(rev, store.write_revision(folder, rev, rmap))
+
+
+def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | None = None,
+           folder: str | Path | None = None) -> Revision:
+    """Replace the linear range start..end (inclusive) by one revision with id `end` that holds
+    every change in order, rationales kept. Only for revisions nobody has stamped yet."""
+    folder = _folder(folder)
+    rmap = _chain(rmap)
+    start, end = rmap.resolve(start), rmap.resolve(end)
+    ids = [r for r in rmap.range(f"{rmap.get(start).parents[0]}:{end}" if rmap.get(start).parents else f":{end}")]
+    ids = [r for r in ids if start in rmap.ancestors(r)]
+    revs = [rmap.get(r) for r in ids]
+    for rev in revs[1:]:
+        if len(rev.parents) != 1:
+            raise UsageError(f"{rev.id} is a merge; squash only a linear range")
+    for rev in revs[:-1]:
+        others = [c for c in rmap.by_id.values() if rev.id in c.parents and c.id not in ids]
+        if others:
+            raise UsageError(f"{rev.id} has a child outside the range ({others[0].id}); squash only a linear range")
+    changes = tuple(c for rev in revs for c in rev.changes)
+    new = Revision(end, rmap.get(start).parents, rmap.get(end).date,
+                   title or " + ".join(r.title for r in revs), changes)
+    for rev in revs:
+        if rev.path and Path(rev.path).resolve().parent != folder.resolve():
+            raise UsageError(f"{rev.id} lives in {Path(rev.path).parent}, not in {folder}; squash only "
+                             "revisions of the folder it writes to")
+    parse_revision(new.to_plain(), f"squash {start}..{end}")  # a bad title is refused before any write
+    path = store.replace_revisions(folder, [new], revs, rmap)[0]
+    return _with_path(new, path)
+
+
+def _with_path(rev: Revision, path: Path) -> Revision:
+    return Revision(rev.id, rev.parents, rev.date, rev.title, rev.changes, str(path))

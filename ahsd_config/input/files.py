@@ -1,0 +1,385 @@
+"""The one way this project writes and reads files.
+
+- `atomic_write_bytes` / `atomic_write`: temp file in the same folder, flush, fsync, rename, fsync
+  the folder. A reader (or a crash) sees the old file or the new one, never half of either. A
+  symlink is written through to its target; a replaced file keeps its mode, a new one gets the
+  user's umask; a read-only file is refused, not silently replaced.
+- `commit_files`: several files of one folder replaced (and others removed) as a set, through a
+  journal: staged temp files are fsynced, then the journal is written (the commit point), then
+  renames and unlinks follow. An exception rolls the folder back; a process killed after the
+  commit point leaves the journal, and `recover` (run by the next reader or writer) completes it.
+  Either way the folder holds the old set or the new set, byte for byte.
+- `sweep_stale_temps`: temp files carry the writer's pid; those of dead processes are removed.
+- `file_lock`: an exclusive lock on FILE.lock that only its holder ever removes; `locked`: the
+  same around an in-place edit of FILE, a held lock being one line (exit 2).
+- `write_backup` / `backup_path`: FILE.bak, the previous content of an edited file.
+- `read_bounded`: a regular file of at most `cap` bytes, checked before reading (never /dev/zero,
+  a FIFO or a device; never more than `cap` bytes read).
+
+`ahsd_config` (configs, revisions, schema, reports) and `ahsd_train` (checkpoints, shards, run
+files) both write and read through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, Mapping, Sequence, Union
+
+from ahsd_config.errors import AhsdConfigError, InputError
+
+Payload = Union[bytes, Callable[[BinaryIO], object]]
+
+JOURNAL = ".ahsd-journal.json"
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^./]+\.tmp$")
+
+
+# ----------------------------------------------------------------------------- single files
+def write_target(path: str | Path) -> Path:
+    """Where a write to `path` lands: a symlink's final target (written through, never replaced)."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def stage_file(folder: str | Path, name: str, payload: Payload) -> Path:
+    """Write `payload` to a fresh temp file next to `folder/name` (fsynced, with the mode the
+    replacement should have); the caller renames it into place. `sweep_stale_temps` removes it
+    if the process dies first."""
+    return _stage(Path(folder), name, payload, _existing_mode(Path(folder) / name))
+
+
+def _stage(folder: Path, name: str, payload: Payload, mode: int | None) -> Path:
+    """Write `payload` to a fresh temp file next to `name` (fsynced); return its path."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if isinstance(payload, (bytes, bytearray)):
+                handle.write(payload)
+            else:
+                payload(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode if mode is not None else _new_file_mode())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _existing_mode(path: Path) -> int | None:
+    """The mode a replacement keeps; refuses what must not be replaced (read-only, not a file)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "is not a regular file", str(path))
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):  # no write bit: read-only, even to root
+        raise PermissionError(errno.EACCES, "the file is read-only (chmod u+w to allow it)", str(path))
+    return st.st_mode & 0o7777
+
+
+def atomic_write_bytes(path: str | Path, payload: Payload, follow_symlinks: bool = True) -> None:
+    """Replace `path` with `payload`: bytes, or a function that writes into the open binary file.
+
+    The file's permission bits are kept when it existed; missing parent folders are created. A
+    symlink is written through to its target, or refused with `follow_symlinks=False` (a file the
+    tool names itself, such as FILE.bak, must not be redirected by a planted link).
+    """
+    if not follow_symlinks and Path(path).is_symlink():
+        raise OSError(errno.ELOOP, "is a symbolic link; refusing to write through it", str(path))
+    path = write_target(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    mode = _existing_mode(path)
+    sweep_stale_temps(folder, path.name)  # what a killed writer of this file left
+    with _named(path):
+        tmp = _stage(folder, path.name, payload, mode)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    fsync_dir(folder)
+
+
+@contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """An OSError without a file name (fsync, write: ENOSPC) names the file being written."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+        raise
+
+
+def atomic_write(path: str | Path, text: str, follow_symlinks: bool = True) -> None:
+    """Replace `path` with `text` encoded as UTF-8 (newlines written as given)."""
+    atomic_write_bytes(path, text.encode("utf-8"), follow_symlinks)
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Make a rename durable; a no-op where a directory cannot be opened."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's live process
+        return True
+    return True
+
+
+def sweep_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]:
+    """Remove temp files left in `folder` by writers that no longer run (SIGKILL, power loss);
+    only those of file `name` when given."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            m = _TEMP.match(entry.name)
+            if (m and (name is None or m.group("name") == name) and entry.is_file(follow_symlinks=False)
+                    and not _alive(int(m.group("pid")))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+# ------------------------------------------------------------------------------ file sets
+def _check_name(name: str) -> str:
+    if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
+        raise ValueError(f"{name!r} is not a plain file name inside the folder")
+    return name
+
+
+def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Sequence[str] = ()) -> None:
+    """Write `writes` (file name -> bytes) and remove `removes` in `folder` as one set.
+
+    Nothing is touched until every new file is staged and fsynced; the journal is the commit point.
+    """
+    folder = Path(folder)
+    for name in [*writes, *removes]:
+        _check_name(name)
+    with file_lock(folder / ".ahsd", timeout=30.0):
+        recover(folder, locked=True)
+        originals = {n: _read_or_none(folder / n) for n in {*writes, *removes}}
+        staged: dict[str, str] = {}
+        try:
+            for name, data in writes.items():
+                staged[name] = _stage(folder, name, data, _existing_mode(folder / name)).name
+            fsync_dir(folder)
+            journal = {"writes": staged, "removes": [n for n in removes if n not in writes]}
+            atomic_write(folder / JOURNAL, json.dumps(journal) + "\n")  # the commit point
+        except BaseException:
+            for tmp in staged.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(folder / tmp)
+            raise
+        try:
+            _complete(folder, journal)
+        except BaseException:
+            _roll_back(folder, originals, staged)
+            raise
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _complete(folder: Path, journal: dict) -> None:
+    """Roll a committed journal forward (idempotent: a step already done is skipped)."""
+    for name, tmp in journal["writes"].items():
+        if (folder / tmp).exists():
+            os.replace(folder / tmp, folder / _check_name(name))
+    for name in journal["removes"]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder / _check_name(name))
+    fsync_dir(folder)
+    os.unlink(folder / JOURNAL)
+    fsync_dir(folder)
+
+
+def _roll_back(folder: Path, originals: dict[str, bytes | None], staged: dict[str, str]) -> None:
+    """Put the old set back after an in-process failure. If this fails too, the journal stays and
+    the next `recover` completes the new set instead (every staged file is still there)."""
+    try:
+        for name, data in originals.items():
+            if data is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(folder / name)
+            elif _read_or_none(folder / name) != data:
+                atomic_write_bytes(folder / name, data)
+        os.unlink(folder / JOURNAL)
+    except BaseException:
+        return
+    for tmp in staged.values():
+        with contextlib.suppress(OSError):
+            os.unlink(folder / tmp)
+    fsync_dir(folder)
+
+
+def recover(folder: str | Path, locked: bool = False) -> bool:
+    """Complete a file set a killed writer committed, and sweep dead writers' temp files.
+
+    Cheap when there is nothing to do (two directory lookups). Returns True when it completed one.
+    """
+    folder = Path(folder)
+    done = False
+    if (folder / JOURNAL).exists():
+        with contextlib.nullcontext() if locked else file_lock(folder / ".ahsd", timeout=30.0):
+            try:
+                journal = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                journal = None  # another process completed it meanwhile
+            if journal is not None:
+                _complete(folder, journal)
+                done = True
+    sweep_stale_temps(folder)
+    return done
+
+
+# ---------------------------------------------------------------------------------- locks
+class LockTimeout(AhsdConfigError):
+    """Another process holds the lock (exit 2; `locked` says which file and what to do)."""
+
+    def __init__(self, lock: str) -> None:
+        super().__init__(f"{lock} is held by another ahsd-config process; try again when it is done")
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path, timeout: float = 10.0) -> Iterator[Path]:
+    """Hold `PATH.lock` exclusively. Only the holder removes the lock file, and only while it
+    still holds it; a waiter whose file was removed meanwhile starts over on the new one, so two
+    processes never both believe they hold the lock."""
+    import fcntl
+
+    lock = Path(str(path) + ".lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "lock is not a regular file", str(lock))
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LockTimeout(str(lock)) from None
+                    time.sleep(0.05)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(lock, follow_symlinks=False).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                try:
+                    yield lock
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.unlink(lock)  # still held: nobody can be between open and flock on it
+                return
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
+    """Hold FILE.lock while editing FILE in place (a migrate, a stamp); a second editor of the same
+    file waits, then gives up with one line (exit 2). The lock sits next to the file actually
+    written (a symlink's target)."""
+    try:
+        with file_lock(write_target(path), timeout=timeout):
+            yield
+    except LockTimeout:
+        raise InputError(path, f"another ahsd-config is migrating {path} (lock {write_target(path)}.lock "
+                               "held); try again") from None
+
+
+# --------------------------------------------------------------------------------- backups
+def backup_path(path: str | Path) -> Path:
+    """FILE.bak, next to the file actually written (a symlink's target)."""
+    return Path(str(write_target(path)) + ".bak")
+
+
+def write_backup(path: str | Path, text: str) -> Path:
+    """Keep the previous content next to the file as FILE.bak (replaced on every edit)."""
+    bak = backup_path(path)
+    atomic_write(bak, text, follow_symlinks=False)
+    return bak
+
+
+# ---------------------------------------------------------------------------------- reads
+def read_bounded(path: str | Path, cap: int) -> bytes:
+    """The bytes of a regular file of at most `cap` bytes.
+
+    Raises OSError (FileNotFoundError, IsADirectoryError, or EINVAL "not a regular file") or
+    `TooLarge`. Opened non-blocking so a FIFO cannot hang the reader; the type and size are checked
+    on the open descriptor, and at most `cap + 1` bytes are ever read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"is not a regular file ({_kind(st.st_mode)})", str(path))
+        if st.st_size > cap:
+            raise TooLarge(str(path), st.st_size, cap)
+        chunks, total = [], 0
+        while total <= cap:
+            chunk = os.read(fd, min(1 << 20, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > cap:
+            raise TooLarge(str(path), total, cap)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class TooLarge(Exception):
+    def __init__(self, path: str, size: int, cap: int) -> None:
+        super().__init__(f"{path} is {size} bytes or more; files larger than {cap} bytes are refused")
+        self.path, self.size, self.cap = path, size, cap
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"

@@ -1,0 +1,513 @@
+"""Safe YAML loading with positions: the single entry point for every file `ahsd_config` reads.
+
+Bad input never becomes a traceback: every failure is an `InputError` naming file:line:col.
+The loader composes the node tree first and inspects it *before* anything is constructed:
+
+- only standard tags are accepted (`!!python/object/apply` and friends are refused, never built);
+- alias expansion is bounded (a "billion laughs" document is refused by counting, not by building);
+- nesting depth is bounded;
+- integers with absurd digit counts are refused before Python tries to convert them;
+- duplicate keys are *recorded* (with both positions) so the rules can report them as AHSD002,
+  instead of being silently resolved the way PyYAML does (last one wins).
+
+Positions are 1-based (editors, SARIF and GitHub annotations count that way).
+
+Two roads read the text, with one inspector and one set of refusals:
+
+- the C road (`_load_c`: libyaml through PyYAML's C parser, a resolver copied from ruamel's YAML 1.2
+  table, plain Python data) reads every ordinary config; it is ~30x faster than ruamel's pure-Python
+  scanner, which was 85 % of validation time (issue 9: 1 s per MB);
+- the round-trip road (`_load_roundtrip`: ruamel, comments and spelling kept in `doc.data`) serves
+  the writers (`load_text(..., roundtrip=True)`: migrate edits that data) and every file the C road
+  cannot answer exactly as it would: the C road *declines* (anchors, explicit tags, merge keys,
+  timestamps, folded scalars, directives, any parse error or refusal), and the round-trip road then
+  gives the document, or the refusal with its own message and position. So a refusal is always
+  worded by one road, and the C road only ever answers where both roads agree
+  (tests/test_loader_roads.py checks that on every corpus config and on generated YAML).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import io
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
+
+from ahsd_config.errors import InputError
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
+# A node of either road (ruamel's or PyYAML's): both have .id ('scalar' | 'sequence' | 'mapping'),
+# .tag, .value, .style and .start_mark (.line, .column, 0-based).
+Node = Any
+
+KeyPath = tuple[Union[str, int], ...]
+
+MAX_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EXPANDED_NODES = 200_000
+MAX_INT_DIGITS = 1_000
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")
+)
+
+
+@dataclass(frozen=True)
+class DuplicateKey:
+    path: KeyPath
+    line: int
+    column: int
+    first_line: int
+
+
+class ScalarInfo(NamedTuple):
+    """One scalar value as written: what YAML 1.1 readers might take differently is judged from it.
+    (A NamedTuple: a large file has one per value, and a frozen dataclass costs 5x more to make.)"""
+
+    path: KeyPath
+    text: str
+    style: str | None  # None = plain (unquoted); "'" / '"' quoted; "|" / ">" block
+    tag: str
+    line: int
+    column: int
+
+
+@dataclass
+class YamlDocument:
+    """A loaded config: plain data for the schema, the node tree and positions for diagnostics."""
+
+    path: str
+    text: str
+    data: Any  # plain dict (C road), or ruamel's CommentedMap when loaded with roundtrip=True
+    root: Node
+    duplicates: list[DuplicateKey] = field(default_factory=list)
+    _key_pos: dict[KeyPath, tuple[int, int]] = field(default_factory=dict, repr=False)
+    _scalars: list[ScalarInfo] = field(default_factory=list, repr=False)
+
+    def position(self, path: KeyPath) -> tuple[int, int]:
+        """(line, column) of the key at `path`, or of its nearest existing ancestor."""
+        path = tuple(path)
+        while path:
+            if path in self._key_pos:
+                return self._key_pos[path]
+            path = path[:-1]
+        return (1, 1)
+
+    def has_key(self, path: KeyPath) -> bool:
+        return tuple(path) in self._key_pos
+
+    def scalars(self) -> Iterator[ScalarInfo]:
+        return iter(self._scalars)
+
+    def line_text(self, line: int) -> str:
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split once (findings ask for their line thousands of times)."""
+        return self.text.splitlines()
+
+    @cached_property
+    def key_at_line(self) -> dict[int, KeyPath]:
+        """line -> the first key written on it."""
+        out: dict[int, KeyPath] = {}
+        for path, (line, _) in self._key_pos.items():
+            if path and not isinstance(path[-1], int):
+                out.setdefault(line, path)
+        return out
+
+    def plain(self) -> Any:
+        """The data as plain dicts/lists/scalars (what pydantic validates)."""
+        return to_plain(self.data)
+
+
+def format_key(path: KeyPath) -> str:
+    """('priority_net', 'hidden_dims', 0) -> 'priority_net.hidden_dims[0]'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def parse_key(dotted: str) -> KeyPath:
+    """'priority_net.hidden_dims[0]' -> ('priority_net', 'hidden_dims', 0)."""
+    parts: list[str | int] = []
+    for chunk in dotted.split("."):
+        name, _, rest = chunk.partition("[")
+        if name:
+            parts.append(name)
+        while rest:
+            index, _, rest = rest.partition("]")
+            if not index.strip().isdigit():
+                from ahsd_config.errors import UsageError
+
+                raise UsageError(f"`{dotted}`: [{index}] is not a list index (write a whole number, e.g. [0])")
+            parts.append(int(index))
+            rest = rest.lstrip("[")
+    return tuple(parts)
+
+
+def to_plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {to_plain(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)  # drop ruamel's quoted-string subclasses
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def float_text(value: float) -> str:
+    """A float spelled so YAML 1.1 (PyYAML, the user's pipeline) and 1.2 both read this float:
+    a dot in the mantissa and a signed exponent (`8.0e-05`, `1.0e+20`), `.inf`/`.nan`; the
+    shortest repr otherwise, so the value round-trips exactly. AHSD003 never fires on it."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(float(value))
+    mantissa, e, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    if e and exponent[0] not in "+-":
+        exponent = "+" + exponent
+    return f"{mantissa}e{exponent}" if e else mantissa
+
+
+def _represent_float(representer: Any, value: float) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:float", float_text(value))
+
+
+@functools.lru_cache(maxsize=None)
+def _representer() -> type:
+    """Plain floats (computed values: migrated, shown, squashed, resolved) in the spelling of
+    `float_text`; floats read from a file (ScalarFloat) keep the file's own spelling. Built on
+    first use: ruamel costs ~15 ms to import, and validating on the C road never needs it."""
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    representer = type("_Representer", (RoundTripRepresenter,), {})
+    representer.add_representer(float, _represent_float)
+    return representer
+
+
+def make_yaml() -> "YAML":
+    """The round-trip YAML object every reader and writer in the package uses."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.Representer = _representer()
+    yaml.allow_duplicate_keys = True  # duplicates are found on the node tree and reported as AHSD002
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap the user's long comments or flow lists
+    return yaml
+
+
+def read_text(path: str | Path) -> str:
+    """Read a file as UTF-8, turning every way that can fail into an InputError.
+
+    Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
+    a FIFO or a device), through the project's one bounded reader."""
+    from ahsd_config.input.files import TooLarge, read_bounded
+
+    try:
+        raw = read_bounded(path, MAX_BYTES)
+    except FileNotFoundError:
+        raise InputError(path, f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(path, f"{path} is a directory, not a YAML file") from None
+    except TooLarge as exc:
+        raise InputError(path, f"file is {exc.size} bytes or more; configs larger than {MAX_BYTES} bytes are refused") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(path, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded", line, column) from None
+
+
+def load_file(path: str | Path, *, roundtrip: bool = False) -> YamlDocument:
+    return load_text(read_text(path), str(path), roundtrip=roundtrip)
+
+
+def load_text(text: str, path: str = "<string>", *, roundtrip: bool = False) -> YamlDocument:
+    """Parse `text` safely into a YamlDocument (see the module docstring for what is refused).
+
+    `roundtrip=True` keeps ruamel's comment-carrying data in `doc.data` for a writer to edit; the
+    default gives plain data, on the C road where it can answer exactly as the round-trip road."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InputError(path, "empty file: expected a mapping of config sections (priority_net: ..., data: ...)")
+    if not roundtrip:
+        doc = _load_c(text, path)
+        if doc is not None:
+            return doc
+    return _load_roundtrip(text, path)
+
+
+def _check_root(root: Node | None, path: str) -> None:
+    if root is None:
+        raise InputError(path, "the document holds no data: expected a mapping of config sections")
+    if root.id != "mapping":
+        line, col = _mark(root)
+        raise InputError(path, f"the top level must be a mapping of sections, found a {_kind(root)}", line, col)
+
+
+def _load_roundtrip(text: str, path: str) -> YamlDocument:
+    yaml = make_yaml()
+    root = _compose(yaml, text, path)
+    _check_root(root, path)
+    doc = YamlDocument(path=path, text=text, data=None, root=root)
+    _Inspector(doc).run()
+    try:
+        doc.data = yaml.constructor.construct_document(root)
+    except Exception as exc:  # noqa: BLE001 - YAMLError, a bad timestamp, or a ruamel defect: one line
+        line, col = _error_mark(exc) if _has_mark(exc) else _first_timestamp(doc)
+        raise InputError(path, f"cannot build the document: {_one_line(exc)}", line, col) from None
+    return doc
+
+
+def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return yaml.compose(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        line, col = _error_mark(exc)
+        problem = exc.problem or exc.context or "malformed YAML"
+        if "\t" in text and "\\t" in problem:
+            problem += " (YAML forbids tabs for indentation; use spaces)"
+        raise InputError(path, f"malformed YAML: {problem}", line, col) from None
+    except YAMLError as exc:
+        raise InputError(path, f"malformed YAML: {_one_line(exc)}") from None
+    except RecursionError:
+        line, col = _deep_position(text)
+        raise InputError(path, f"nesting is deeper than {MAX_DEPTH} levels; refusing to parse", line, col) from None
+    except Exception as exc:  # noqa: BLE001 - a ruamel defect (e.g. "overlap in comment") is still one line
+        raise InputError(path, f"the round-trip YAML reader (ruamel.yaml) fails on this file's layout: "
+                               f"{type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def _load_c(text: str, path: str) -> YamlDocument | None:
+    """The C road; None when it declines (the round-trip road then answers, refusals included)."""
+    from ahsd_config.input import yaml_c
+
+    if not yaml_c.AVAILABLE or yaml_c.unusual_text(text):
+        return None
+    try:
+        root = yaml_c.compose(text)
+        _check_root(root, path)
+        doc = YamlDocument(path=path, text=text, data=None, root=root)
+        _Inspector(doc).run()
+        doc.data = yaml_c.construct(root)
+    except Exception:  # noqa: BLE001 - any failure here is the round-trip road's to word
+        return None
+    return doc
+
+
+class _Inspector:
+    """Walk the node tree once: tags, depth, alias expansion, duplicates, positions, scalars."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.sizes: dict[int, int] = {}
+        self.expanded = 0
+
+    def run(self) -> None:
+        self.walk(self.doc.root, (), 0, set())
+
+    def walk(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        self.check_tag(node)
+        if id(node) in active:
+            self.fail(node, "recursive alias: a node contains itself")
+        if id(node) in self.sizes:  # an alias to a node seen before: count its expansion, do not re-walk
+            self.count(node, self.sizes[id(node)])
+            return self.sizes[id(node)]
+        active.add(id(node))
+        size = 1 + self.walk_children(node, path, depth, active)
+        active.discard(id(node))
+        self.sizes[id(node)] = size
+        self.count(node, 1)
+        return size
+
+    def walk_value(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
+        """`walk`, with its steps for a scalar seen the first time (most nodes) written out: the same
+        checks in the same order, without the bookkeeping a collection needs (large files)."""
+        if node.id != "scalar" or id(node) in self.sizes:
+            return self.walk(node, path, depth, active)
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        if node.tag not in _STANDARD_TAGS:
+            self.check_tag(node)
+        self.check_scalar(node, path)
+        self.sizes[id(node)] = 1
+        self.count(node, 1)
+        return 1
+
+    def check_tag(self, node: Node) -> None:
+        if node.tag not in _STANDARD_TAGS and not (
+            node.id != "scalar" and node.tag.startswith("tag:yaml.org,2002:")
+            and node.tag.rsplit(":", 1)[-1] in ("omap", "set")
+        ):
+            self.fail(node, f"tag {node.tag!r} is not allowed in a config; it was not constructed")
+
+    def check_key(self, node: Node, path: KeyPath) -> Any:
+        """A mapping key gets the same refusals as a value, and must be a scalar: a list or mapping
+        as a key (`? [a, b]`) is never a config key, and stringifying one can take exponential time."""
+        self.check_tag(node)
+        if node.id != "scalar":
+            self.fail(node, f"a key must be a plain name, found a {_kind(node)} (`? ...` complex keys are not allowed)")
+        self.check_text(node)
+        self.count(node, 1)
+        self.check_int(node, "integer key")
+        return _key_value(node)
+
+    def walk_children(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
+        total = 0
+        if node.id == "mapping":
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = self.check_key(key_node, path)
+                line, col = _mark(key_node)
+                child = path + (key,)
+                if key in seen and key_node.tag != "tag:yaml.org,2002:merge":
+                    self.doc.duplicates.append(DuplicateKey(child, line, col, seen[key]))
+                else:
+                    seen[key] = line
+                    self.doc._key_pos.setdefault(child, (line, col))
+                total += self.walk_value(value_node, child, depth + 1, active)
+        elif node.id == "sequence":
+            for index, item in enumerate(node.value):
+                self.doc._key_pos.setdefault(path + (index,), _mark(item))
+                total += self.walk_value(item, path + (index,), depth + 1, active)
+        else:
+            self.check_scalar(node, path)
+        return total
+
+    def check_text(self, node: Node) -> None:
+        """A `"\\ud800"` escape decodes to half a surrogate pair: no UTF-8 output (a report, a
+        migrated file, a terminal) can hold it, so it is refused here, once, for every consumer."""
+        if _SURROGATE.search(node.value):
+            bad = _SURROGATE.search(node.value).group()
+            self.fail(node, f"the text holds {bad.encode('unicode_escape').decode()}, half of a UTF-16 "
+                            "surrogate pair, which no UTF-8 file or terminal can hold; write the character itself")
+
+    def check_int(self, node: Node, what: str) -> None:
+        """An integer Python can build: not absurdly long, and with digits (`-_` and `0x_` are
+        integers to YAML 1.2's pattern but have none; ruamel failed on them with a traceback)."""
+        if not node.tag.endswith(":int"):
+            return
+        digits = node.value.lstrip("+-").replace("_", "")
+        if len(digits) > MAX_INT_DIGITS:
+            self.fail(node, f"{what} with {len(digits)} digits; numbers this large are refused")
+        if not (digits[2:] if digits[:2] in ("0x", "0o", "0b") else digits):
+            self.fail(node, f"`{node.value}` is an integer to YAML 1.2 but has no digits; quote it if it is text")
+
+    def check_scalar(self, node: Node, path: KeyPath) -> None:
+        self.check_text(node)
+        self.check_int(node, "integer")
+        line, col = _mark(node)
+        # PyYAML's C parser says '' for a plain scalar, ruamel None: one spelling here.
+        self.doc._scalars.append(ScalarInfo(path, node.value, node.style or None, str(node.tag), line, col))
+
+    def count(self, node: Node, n: int) -> None:
+        self.expanded += n
+        if self.expanded > MAX_EXPANDED_NODES:
+            self.fail(node, f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refusing to build it")
+
+    def fail(self, node: Node, message: str) -> None:
+        line, col = _mark(node)
+        raise InputError(self.doc.path, message, line, col)
+
+
+def _key_value(node: Node) -> Any:
+    """Keys as the constructor will build them: `0:` in per_param_tail_bounds is the int 0."""
+    if node.tag.endswith(":int"):
+        try:
+            return int(node.value.replace("_", ""), 0) if node.value.lower().startswith(("0x", "0o")) else int(node.value.replace("_", ""))
+        except ValueError:
+            return node.value
+    if node.tag.endswith(":bool"):
+        return node.value.lower() == "true"
+    if node.tag.endswith(":null"):
+        return None
+    return node.value
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _error_mark(exc: BaseException) -> tuple[int, int]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return (1, 1)
+    return (mark.line + 1, mark.column + 1)
+
+
+def _has_mark(exc: BaseException) -> bool:
+    return getattr(exc, "problem_mark", None) is not None or getattr(exc, "context_mark", None) is not None
+
+
+def _first_timestamp(doc: YamlDocument) -> tuple[int, int]:
+    """Where an unmarked construction error most likely is: the only scalars whose construction
+    can fail after the inspection are timestamps (`2025-13-45` resolves as one, then fails)."""
+    stamps = [s for s in doc.scalars() if s.tag.endswith(":timestamp")]
+    for scalar in stamps:
+        try:
+            year, month, day = (int(part) for part in scalar.text[:10].split("-"))
+            datetime.date(year, month, day)
+        except ValueError:
+            return (scalar.line, scalar.column)
+    return (stamps[0].line, stamps[0].column) if stamps else (1, 1)
+
+
+def _kind(node: Node) -> str:
+    if node.id == "sequence":
+        return "list"
+    if node.id == "mapping":
+        return "mapping"
+    return f"scalar ({node.value!r:.40})" if node.id == "scalar" else "node"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _deep_position(text: str) -> tuple[int, int]:
+    """Where flow nesting first exceeds MAX_DEPTH (best effort: quotes are not tracked)."""
+    depth, line, col = 0, 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return (line, col)
+        elif ch in "]}":
+            depth -= 1
+    return (1, 1)

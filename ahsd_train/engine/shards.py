@@ -1,0 +1,200 @@
+"""On-disk scenario datasets: safetensors shards plus a JSON manifest (no pickle anywhere).
+
+Layout of a dataset directory::
+
+    DIR/
+      manifest.json             # written last; a directory without it is not a dataset
+      shard-00000.safetensors   # scenarios [0, shard_size)
+      shard-00001.safetensors   # scenarios [shard_size, 2 * shard_size)
+      ...
+
+Each shard holds one tensor per ``ScenarioBatch`` field, named after the field, scenario-major:
+``features`` float32 (n, S, F) normalised with ``ahsd_train.normalization`` in ``feature_names``
+order; ``mask`` bool (n, S); ``priority``, ``snr``, ``snr_estimate`` float32 (n, S);
+``edge_type`` int64 (n, S), 0 = padding; ``n_signals`` int64 (n,); optionally ``strain`` float32
+(n, S, D, T). ``S`` may differ between shards (each is trimmed to its largest scenario).
+
+``manifest.json``::
+
+    {"format": "ahsd-scenarios", "version": 1, "n_scenarios": int, "feature_names": [...],
+     "fields": ["features", ...], "strain_shape": [D, T] | null,
+     "shards": [{"file": "shard-00000.safetensors", "n_scenarios": int, "sha256": hex}, ...]}
+
+Every file is written atomically (temp file, fsync, rename); the reader checks the format,
+version, feature names and each shard's hash, and raises ``ShardError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load, load_file, save
+
+from ahsd_config.input.files import TooLarge, atomic_write_bytes, read_bounded
+
+from ahsd_train.engine.data import ScenarioBatch
+from ahsd_train.errors import ShardError
+from ahsd_train.engine.normalization import FEATURE_NAMES
+
+FORMAT, VERSION = "ahsd-scenarios", 1
+MANIFEST = "manifest.json"
+
+
+def write_shards(batch: ScenarioBatch, out_dir: str | Path, shard_size: int) -> Path:
+    """Write ``batch`` as shards of ``shard_size`` scenarios; returns the manifest path."""
+    if shard_size < 1:
+        raise ShardError(str(out_dir), f"shard_size = {shard_size} must be at least 1")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shards = []
+    for k, start in enumerate(range(0, len(batch), shard_size)):
+        part = batch.slice(slice(start, start + shard_size)).to("cpu")
+        shards.append(write_shard(part, out / shard_name(k)))
+    return write_manifest(out, shards, sorted(batch.tensors()),
+                          list(batch.strain.shape[2:]) if batch.strain is not None else None)
+
+
+def shard_name(k: int) -> str:
+    return f"shard-{k:05d}.safetensors"
+
+
+def write_shard(part: ScenarioBatch, path: Path, metadata: dict[str, str] | None = None) -> dict:
+    """One shard file, written atomically; returns its manifest entry. ``metadata`` (strings: a
+    generator's plan digest, for resuming) goes into the safetensors header as ONE key, ``ahsd``, a
+    sorted JSON object: safetensors keeps the header's metadata in a Rust HashMap whose order changes
+    from process to process, so two keys would make the same shard's bytes differ between runs."""
+    meta = {"format": FORMAT} if not metadata else {"ahsd": json.dumps({**metadata, "format": FORMAT}, sort_keys=True)}
+    payload = save({name: t.contiguous() for name, t in part.to("cpu").tensors().items()}, metadata=meta)
+    atomic_write_bytes(path, payload)
+    return {"file": path.name, "n_scenarios": len(part), "sha256": hashlib.sha256(payload).hexdigest()}
+
+
+def complete_shard(path: Path, n_scenarios: int, metadata: dict[str, str]) -> dict | None:
+    """The manifest entry of an existing shard that is whole (it loads, holds ``n_scenarios``) and was
+    written with ``metadata``; ``None`` for anything else (missing, truncated, another plan's)."""
+    try:
+        payload = read_bounded(path, MAX_SHARD_BYTES)
+        tensors = load(payload)
+        with safe_open(str(path), "pt") as f:
+            header = json.loads((f.metadata() or {}).get("ahsd", "{}"))
+    except Exception:  # a partial or foreign file is simply redone
+        return None
+    if any(header.get(k) != v for k, v in metadata.items()) or int(tensors["n_signals"].shape[0]) != n_scenarios:
+        return None
+    return {"file": path.name, "n_scenarios": n_scenarios, "sha256": hashlib.sha256(payload).hexdigest()}
+
+
+def write_manifest(out: Path, shards: list[dict], fields_: list[str], strain_shape: list[int] | None) -> Path:
+    """The manifest, written last: a directory is a dataset once it exists."""
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "n_scenarios": sum(e["n_scenarios"] for e in shards),
+        "feature_names": list(FEATURE_NAMES),
+        "fields": sorted(fields_),
+        "strain_shape": strain_shape,
+        "shards": shards,
+    }
+    atomic_write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    return out / MANIFEST
+
+
+MAX_MANIFEST_BYTES = 16 << 20
+MAX_SHARD_BYTES = 8 << 30
+
+
+def _read(path: Path, cap: int, what: str) -> bytes:
+    """A regular file of at most `cap` bytes (never a FIFO, /dev/zero or a device), or ShardError."""
+    try:
+        return read_bounded(path, cap)
+    except FileNotFoundError:
+        raise ShardError(str(path), f"no such {what}") from None
+    except TooLarge as e:
+        raise ShardError(str(path), f"{what} is {e.size} bytes or more; the limit is {cap}") from None
+    except OSError as e:
+        raise ShardError(str(path), f"unreadable {what}: {e.strerror or e}") from None
+
+
+def _read_manifest(root: Path) -> dict:
+    path = root / MANIFEST
+    if not (root / MANIFEST).exists() and not (root / MANIFEST).is_symlink():
+        raise ShardError(str(path), "no manifest: not a scenario dataset (write one with write_shards)")
+    try:
+        manifest = json.loads(_read(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ShardError(str(path), f"unreadable manifest: {e}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise ShardError(str(path), f"not an {FORMAT} v{VERSION} manifest")
+    if manifest.get("feature_names") != list(FEATURE_NAMES):
+        raise ShardError(str(path), f"feature columns {manifest.get('feature_names')} differ from this version's {list(FEATURE_NAMES)}")
+    shards, fields_ = manifest.get("shards"), manifest.get("fields")
+    if not isinstance(shards, list) or not shards:
+        raise ShardError(str(path), "`shards` must be a non-empty list of {file, n_scenarios, sha256}")
+    if not isinstance(fields_, list) or not set(_DTYPES) - {"strain"} <= set(fields_) <= set(_DTYPES):
+        raise ShardError(str(path), f"`fields` must list {sorted(set(_DTYPES) - {'strain'})} (and optionally strain)")
+    for i, e in enumerate(shards):
+        ok = (isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("sha256"), str)
+              and type(e.get("n_scenarios")) is int and e["n_scenarios"] >= 0)
+        if not ok or Path(e["file"]).name != e["file"] or e["file"].startswith("."):
+            raise ShardError(str(path), f"shards[{i}] must be {{file: a file name in {root}, n_scenarios: int, "
+                                        f"sha256: str}}, got {e!r:.120}")
+    return manifest
+
+
+# ScenarioBatch field -> (dtype, rank); (n, S, ...) scenario-major
+_DTYPES = {"features": (torch.float32, 3), "mask": (torch.bool, 2), "priority": (torch.float32, 2),
+           "snr": (torch.float32, 2), "snr_estimate": (torch.float32, 2), "edge_type": (torch.int64, 2),
+           "n_signals": (torch.int64, 1), "strain": (torch.float32, 4)}
+FIELDS = tuple(_DTYPES)  # every field a shard can hold (strain optional)
+
+
+def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fields_: list[str]) -> None:
+    """Every field present with its dtype and shape, the scenario count the manifest says, and
+    ids and counts in range: a bad shard is named here, not as a shape error deep in the model."""
+    missing, extra = set(fields_) - set(tensors), set(tensors) - set(fields_)
+    if missing or extra:
+        raise ShardError(str(path), f"tensors differ from the manifest's fields: missing {sorted(missing)}, extra {sorted(extra)}")
+    n, width = entry["n_scenarios"], None
+    for name, t in tensors.items():
+        dtype, rank = _DTYPES[name]
+        if t.dtype != dtype or t.dim() != rank:
+            raise ShardError(str(path), f"{name} is {t.dtype} with {t.dim()} dimensions; expected {dtype} with {rank}")
+        if t.shape[0] != n:
+            raise ShardError(str(path), f"{name} holds {t.shape[0]} scenarios; the manifest says {n}")
+        if rank >= 2:
+            width = t.shape[1] if width is None else width
+            if t.shape[1] != width:
+                raise ShardError(str(path), f"{name} has {t.shape[1]} signal slots; the other fields have {width}")
+    if tensors["features"].shape[2] != len(FEATURE_NAMES):
+        raise ShardError(str(path), f"features has {tensors['features'].shape[2]} columns; expected {len(FEATURE_NAMES)}")
+    if n and (int(tensors["edge_type"].min()) < 0 or int(tensors["n_signals"].min()) < 0
+              or int(tensors["n_signals"].max()) > (width or 0)):
+        raise ShardError(str(path), "edge_type below 0, or n_signals outside [0, signal slots]")
+
+
+def read_shards(directory: str | Path) -> ScenarioBatch:
+    """All scenarios of a dataset directory as one batch (CPU), padded to the widest shard."""
+    root = Path(directory)
+    manifest = _read_manifest(root)
+    parts = []
+    for entry in manifest["shards"]:
+        path = root / entry["file"]
+        payload = _read(path, MAX_SHARD_BYTES, "shard")
+        if hashlib.sha256(payload).hexdigest() != entry["sha256"]:
+            raise ShardError(str(path), "content does not match the manifest's sha256 (corrupt or replaced)")
+        try:
+            tensors = load_file(str(path))
+        except Exception as e:  # safetensors raises its own error types for malformed headers
+            raise ShardError(str(path), f"not a readable safetensors file: {e}") from None
+        _check_tensors(path, tensors, entry, manifest["fields"])
+        parts.append(ScenarioBatch(**tensors))
+    if not parts:
+        raise ShardError(str(root / MANIFEST), "the manifest lists no shards")
+    width = max(p.features.shape[1] for p in parts)
+    parts = [p.pad(width) for p in parts]
+    names = parts[0].tensors().keys()
+    return ScenarioBatch(**{name: torch.cat([getattr(p, name) for p in parts]) for name in names})

@@ -1,0 +1,144 @@
+"""The run directory: what a run writes besides checkpoints, and how it is read back.
+
+    <run>/
+      run.json               command, config path, revision, sha256, forced?, findings, status
+      config.resolved.yaml   the validated config after overrides (what actually ran)
+      metrics.jsonl          one JSON object per line: {"kind": "step"|"epoch", ...}
+      tb/                    TensorBoard event files (torch.utils.tensorboard)
+      plots/*.png            curves (plots.py)
+      checkpoints/           checkpoint.py
+      report.json            the checklist and final metrics (report.py)
+
+`metrics.jsonl` is append-only (flushed per line, fsynced per epoch); a resume first rewrites it,
+atomically, without the records past the checkpoint's step, so the log matches an uninterrupted run.
+Every other file is written atomically (temp + fsync + rename).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from ahsd_train.run.checkpoint import atomic_write_text
+
+RUN_JSON = "run.json"
+RESOLVED = "config.resolved.yaml"
+METRICS = "metrics.jsonl"
+REPORT = "report.json"
+CHECKPOINTS = "checkpoints"
+
+
+def to_json_safe(value: Any) -> Any:
+    """NaN/Inf become null (JSON has neither); tuples become lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): to_json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_safe(v) for v in value]
+    return value
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(to_json_safe(data), indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as YAML through `ahsd_config`'s writer (the one float spelling every product file
+    uses: `8.0e-05`, never `8e-05`); block mappings, flow scalar lists, key order kept."""
+    from ahsd_config.input.loader import make_yaml
+    from ahsd_config.migrate.rt import to_rt
+
+    buf = io.StringIO()
+    make_yaml().dump(to_rt(_lists(data)), buf)
+    return buf.getvalue()
+
+
+def _lists(value: Any) -> Any:
+    """Tuples (pydantic's python-mode sequences) as lists; mapping keys keep their type."""
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
+
+
+def read_yaml(path: Path) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """Every complete record of `metrics.jsonl` (a torn last line from a kill is ignored)."""
+    path = run_dir / METRICS
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):  # a hand-edited line that is not a record is skipped too
+            records.append(record)
+    return records
+
+
+class MetricsLog:
+    """Append-only JSONL plus TensorBoard scalars; only rank 0 creates one."""
+
+    def __init__(self, run_dir: Path, resume_step: int | None = None, tensorboard: bool = True) -> None:
+        self.path = run_dir / METRICS
+        if resume_step is not None:
+            kept = [r for r in read_metrics(run_dir) if int(r.get("step", 0)) <= resume_step]
+            atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
+        self.file = open(self.path, "a", encoding="utf-8")
+        self.tb = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(run_dir / "tb"), purge_step=resume_step)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(json.dumps(to_json_safe(record)) + "\n")
+        self.file.flush()
+        if self.tb is not None:
+            self._scalars(record)
+
+    def _scalars(self, record: dict[str, Any]) -> None:
+        step = int(record["step"])
+        prefix = "train" if record["kind"] == "step" else "epoch"
+        for key, value in _flat_numbers(record):
+            if key not in ("step", "epoch", "batch"):
+                self.tb.add_scalar(f"{prefix}/{key}", value, step)
+
+    def sync(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        if self.tb is not None:
+            self.tb.flush()
+
+    def close(self) -> None:
+        self.sync()
+        self.file.close()
+        if self.tb is not None:
+            self.tb.close()
+
+
+def _flat_numbers(record: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, float]]:
+    for key, value in record.items():
+        if isinstance(value, dict):
+            yield from _flat_numbers(value, f"{prefix}{key}/")
+        elif isinstance(value, bool):
+            yield f"{prefix}{key}", float(value)
+        elif isinstance(value, (int, float)) and math.isfinite(value):
+            yield f"{prefix}{key}", float(value)
