@@ -104,6 +104,17 @@ def effective_snr(snr: torch.Tensor, overlap: torch.Tensor) -> torch.Tensor:
     return snr / torch.sqrt(1 + residual.sum(-1))
 
 
+def effective_snr_estimate(features: torch.Tensor, snr_estimate: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``(B, S)``: ``effective_snr`` applied to what a search reports -- the overlap of the estimated
+    templates (estimated merger times and chirp masses) and the extraction order of the SNR
+    estimates. The search's own guess of what each signal keeps once its louder overlapping partners
+    are subtracted; ``features (B, S, F)`` are normalised estimates (``FEATURE_NAMES`` order)."""
+    col = lambda name: nz.column(features, name)  # noqa: E731  (B, S)
+    mc = nz.chirp_mass(col("mass_1").clamp_min(nz.LOG_FLOOR), col("mass_2").clamp_min(nz.LOG_FLOOR))
+    overlap = template_overlap(col("geocent_time"), mc, mask)  # (B, S, S)
+    return effective_snr(snr_estimate.to(features.dtype), overlap)
+
+
 def observed_snr(rho_det: torch.Tensor, overlap: torch.Tensor, nrm: Draw, u: Draw) -> torch.Tensor:
     """Network matched-filter SNR ``(B, S)`` from per-detector true SNRs ``(B, S, D)``."""
     B, S, D = rho_det.shape
