@@ -304,3 +304,23 @@ def test_wide_generated_documents_read_alike_on_both_roads(start, body, end):
                                   "a: {c }\n", "a: {? c :  }\n", '"\ufeffx": [1]\n', "a: x\ufeffy\nb: {c: 1}\n"])
 def test_empty_flow_values_and_inner_boms_read_alike(text):
     check_roads(text)
+
+
+NOT_PRINTABLE = [c for c in map(chr, [*range(0x20), 0x7F, *range(0x80, 0xA0), 0xFFFE, 0xFFFF])
+                 if c not in "\t\n\r\x85"]
+
+
+@SETTINGS
+@given(st.integers(0, 10**6), st.sampled_from(NOT_PRINTABLE), st.booleans())
+def test_a_character_yaml_forbids_is_refused_at_its_line_and_column(at, char, roundtrip):
+    """ruamel's reader reports such a character as an offset ("position 20905") with no mark; the
+    refusal must still name its line and column, on either road, wherever it sits in a real config."""
+    text = (REPO / "configs" / "enhanced_training.yaml").read_text(encoding="utf-8")
+    at = at % len(text)
+    text = text[:at] + char + text[at:]
+    with pytest.raises(InputError) as caught:
+        load_text(text, "c.yaml", roundtrip=roundtrip)
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    assert (caught.value.position.line, caught.value.position.column) == (line, column), caught.value.render()
+    assert f"U+{ord(char):04X} is not allowed" in caught.value.message
