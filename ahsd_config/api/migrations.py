@@ -455,9 +455,22 @@ def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
     folder = _folder(folder)
     rmap = _chain(rmap)
     a, b = rmap.resolve(rev1), rmap.resolve(rev2)
+    _check_two_heads(rmap, a, b)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
     rev = Revision(rid, (a, b), _today(), title, ())
     return _with_path(rev, store.write_revision(folder, rev, rmap))
+
+
+def _check_two_heads(rmap: RevisionMap, a: str, b: str) -> None:
+    """A merge of anything but two different heads leaves the chain with more heads, not one (the
+    gate's single-head check then fails on what `merge` wrote)."""
+    heads = rmap.heads
+    if a == b:
+        raise UsageError(f"merge joins two different heads; {a} was given twice (heads: {', '.join(heads)})")
+    for rid in (a, b):
+        if rid not in heads:
+            raise UsageError(f"{rid} is not a head, so merging it would add a head, not join two "
+                             f"(heads: {', '.join(heads)})")
 
 
 def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | None = None,
