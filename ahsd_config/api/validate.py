@@ -7,7 +7,6 @@ everything that parses becomes findings with the 1-based line/column of the offe
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path

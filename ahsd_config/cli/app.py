@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from ahsd_config.cli.plain import parse_plain_validate, run_validate
-from ahsd_config.cli.shell import package_version, report_error, safe_text  # noqa: F401  (ahsd_train)
+from ahsd_config.cli.shell import report_error
 from ahsd_config.errors import AhsdConfigError
 
 _app: Any = None
