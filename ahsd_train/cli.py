@@ -462,6 +462,69 @@ def bench_command(
     return 0
 
 
+# --- data ------------------------------------------------------------------------------------
+
+data_app = typer.Typer(help="Scenario datasets on disk (safetensors shards that `run --data DIR` trains on).",
+                       no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("generate")
+@reports_errors
+def data_generate_command(
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Dataset folder (created; a rerun resumes it)."),
+    scenarios: int = typer.Option(..., "--scenarios", min=1, metavar="N", help="Scenarios to write."),
+    physics: bool = typer.Option(False, "--physics",
+                                 help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
+                                      "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", help="Population and noise seed (default: the config's random_seed)."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
+                                help="Worker processes (--physics; the bytes do not depend on it)."),
+    shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),
+    window_seconds: Optional[float] = typer.Option(None, "--window-seconds", metavar="S",
+                                                   help="--physics: strain window per signal, seconds (default 4)."),
+    window_rate: Optional[int] = typer.Option(None, "--window-rate", metavar="HZ",
+                                              help="--physics: the window's sample rate (default 512; samples = seconds x rate)."),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="PATH",
+                                          help="Config whose data section sets the population (default: the project's default_config)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a config key, repeatable."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (it only shows on a terminal anyway)."),
+) -> int:
+    """Write N scenarios as shards: the analytic generator's, or with --physics LALSuite's (parallel, resumable)."""
+    from ahsd_config.api import load_config
+    from ahsd_train.run.progress import make_progress
+
+    if physics:
+        from ahsd_train.engine.physics import require_lal
+
+        require_lal()  # before the config is read: the missing extra is the first thing to say
+    cfg = load_config(config or default_config(short=True), tuple(set_)).config
+    progress = make_progress(quiet)
+    try:
+        if physics:
+            from ahsd_train.engine.physics.generate import generate_physics
+
+            with progress.task("physics scenarios", total=scenarios) as bar:
+                result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
+                                          window_seconds=window_seconds, window_rate=window_rate,
+                                          on_progress=lambda done, status: bar.update(completed=done, status=status))
+            stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
+                         f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
+        else:
+            if window_seconds is not None or window_rate is not None:
+                raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
+            from ahsd_train.engine.data import SyntheticScenarioSource
+            from ahsd_train.engine.shards import write_shards
+
+            with progress.task("analytic scenarios"):
+                source = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed if seed is None else seed)
+                manifest = write_shards(source.generate(scenarios), out, shard_size)
+            stdout.print(f"{scenarios} analytic scenarios in {manifest.parent}", markup=False)
+    finally:
+        progress.close()
+    return 0
+
+
 def _version(value: bool) -> None:
     if value:
         from ahsd_config.cli.app import package_version

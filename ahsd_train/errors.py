@@ -45,6 +45,10 @@ class ModelInputError(AhsdTrainError):
     """A batch does not fit the model it is fed to (feature count, strain shape, edge ids)."""
 
 
+class PhysicsUnavailable(AhsdTrainError):
+    """LALSuite (the ``[physics]`` extra) is not importable: ``data generate --physics`` cannot run."""
+
+
 # --- run and review (`ahsd-train run/doctor`) ------------------------------------------------------
 
 

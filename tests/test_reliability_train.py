@@ -263,7 +263,7 @@ def test_a_set_with_a_bad_index_is_one_line_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["a file", "read-only folder"])
-def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where):
+def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where, monkeypatch):
     from typer.testing import CliRunner
 
     from ahsd_train.cli import app
@@ -276,7 +276,17 @@ def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where):
         (tmp_path / "ro").chmod(0o555)
         out = tmp_path / "ro" / "run"
         if os.access(tmp_path / "ro", os.W_OK):
-            pytest.skip("running as root: a 0555 folder is still writable")
+            # Root ignores the mode bits, so the kernel's answer is injected instead: every mkdir
+            # below the 0555 folder fails with EACCES, as it does for any other user.
+            real_mkdir = os.mkdir
+            ro = str(tmp_path / "ro")
+
+            def refusing_mkdir(path, *args, **kwargs):
+                if os.fspath(path).startswith(ro + os.sep):
+                    raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+                return real_mkdir(path, *args, **kwargs)
+
+            monkeypatch.setattr(os, "mkdir", refusing_mkdir)
     res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu",
                                    "--max-steps", "1", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output

@@ -36,6 +36,7 @@ PERTURB: dict[str, tuple[Any, dict[str, Any]]] = {
     "use_strain": (False, {}),
     "use_edge_conditioning": (False, {}),
     "use_pair_features": (False, {}),
+    "snr_skip_input": ("snr_estimate", {}),  # the project config starts from effective_snr (v261130)
     "n_edge_types": (25, {}),
     "use_transformer_encoder": (True, {}),
     "optimizer": ("Adam", {}),

@@ -15,6 +15,7 @@ from .base import (
     OptimizerName,
     PositiveInt,
     SchedulerName,
+    SkipInput,
     Seq,
     StrictModel,
     unused,
@@ -255,6 +256,13 @@ class PriorityNetConfig(StrictModel):
         description="Feed the overlap analyzer's pairwise features (time, sky, chirp-mass and band "
         "overlap with each partner) into the fusion; false replaces them with zeros (the benchmark's "
         "'without pair features' ablation).",
+    )
+    snr_skip_input: SkipInput = Field(
+        default="snr_estimate",
+        description="The SNR the priority head starts from (a skip connection; the network learns "
+        "corrections to it): `snr_estimate` (sort by the search's SNR) or `effective_snr` (the SNR "
+        "estimate reduced by the louder overlapping partners' extraction residual, computed from the "
+        "estimated merger times and chirp masses).",
     )
     overlap_importance_hidden: PositiveInt = Field(
         description="Width (units) of the pair-importance MLP in files before Nov 15 2025. "

@@ -31,7 +31,7 @@ from ahsd_train.engine import observation as obs
 from ahsd_train.engine.normalization import FEATURE_NAMES
 from ahsd_train.engine.observation import detector_snr  # the one SNR formula (the observation model inverts it)
 
-__all__ = ["FEATURE_NAMES", "ScenarioBatch", "SyntheticScenarioSource", "iterate_batches", "split", "priority_labels"]
+__all__ = ["FEATURE_NAMES", "Population", "ScenarioBatch", "SyntheticScenarioSource", "iterate_batches", "split", "priority_labels"]
 
 # --- the user's labelling (true parameters -> priority in [0, 1]) -----------------------------
 DETECTION_SNR = 8.0  # below: not extractable, priority 0
@@ -142,6 +142,23 @@ def priority_labels(snr, q, chi_max) -> torch.Tensor:
     return torch.where(snr < DETECTION_SNR, torch.zeros_like(snr), level.clamp(0.0, 1.0))
 
 
+@dataclass(frozen=True)
+class Population:
+    """Who is in each scenario: true parameters ``name -> (B, S)`` (padding slots hold draws too),
+    ``mask`` ``(B, S)`` and ``n_signals`` ``(B,)``."""
+
+    p: dict[str, torch.Tensor]
+    mask: torch.Tensor
+    n_signals: torch.Tensor
+
+
+def _draws(g: torch.Generator, device: torch.device):
+    """``u(*shape)`` uniform and ``nrm(*shape)`` normal float64 draws from ``g``."""
+    u = lambda *shape: torch.rand(*shape, generator=g, device=device, dtype=torch.float64)  # noqa: E731
+    nrm = lambda *shape: torch.randn(*shape, generator=g, device=device, dtype=torch.float64)  # noqa: E731
+    return u, nrm
+
+
 class SyntheticScenarioSource:
     """Scenarios drawn from ``data.synthetic``; strain too when ``priority_net.use_strain``."""
 
@@ -157,42 +174,53 @@ class SyntheticScenarioSource:
     def generate(self, n_scenarios: int) -> ScenarioBatch:
         g = torch.Generator(device=self.device)
         g.manual_seed(self.seed)
-        u = lambda *shape: torch.rand(*shape, generator=g, device=self.device, dtype=torch.float64)  # noqa: E731
-        nrm = lambda *shape: torch.randn(*shape, generator=g, device=self.device, dtype=torch.float64)  # noqa: E731
-        syn = self.syn
-        B, S = n_scenarios, syn.max_signals
+        pop = self.population(n_scenarios, g)
+        p, mask = pop.p, pop.mask
+        mc = nz.chirp_mass(p["mass_1"], p["mass_2"])  # (B, S)
+        response = antenna_response(p["ra"], p["dec"], p["psi"], p["theta_jn"], self.syn.strain_detectors)  # (B, S, D)
+        rho_det = detector_snr(mc, p["mass_1"] + p["mass_2"], p["luminosity_distance"], response, self.data_cfg.f_low)  # (B, S, D)
+        rho_det = rho_det * mask.unsqueeze(-1)  # padding slots carry no signal into partners' filters
+        overlap = obs.template_overlap(p["geocent_time"], mc, mask)  # (B, S, S)
+        batch = self.assemble(pop, rho_det, overlap, g)
+        if self.pn_cfg.use_strain:
+            strain = self._strain(p, mc, rho_det, _draws(g, self.device)[1]).masked_fill(~mask[:, :, None, None], 0.0).float()
+            batch = replace(batch, strain=strain)
+        return batch.trim(max(int(pop.n_signals.max()), 1))
+
+    def population(self, n_scenarios: int, g: torch.Generator) -> Population:
+        """The scenarios' sizes, overlap flags and true parameters, the first draws from ``g``
+        (the physics generator draws the same population from the same seed)."""
+        u, _ = _draws(g, self.device)
+        B, S = n_scenarios, self.syn.max_signals
         n_signals = self._sizes(B, u)  # (B,)
         overlapped = (u(B) < self.syn.overlap_fraction) & (n_signals >= 2) & self.syn.create_overlaps  # (B,)
         mask = torch.arange(S, device=self.device) < n_signals.unsqueeze(-1)  # (B, S)
-        p = self._parameters(B, S, u, overlapped, n_signals)
-        mc = nz.chirp_mass(p["mass_1"], p["mass_2"])  # (B, S)
-        response = antenna_response(p["ra"], p["dec"], p["psi"], p["theta_jn"], syn.strain_detectors)  # (B, S, D)
-        rho_det = detector_snr(mc, p["mass_1"] + p["mass_2"], p["luminosity_distance"], response, self.data_cfg.f_low)  # (B, S, D)
-        rho_det = rho_det * mask.unsqueeze(-1)  # padding slots carry no signal into partners' filters
+        return Population(self._parameters(B, S, u, overlapped, n_signals), mask, n_signals)
+
+    def assemble(self, pop: Population, rho_det: torch.Tensor, overlap: torch.Tensor, g: torch.Generator,
+                 snr_hat: torch.Tensor | None = None) -> ScenarioBatch:
+        """Labels, estimates and features from per-detector true SNRs ``rho_det`` ``(B, S, D)`` (0 at
+        padding) and track overlaps ``(B, S, S)``; ``snr_hat`` ``(B, S)``, when given, is the measured
+        matched-filter SNR (else the observation model draws it). The estimates' noise comes from ``g``."""
+        p, mask = pop.p, pop.mask
         snr = rho_det.norm(dim=-1)  # (B, S)
-        overlap = obs.template_overlap(p["geocent_time"], mc, mask)  # (B, S, S)
         q = p["mass_1"] / p["mass_2"]
         chi_max = torch.maximum(p["chi_1"].abs(), p["chi_2"].abs())
         priority = priority_labels(obs.effective_snr(snr, overlap), q, chi_max)  # (B, S)
-        est = self._estimates(p, rho_det, overlap, nrm, u)  # name -> (B, S)
+        est = self._estimates(p, rho_det, overlap, g, snr_hat)  # name -> (B, S)
         physical = torch.stack([est[name] for name in FEATURE_NAMES], dim=-1)  # (B, S, F)
         features = nz.normalize(physical)  # (B, S, F)
         features, edge, snr_est = self._hide(features, est, mask)  # (B, S, F), (B, S), (B, S)
-        strain = None
-        if self.pn_cfg.use_strain:
-            strain = self._strain(p, mc, rho_det, nrm).masked_fill(~mask[:, :, None, None], 0.0).float()
         m = mask.to(torch.float64)
-        batch = ScenarioBatch(
+        return ScenarioBatch(
             features=(features * m.unsqueeze(-1)).float(),
             mask=mask,
             priority=(priority * m).float(),
             snr=(snr * m).float(),
             snr_estimate=(snr_est * m).float(),
             edge_type=edge,
-            n_signals=n_signals,
-            strain=strain,
+            n_signals=pop.n_signals,
         )
-        return batch.trim(max(int(n_signals.max()), 1))
 
     def _sizes(self, B: int, u) -> torch.Tensor:
         """Scenario sizes, uniform over [min_signals, max_signals]."""
@@ -239,12 +267,13 @@ class SyntheticScenarioSource:
             "chi_2": s2 * (2 * u(B, S) - 1),
         }
 
-    def _estimates(self, p, rho_det, overlap, nrm, u) -> dict[str, torch.Tensor]:
+    def _estimates(self, p, rho_det, overlap, g, snr_hat=None) -> dict[str, torch.Tensor]:
         """What a first-pass search would report (``observation.observe``, each noise model documented there)."""
         n_det = rho_det.shape[-1]
+        u, nrm = _draws(g, self.device)
         response = lambda ra, dec, psi, iota: antenna_response(ra, dec, psi, iota, n_det)  # noqa: E731
         return obs.observe(p, rho_det, overlap, scale=self.syn.estimate_noise, f_low=self.data_cfg.f_low,
-                           response=response, nrm=nrm, u=u)
+                           response=response, nrm=nrm, u=u, snr_hat=snr_hat)
 
     def _hide(self, features, est, mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``data.synthetic.hidden_estimates`` (ablation): those columns at their normalisation centre

@@ -104,6 +104,17 @@ def effective_snr(snr: torch.Tensor, overlap: torch.Tensor) -> torch.Tensor:
     return snr / torch.sqrt(1 + residual.sum(-1))
 
 
+def effective_snr_estimate(features: torch.Tensor, snr_estimate: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``(B, S)``: ``effective_snr`` applied to what a search reports -- the overlap of the estimated
+    templates (estimated merger times and chirp masses) and the extraction order of the SNR
+    estimates. The search's own guess of what each signal keeps once its louder overlapping partners
+    are subtracted; ``features (B, S, F)`` are normalised estimates (``FEATURE_NAMES`` order)."""
+    col = lambda name: nz.column(features, name)  # noqa: E731  (B, S)
+    mc = nz.chirp_mass(col("mass_1").clamp_min(nz.LOG_FLOOR), col("mass_2").clamp_min(nz.LOG_FLOOR))
+    overlap = template_overlap(col("geocent_time"), mc, mask)  # (B, S, S)
+    return effective_snr(snr_estimate.to(features.dtype), overlap)
+
+
 def observed_snr(rho_det: torch.Tensor, overlap: torch.Tensor, nrm: Draw, u: Draw) -> torch.Tensor:
     """Network matched-filter SNR ``(B, S)`` from per-detector true SNRs ``(B, S, D)``."""
     B, S, D = rho_det.shape
@@ -117,13 +128,17 @@ def observed_snr(rho_det: torch.Tensor, overlap: torch.Tensor, nrm: Draw, u: Dra
 
 
 def observe(p: dict[str, torch.Tensor], rho_det: torch.Tensor, overlap: torch.Tensor, *, scale: float,
-            f_low: float, response: Callable[..., torch.Tensor], nrm: Draw, u: Draw) -> dict[str, torch.Tensor]:
+            f_low: float, response: Callable[..., torch.Tensor], nrm: Draw, u: Draw,
+            snr_hat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """The estimates ``name -> (B, S)`` (``FEATURE_NAMES``) a search reports for true parameters ``p``.
 
     ``response(ra, dec, psi, theta_jn) -> (B, S, D)`` is the generator's antenna response; the
-    distance estimate inverts the generator's SNR formula with it."""
+    distance estimate inverts the generator's SNR formula with it. ``snr_hat`` ``(B, S)``: a measured
+    matched-filter SNR (the physics generator's) instead of the modelled one."""
     B, S, D = rho_det.shape
-    snr_hat = observed_snr(rho_det, overlap, nrm, u)  # (B, S)
+    if snr_hat is None:
+        snr_hat = observed_snr(rho_det, overlap, nrm, u)  # (B, S)
+    snr_hat = snr_hat.clamp_min(SNR_FLOOR)
     ten = 10.0 / snr_hat.clamp_min(1.0)  # errors scale as 1 / SNR (capped below SNR 1)
     g = lambda: nrm(B, S)  # noqa: E731
 

@@ -31,7 +31,8 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save
+from safetensors import safe_open
+from safetensors.torch import load, load_file, save
 
 from ahsd_config.input.files import TooLarge, atomic_write_bytes, read_bounded
 
@@ -52,17 +53,50 @@ def write_shards(batch: ScenarioBatch, out_dir: str | Path, shard_size: int) -> 
     shards = []
     for k, start in enumerate(range(0, len(batch), shard_size)):
         part = batch.slice(slice(start, start + shard_size)).to("cpu")
-        payload = save({name: t.contiguous() for name, t in part.tensors().items()}, metadata={"format": FORMAT})
-        name = f"shard-{k:05d}.safetensors"
-        atomic_write_bytes(out / name, payload)
-        shards.append({"file": name, "n_scenarios": len(part), "sha256": hashlib.sha256(payload).hexdigest()})
+        shards.append(write_shard(part, out / shard_name(k)))
+    return write_manifest(out, shards, sorted(batch.tensors()),
+                          list(batch.strain.shape[2:]) if batch.strain is not None else None)
+
+
+def shard_name(k: int) -> str:
+    return f"shard-{k:05d}.safetensors"
+
+
+def write_shard(part: ScenarioBatch, path: Path, metadata: dict[str, str] | None = None) -> dict:
+    """One shard file, written atomically; returns its manifest entry. ``metadata`` (strings: a
+    generator's plan digest, for resuming) goes into the safetensors header as ONE key, ``ahsd``, a
+    sorted JSON object: safetensors keeps the header's metadata in a Rust HashMap whose order changes
+    from process to process, so two keys would make the same shard's bytes differ between runs."""
+    meta = {"format": FORMAT} if not metadata else {"ahsd": json.dumps({**metadata, "format": FORMAT}, sort_keys=True)}
+    payload = save({name: t.contiguous() for name, t in part.to("cpu").tensors().items()}, metadata=meta)
+    atomic_write_bytes(path, payload)
+    return {"file": path.name, "n_scenarios": len(part), "sha256": hashlib.sha256(payload).hexdigest()}
+
+
+def complete_shard(path: Path, n_scenarios: int, metadata: dict[str, str]) -> dict | None:
+    """The manifest entry of an existing shard that is whole (it loads, holds ``n_scenarios``) and was
+    written with ``metadata``; ``None`` for anything else (missing, truncated, another plan's)."""
+    try:
+        payload = read_bounded(path, MAX_SHARD_BYTES)
+        tensors = load(payload)
+        with safe_open(str(path), "pt") as f:
+            header = json.loads((f.metadata() or {}).get("ahsd", "{}"))
+    except Exception:  # a partial or foreign file is simply redone
+        return None
+    if any(header.get(k) != v for k, v in metadata.items()) or int(tensors["n_signals"].shape[0]) != n_scenarios:
+        return None
+    return {"file": path.name, "n_scenarios": n_scenarios, "sha256": hashlib.sha256(payload).hexdigest()}
+
+
+def write_manifest(out: Path, shards: list[dict], fields_: list[str], strain_shape: list[int] | None) -> Path:
+    """The manifest, written last: a directory is a dataset once it exists."""
     manifest = {
         "format": FORMAT,
         "version": VERSION,
-        "n_scenarios": len(batch),
+        "n_scenarios": sum(e["n_scenarios"] for e in shards),
         "feature_names": list(FEATURE_NAMES),
-        "fields": sorted(batch.tensors()),
-        "strain_shape": list(batch.strain.shape[2:]) if batch.strain is not None else None,
+        "fields": sorted(fields_),
+        "strain_shape": strain_shape,
         "shards": shards,
     }
     atomic_write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
@@ -115,6 +149,7 @@ def _read_manifest(root: Path) -> dict:
 _DTYPES = {"features": (torch.float32, 3), "mask": (torch.bool, 2), "priority": (torch.float32, 2),
            "snr": (torch.float32, 2), "snr_estimate": (torch.float32, 2), "edge_type": (torch.int64, 2),
            "n_signals": (torch.int64, 1), "strain": (torch.float32, 4)}
+FIELDS = tuple(_DTYPES)  # every field a shard can hold (strain optional)
 
 
 def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fields_: list[str]) -> None:

@@ -96,10 +96,11 @@ def resolve(spec: str) -> Side:
     """A revision, a file or REV:path, as `ahsd-config diff` reads it (its `endpoint`), as YAML text.
     Neither a file nor a revision is `ahsd_config`'s UsageError (exit 2)."""
     from ahsd_config.api import migrations as commands
+    from ahsd_config.gate.git import show_at_commit
     from ahsd_config.migrate.store import load_map
 
     rmap = load_map()
-    end = commands.endpoint(spec, rmap)
+    end = commands.endpoint(spec, rmap, show_at_commit)
     if spec in ("head", "base") or spec in rmap:
         text = commands.show_text(end.revision, rmap)
     elif Path(spec).is_file():
@@ -112,8 +113,10 @@ def resolve(spec: str) -> Side:
 def differing(a: str, b: str) -> list[dict[str, Any]]:
     """The keys `ahsd-config diff A B` lists, as plain data."""
     from ahsd_config.api.migrations import diff
+    from ahsd_config.gate.git import show_at_commit
 
-    return [{k: c[k] for k in ("key", "kind", "old", "new")} for c in diff(a, b, rules=False).to_json()["changes"]]
+    return [{k: c[k] for k in ("key", "kind", "old", "new")}
+            for c in diff(a, b, rules=False, git_show=show_at_commit).to_json()["changes"]]
 
 
 def default_out(a: str, b: str) -> Path:
