@@ -112,6 +112,34 @@ def test_hostile_input_gets_the_same_answer_on_both_roads(name):
         assert outcome(text, "c.yaml", roundtrip=False).startswith("c.yaml:")
 
 
+# What the C road leaves to the round-trip road, one example each (yaml_c's docstring lists them).
+DECLINED = {
+    "anchor": "a: &x 1\nb: *x\n",
+    "anchored scalar": "a: &x true\n",
+    "explicit tag": "a: !!str 5\n",
+    "explicit tag on a quoted scalar": 'a: !!str "5"\n',
+    "non-specific tag on a list": "a: ! [1]\n",
+    "merge key": "base: {x: 1}\nb:\n  <<: {y: 2}\n",
+    "timestamp": "a: 2025-01-01\n",
+    "literal block": "a: |\n  text\n",
+    "folded block": "a: >\n  folded\n  text\n",
+    "tab": "a: 1\t# tab\n",
+    "directive": "%YAML 1.2\n---\na: 1\n",
+    "pair in a flow list": "a: [b: 1]\n",
+    "comment after an empty value": "a:  # nothing\nb: 1\n",
+    "explicit key after an empty value": "a:\n? b\n",
+    "lone CR": "a: 1\rb: 2\n",
+    "YAML 1.1 line break": "a: x\u2028y\n",
+}
+
+
+@pytest.mark.parametrize("name", list(DECLINED))
+def test_what_the_c_road_declines_the_round_trip_road_answers(name):
+    text = DECLINED[name]
+    assert _load_c(text, "d.yaml") is None
+    assert outcome(text, "d.yaml", roundtrip=False) == outcome(text, "d.yaml", roundtrip=True)
+
+
 def test_the_resolver_table_is_ruamels_yaml_1_2_table():
     from ruamel.yaml.resolver import implicit_resolvers
 

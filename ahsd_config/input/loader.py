@@ -15,15 +15,16 @@ Positions are 1-based (editors, SARIF and GitHub annotations count that way).
 Two roads read the text, with one inspector and one set of refusals:
 
 - the C road (`_load_c`: libyaml through PyYAML's C parser, a resolver copied from ruamel's YAML 1.2
-  table, plain Python data) reads every ordinary config; it is ~30x faster than ruamel's pure-Python
-  scanner, which was 85 % of validation time (issue 9: 1 s per MB);
+  table, plain Python data; `yaml_c.py`) reads every ordinary config; it composes ~10x faster than
+  ruamel's pure-Python scanner, which was 85 % of validation time (issue 9: 1 s per MB);
 - the round-trip road (`_load_roundtrip`: ruamel, comments and spelling kept in `doc.data`) serves
-  the writers (`load_text(..., roundtrip=True)`: migrate edits that data) and every file the C road
-  cannot answer exactly as it would: the C road *declines* (anchors, explicit tags, merge keys,
-  timestamps, folded scalars, directives, any parse error or refusal), and the round-trip road then
-  gives the document, or the refusal with its own message and position. So a refusal is always
-  worded by one road, and the C road only ever answers where both roads agree
-  (tests/test_loader_roads.py checks that on every corpus config and on generated YAML).
+  the writers (`load_text(..., roundtrip=True)`: migrate edits that data; revision files keep their
+  spelling) and every file the C road cannot answer exactly as it would: the C road *declines*
+  (anchors, explicit tags, merge keys, timestamps, block scalars, tabs, directives, ...: the list is
+  in `yaml_c.py`; and any parse error or refusal), and the round-trip road then gives the document,
+  or the refusal with its own message and position. So a refusal is always worded by one road, and
+  the C road only answers where both roads agree (tests/test_loader_roads.py checks that on every
+  corpus config and on generated and mutated YAML).
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ is YAML 1.2. So only the *syntax* is libyaml's here; what a plain scalar means c
 built the way ruamel's round-trip constructor builds them, then made plain (`loader.to_plain`).
 
 What this road cannot answer exactly as ruamel would, it declines (`Decline`), and the loader asks
-the round-trip road instead: anchors (ruamel keeps an anchored value's subclass), explicit and
-non-specific tags, merge keys, timestamps, block scalars (ruamel marks folds and reads some
-headers otherwise), `[k: v]` pairs, comments after an empty value, directives, tabs, and the line
-breaks YAML 1.1 and 1.2 disagree on. A test (tests/test_loader_roads.py) fuzzes the rest.
+the round-trip road instead: anchors (ruamel keeps an anchored value's subclass), explicit tags,
+the non-specific tag on a collection (`! 5` reads as plain on both roads), merge keys, timestamps,
+block scalars (ruamel marks folds, and reads some headers otherwise), `[k: v]` pairs, a comment or
+an explicit key after an empty value, directives, tabs, and the line breaks YAML 1.1 and 1.2
+disagree on. tests/test_loader_roads.py has one example of each, and fuzzes the rest.
 """
 
 from __future__ import annotations
@@ -105,9 +106,9 @@ class _Parser(CParser):  # type: ignore[misc, valid-type]
             plain, quoted = implicit
             if plain:
                 return resolve_plain(value)
-            self.declined |= not quoted  # `! text`: the non-specific tag
+            self.declined |= not quoted  # neither plain nor quoted: no such scalar is known to libyaml
             return STR
-        self.declined |= not implicit
+        self.declined |= not implicit  # `! [1]`: the non-specific tag on a collection
         return SEQ if kind.id == "sequence" else MAP
 
 
