@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from ahsd_train.run import checkpoint as ckpt
-from ahsd_train.trainer_errors import CheckpointError
+from ahsd_train.errors import CheckpointError
 
 from faults import count_steps, die_at, fail_at
 from test_train_support import CONFIG, PYTHON, ROOT, TINY, cli, set_args
@@ -217,7 +217,8 @@ def _run_dir(tmp_path: Path) -> Path:
 
     run = tmp_path / "run"
     run.mkdir()
-    (run / runlog.RESOLVED).write_text(runlog.dump_yaml(project_config().model_dump(mode="json")))
+    # python mode, as `ahsd-train run` writes it (int mapping keys stay ints)
+    (run / runlog.RESOLVED).write_text(runlog.dump_yaml(project_config().model_dump(mode="python")))
     return run
 
 

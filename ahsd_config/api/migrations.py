@@ -355,7 +355,7 @@ def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
 
 
 def _yaml_text(data: dict) -> str:
-    """Plain data as a YAML file (floats in `loader.float_text`'s spelling: PyYAML reads them too)."""
+    """Plain data as a YAML file (floats in `values.float_text`'s spelling: PyYAML reads them too)."""
     buf = io.StringIO()
     make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
     return buf.getvalue()

@@ -17,6 +17,7 @@ from ahsd_config.findings import FileError, FileReport, Finding, Suppressed, exi
 from ahsd_config.errors import InputError, UsageError
 from ahsd_config.input.loader import KeyPath, YamlDocument, format_key, load_file, paused_gc
 from ahsd_config.input.suppression import parse_suppression
+from ahsd_config.values import show
 
 if TYPE_CHECKING:
     from ahsd_config.schema import TrainingConfig
@@ -175,21 +176,6 @@ def data_path(data: Any, loc: tuple) -> KeyPath:
     return tuple(path)
 
 
-def render_value(value: Any) -> str:
-    """A value as YAML would show it: "24" for a string, true, null, 0.005, [1, 2]."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    else:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
@@ -223,7 +209,7 @@ def wrong_type_message(path: KeyPath, value: Any, error: dict[str, Any]) -> tupl
     if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
         expected = "a mapping of keys (a section)"
     expected_text = f"expected {expected}" if expected else error["msg"][0].lower() + error["msg"][1:]
-    message = f"{key} = {render_value(value)} is {_kind_of(value)}; {expected_text}"
+    message = f"{key} = {show(value, width=60)} is {_kind_of(value)}; {expected_text}"
     return message, _type_hint(value, error["type"])
 
 
@@ -250,10 +236,10 @@ def out_of_range_message(path: KeyPath, value: Any, error: dict[str, Any]) -> tu
     elif msg.startswith("Assertion failed, "):
         msg = msg[len("Assertion failed, "):]
     if error["type"] == "finite_number":
-        message = f"{key} = {render_value(value)} is not a finite number"
+        message = f"{key} = {show(value, width=60)} is not a finite number"
         return message, "write a finite number (.nan and .inf are refused)"
     msg = msg[0].lower() + msg[1:] if msg else msg
-    message = f"{key} = {render_value(value)}: {msg}" if not isinstance(value, dict) else f"{key}: {msg}"
+    message = f"{key} = {show(value, width=60)}: {msg}" if not isinstance(value, dict) else f"{key}: {msg}"
     info = _doc_for(path)
     if info is not None and info.bounds:
         return message, "allowed: " + ", ".join(f"{_BOUND_WORDS.get(k, k)} {v}" for k, v in info.bounds.items())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from enum import Enum
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ahsd_config.input.files import atomic_write
+from ahsd_config.input.files import append_text, atomic_write
 from ahsd_config.cli.shell import reports_errors, safe_text, stdout
 
 
@@ -37,10 +36,10 @@ def ci(
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
     stdout.print(safe_text(text), markup=False, end="")
     if sarif is not None:
-        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")  # ASCII: \u escapes
+        atomic_write(sarif, report.sarif_text(result))
     summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        report.append_text(summary_path, safe_text(report.render_summary(result)))
+        append_text(summary_path, safe_text(report.render_summary(result)))
     if not result.passed:
         raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
 

@@ -40,7 +40,6 @@ from ahsd_config.migrate.state import apply_plain, check, primitive
 __all__ = [
     "MISSING", "PLACEHOLDER", "Chain", "Located", "RevisionFormatError", "Step",
     "PlainReplay", "flatten", "is_placeholder", "key_path", "parse", "replay", "replay_plain", "same",
-    "show",
 ]
 
 
@@ -211,17 +210,3 @@ def _moved(before: list[str], after: list[str]) -> list[str]:
         if any(shift.values()):
             moved.append(max(shift, key=lambda k: shift[k]))
     return moved
-
-
-def show(value: Any) -> str:
-    """A value as the messages print it: YAML-ish scalars, `<absent>` for a missing key."""
-    if value is MISSING:
-        return "<absent>"
-    value = to_plain(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return repr(value) if value == "" or value.strip() != value else value
-    return str(value)

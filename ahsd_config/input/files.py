@@ -327,6 +327,15 @@ def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
                                "held); try again") from None
 
 
+# --------------------------------------------------------------------------------- appends
+def append_text(path: str | Path, text: str) -> None:
+    """Append in one write (a step summary file is appended to, never replaced), then fsync."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 # --------------------------------------------------------------------------------- backups
 def backup_path(path: str | Path) -> Path:
     """FILE.bak, next to the file actually written (a symlink's target)."""

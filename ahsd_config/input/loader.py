@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
 
 from ahsd_config.errors import InputError
+from ahsd_config.values import float_text  # noqa: F401  (re-exported: the one float spelling)
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -176,23 +177,6 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     return value
-
-
-def float_text(value: float) -> str:
-    """A float spelled so YAML 1.1 (PyYAML, the user's pipeline) and 1.2 both read this float:
-    a dot in the mantissa and a signed exponent (`8.0e-05`, `1.0e+20`), `.inf`/`.nan`; the
-    shortest repr otherwise, so the value round-trips exactly. AHSD003 never fires on it."""
-    if value != value:
-        return ".nan"
-    if value in (float("inf"), float("-inf")):
-        return ".inf" if value > 0 else "-.inf"
-    text = repr(float(value))
-    mantissa, e, exponent = text.partition("e")
-    if "." not in mantissa:
-        mantissa += ".0"
-    if e and exponent[0] not in "+-":
-        exponent = "+" + exponent
-    return f"{mantissa}e{exponent}" if e else mantissa
 
 
 def _represent_float(representer: Any, value: float) -> Any:

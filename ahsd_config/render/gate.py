@@ -8,14 +8,12 @@ the job summary (which lists every finding).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from ahsd_config.render.github_format import command, escape_data
 from ahsd_config.findings import Finding
 from ahsd_config.gate.result import CHECKS, GateResult, KeyChange
-from ahsd_config.gate.chain import show
+from ahsd_config.values import show
 
 ANNOTATIONS_PER_TYPE = 10
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}  # as the validate formatter maps them
@@ -163,6 +161,13 @@ def render_summary(result: GateResult) -> str:
 # ----------------------------------------------------------------------------------- SARIF
 
 
+def sarif_text(result: GateResult) -> str:
+    """The SARIF file's text (ASCII: non-ASCII as \\u escapes)."""
+    import json
+
+    return json.dumps(to_sarif(result), indent=2) + "\n"
+
+
 def to_sarif(result: GateResult) -> dict[str, Any]:
     """SARIF 2.1.0 for GitHub code scanning: `ahsd-config validate`'s SARIF for the validation
     findings (its rules carry the why and the fix), with the gate's own findings and rules added."""
@@ -203,14 +208,3 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
             "properties": {"key": f.key, "check": f.check},
         })
     return sarif
-
-
-# ---------------------------------------------------------------------------------- files
-
-
-def append_text(path: str | Path, text: str) -> None:
-    """Append in one write (a step summary file is appended to, never replaced), then fsync."""
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())

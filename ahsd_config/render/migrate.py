@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ahsd_config.api.migrations import DiffResult, KeyDiff
-from ahsd_config.migrate.errors import show_value
+from ahsd_config.values import show
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 _STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
@@ -12,12 +12,12 @@ _STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
 
 def _line(c: KeyDiff) -> str:
     if c.kind == "added":
-        return f"{c.key}: {show_value(c.new)}"
+        return f"{c.key}: {show(c.new)}"
     if c.kind == "removed":
-        return f"{c.key}: {show_value(c.old)}"
+        return f"{c.key}: {show(c.old)}"
     if c.returned:
-        return f"{c.key}: {show_value(c.old)} (moved and came back)"
-    return f"{c.key}: {show_value(c.old)} -> {show_value(c.new)}"
+        return f"{c.key}: {show(c.old)} (moved and came back)"
+    return f"{c.key}: {show(c.old)} -> {show(c.new)}"
 
 
 def text(result: DiffResult, console, hidden: list[str] = ()) -> None:
@@ -29,7 +29,7 @@ def text(result: DiffResult, console, hidden: list[str] = ()) -> None:
         style = "cyan" if c.returned else _STYLE[c.kind]
         console.print(f"[{style}]{_MARK[c.kind]} {escape(_line(c))}[/{style}]")
         for s in c.steps:
-            console.print(escape(f"    {s.label} ({s.date[:10]}): {show_value(s.old)} -> {show_value(s.new)}"))
+            console.print(escape(f"    {s.label} ({s.date[:10]}): {show(s.old)} -> {show(s.new)}"))
             console.print(escape(f"        why: {s.rationale}"))
         for r in c.rules:
             console.print(escape(f"    rule: {r}"))
@@ -53,8 +53,8 @@ def markdown(result: DiffResult) -> str:
         for s in c.steps or [None]:
             rev = f"`{s.label}`" if s else ""
             why = s.rationale.replace("|", "\\|") if s else ""
-            old = show_value(s.old if s else c.old)
-            new = show_value(s.new if s else c.new)
+            old = show(s.old if s else c.old)
+            new = show(s.new if s else c.new)
             lines.append(f"| `{c.key}` | {kind if first else ''} | {old} | {new} | {rev} | {why} |")
             first = False
         for r in c.rules:
@@ -107,18 +107,18 @@ def history_lines(revs, brief: bool) -> list[str]:
 
 def describe_change(c) -> str:
     if c.op == "set":
-        return f"set {c.key}: {show_value(c.old)} -> {show_value(c.new)}"
+        return f"set {c.key}: {show(c.old)} -> {show(c.new)}"
     if c.op == "add":
-        return f"add {c.key} = {show_value(c.value)}"
+        return f"add {c.key} = {show(c.value)}"
     if c.op == "remove":
-        return f"remove {c.key} (was {show_value(c.old)})"
+        return f"remove {c.key} (was {show(c.old)})"
     if c.op == "rename":
         return f"rename {c.key} -> {c.to}"
-    return f"transform {c.name} {show_value(c.args)}"
+    return f"transform {c.name} {show(c.args)}"
 
 
 def log_lines(steps) -> list[str]:
-    return [f"{s.revision:9} {s.date[:10]}  {show_value(s.old)} -> {show_value(s.new)}\n          why: {s.rationale}"
+    return [f"{s.revision:9} {s.date[:10]}  {show(s.old)} -> {show(s.new)}\n          why: {s.rationale}"
             for s in steps]
 
 

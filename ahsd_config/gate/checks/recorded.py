@@ -9,7 +9,7 @@ from ahsd_config.gate import chain
 from ahsd_config.gate.context import GateRun, stamp_of, without_stamp
 from ahsd_config.gate.result import UNRECORDED, KeyChange
 from ahsd_config.input.loader import YamlDocument
-from ahsd_config.migrate.errors import MISSING
+from ahsd_config.values import MISSING, show
 from ahsd_config.migrate.walk import replay_and_record
 
 
@@ -61,7 +61,6 @@ def check_recorded(run: GateRun, path: str, base_doc: YamlDocument, head_doc: Ya
 def _report(run: GateRun, path: str, head_doc: YamlDocument, key: str, values: tuple[Any, Any, Any],
             steps_of_key: tuple) -> None:
     old, new, replayed = values
-    show = chain.show
     line, col = head_doc.position(chain.key_path(key))
     names = ", ".join(dict.fromkeys(s.revision for s in steps_of_key))
     if chain.same(old, new):
