@@ -24,15 +24,20 @@ def severity_rank(severity: str) -> int:
 
 @dataclass(frozen=True)
 class Finding:
-    """One diagnostic at one key of one file."""
+    """One diagnostic at one key of one file: validate's, a rule's and the CI gate's alike.
+
+    `path` and `check` are set where the finding travels without its `FileReport` (the gate's
+    findings span files and checks); the JSON contract above is the seven fields of `to_json`."""
 
     code: str
     severity: Severity
     message: str
-    key: str
-    line: int
-    column: int
+    key: str = ""
+    line: int = 1
+    column: int = 1
     hint: str = ""
+    path: str = ""
+    check: str = ""  # the gate check that raised it ("" for validate's findings)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from rich.table import Table
 from ahsd_config.cli.app import safe_text
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
+
+if TYPE_CHECKING:
+    from ahsd_train.run.records import EpochRecord, StepRecord
 
 app = typer.Typer(
     name="ahsd-train",
@@ -116,26 +119,24 @@ class RichObserver:
     def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None:
         self.steps_per_epoch = steps_per_epoch
 
-    def step(self, record: dict[str, Any]) -> None:
+    def step(self, record: StepRecord) -> None:
         if not self.progress.enabled:
             return
-        status = (f"loss {record['loss']:.4g}  grad {record['grad_norm']:.3g}  "
-                  f"{record['scenarios_per_s']:.0f} scen/s")
-        if record["epoch"] != self.bar_epoch:  # a new epoch: the bar restarts (a resume mid-epoch too)
-            self.bar_epoch = record["epoch"]
+        status = f"loss {record.loss:.4g}  grad {record.grad_norm:.3g}  {record.scenarios_per_s:.0f} scen/s"
+        if record.epoch != self.bar_epoch:  # a new epoch: the bar restarts (a resume mid-epoch too)
+            self.bar_epoch = record.epoch
             if self.bar is None:
-                self.bar = self.progress.open(f"epoch {record['epoch'] + 1}", total=self.steps_per_epoch)
-            self.bar.reset(self.steps_per_epoch, completed=record["batch"],
-                           description=f"epoch {record['epoch'] + 1}")
-        self.bar.update(completed=record["batch"] + 1, status=status)
+                self.bar = self.progress.open(f"epoch {record.epoch + 1}", total=self.steps_per_epoch)
+            self.bar.reset(self.steps_per_epoch, completed=record.batch, description=f"epoch {record.epoch + 1}")
+        self.bar.update(completed=record.batch + 1, status=status)
 
-    def epoch(self, record: dict[str, Any]) -> None:
+    def epoch(self, record: EpochRecord) -> None:
         if self.bar is not None:
             self.bar.flush()  # the epoch's last step, whatever the throttle held back
-        tau = record.get("val", {}).get("kendall_tau")
-        self.progress.print(f"epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
-                            f"val loss {_fmt(record['val_loss'])}  grad {_fmt(record['grad_norm_mean'])}  "
-                            f"lr {record['lr']:.3g}  val tau {_fmt(tau)}")
+        tau = record.val.get("kendall_tau")
+        self.progress.print(f"epoch {record.epoch + 1}: train loss {_fmt(record.train_loss)}  "
+                            f"val loss {_fmt(record.val_loss)}  grad {_fmt(record.grad_norm_mean)}  "
+                            f"lr {record.lr:.3g}  val tau {_fmt(tau)}")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -147,7 +148,7 @@ WIDE_TABLE = 120  # below this the "why" column would fold dotted key names: rea
 
 
 def checklist_table(report: dict[str, Any], width: int | None = None) -> Table:
-    from ahsd_train.review.report import CHECKLIST_TITLES
+    from ahsd_train.run.report import CHECKLIST_TITLES
 
     why = (width or stdout.width) >= WIDE_TABLE
     table = Table(title="Verification checklist (seed note, Nov 15 2025)")
@@ -162,7 +163,7 @@ def checklist_table(report: dict[str, Any], width: int | None = None) -> Table:
 
 def print_checklist(report: dict[str, Any]) -> None:
     """The table; on a narrow terminal each reason as its own line under it (key names whole)."""
-    from ahsd_train.review.report import CHECKLIST_TITLES
+    from ahsd_train.run.report import CHECKLIST_TITLES
 
     stdout.print(checklist_table(report))
     if stdout.width < WIDE_TABLE:
@@ -172,7 +173,7 @@ def print_checklist(report: dict[str, Any]) -> None:
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
-    from ahsd_train.review.report import baseline_rows
+    from ahsd_train.run.report import baseline_rows
 
     table = Table(title=f"Final metrics ({metrics.get('split', 'val')} split) vs sort-by-SNR baseline")
     for col in ("metric", "PriorityNet", "SNR baseline"):
@@ -194,14 +195,14 @@ def _signals_stop_the_run():
     restored afterwards (tests drive this command in-process)."""
     import signal
 
-    from ahsd_train.run import trainer
+    from ahsd_train.run.rundir import STOP
 
     def ask(signum, frame):
-        if trainer.STOP.is_set():
+        if STOP.is_set():
             raise KeyboardInterrupt
-        trainer.STOP.set()
+        STOP.set()
 
-    trainer.STOP.clear()
+    STOP.clear()
     saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError):  # not the main thread: leave the defaults
@@ -258,19 +259,21 @@ def run_command(
 ) -> int:
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
     from ahsd_train.run import trainer
+    from ahsd_train.run.observer import hooks_from_env
     from ahsd_train.run.progress import make_progress
+    from ahsd_train.run.setup import RunOptions
 
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
     if config is None:
         config = default_config(short=quick or resume or epochs is not None or max_steps is not None)
-    opts = trainer.RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
+    opts = RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
                               create_overlaps, epochs, max_steps, checkpoint_every_steps,
                               argv=tuple(sys.argv))
     progress = make_progress(quiet)
     try:
         with _signals_stop_the_run():
-            result = trainer.run(opts, RichObserver(progress), trainer.hooks_from_env())
+            result = trainer.run(opts, RichObserver(progress), hooks_from_env())
     finally:
         progress.close()
     if result.report:
@@ -392,11 +395,11 @@ class CompareObserver:
         self.name = run_dir.name
         stderr.print(f"{run_dir.name}: {total_steps} steps", markup=False)
 
-    def step(self, record: dict[str, Any]) -> None: ...
+    def step(self, record: StepRecord) -> None: ...
 
-    def epoch(self, record: dict[str, Any]) -> None:
-        stderr.print(f"{self.name} epoch {record['epoch'] + 1}: train loss {_fmt(record['train_loss'])}  "
-                     f"grad {_fmt(record['grad_norm_mean'])}", markup=False)
+    def epoch(self, record: EpochRecord) -> None:
+        stderr.print(f"{self.name} epoch {record.epoch + 1}: train loss {_fmt(record.train_loss)}  "
+                     f"grad {_fmt(record.grad_norm_mean)}", markup=False)
 
     def close(self) -> None: ...
 
@@ -408,7 +411,7 @@ def runlog_safe(data: Any) -> Any:
 
 
 def compare_table(result) -> Table:
-    from ahsd_train.review.report import CHECKLIST_TITLES
+    from ahsd_train.run.report import CHECKLIST_TITLES
 
     table = Table(title="Verification checklist, A vs B (same data, seed and budget)")
     table.add_column("check", overflow="fold")

@@ -4,8 +4,8 @@ training: the detectable-signal tau of untrained rankers side by side.
     .venv/bin/python benchmarks/label_headroom.py [--scenarios 10000]
 
 - ``snr_estimate``: what a search reports (the baseline PriorityNet must beat).
-- ``effective_snr(estimates)``: the label's own overlap formula (``observation.effective_snr``) applied
-  to the estimates -- a hand-written ranker that knows how the labels were made; the headroom that
+- ``effective_snr(estimates)``: the label's own overlap formula applied to the estimates
+  (``benchmark.formula_ranker``, ``observation.effective_snr_estimate``) -- a hand-written ranker that knows how the labels were made; the headroom that
   overlaps leave for a learned model.
 - ``true snr``: the true network SNR (not observable); it ignores overlaps entirely.
 """
@@ -18,8 +18,6 @@ import numpy as np
 import torch
 
 from ahsd_train.engine import benchmark as bm
-from ahsd_train.engine import normalization as nz
-from ahsd_train.engine import observation as obs
 from ahsd_train.review.bench import project_config
 
 
@@ -31,13 +29,10 @@ def main() -> None:
     cfg = project_config()
     pn = cfg.priority_net.model_copy(update={"use_strain": False})
     test = bm.test_set(cfg.model_copy(update={"priority_net": pn}), args.scenarios)
-    phys = nz.to_physical(test.features.double())
-    col = lambda name: phys[..., nz.FEATURE_INDEX[name]]  # noqa: E731
-    overlap = obs.template_overlap(col("geocent_time"), nz.chirp_mass(col("mass_1"), col("mass_2")), test.mask)
     rho = test.snr_estimate.double()
     snr_side = bm.per_scenario(rho, test)
     print(f"{'ranker':28s} {'tau_detectable':>15s} {'paired gain vs SNR-sort (95% CI)':>36s} {'pair acc.':>10s}")
-    for name, score in (("snr_estimate", rho), ("effective_snr(estimates)", obs.effective_snr(rho, overlap)),
+    for name, score in (("snr_estimate", rho), ("effective_snr(estimates)", bm.formula_ranker(test)),
                         ("true snr", test.snr.double())):
         table = bm.ranking_table(bm.per_scenario(score, test), snr_side)
         tau, pair = table["tau_detectable"], table["pair_accuracy"]["model"]["estimate"]

@@ -54,10 +54,11 @@ def commands(path: Path) -> dict[str, list[str]]:
 
 def time_once(argv: list[str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):  # 1 = findings, still a complete run
-        sys.exit(f"{argv[0]} exited {done.returncode}")
+    # 1 = findings, still a complete run; a traceback (a stale console script) exits 1 too
+    if done.returncode not in (0, 1) or b"Traceback" in done.stderr:
+        sys.exit(f"{argv[0]} exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
     return elapsed
 
 
@@ -85,7 +86,7 @@ def main() -> None:
         print(f"{name:<24}{medians[name] * 1000:>12.1f}{min(values) * 1000:>10.1f}{medians[name] / base:>13.2f}x")
     warm = warm_validate_ms(args.file, args.runs)
     print(f"in-process validate_path (warm, imports paid): median {warm:.1f} ms — the rest of a run is "
-          f"interpreter start-up and imports (pydantic model building, ruamel)")
+          f"interpreter start-up, imports and the first validation (pydantic: its import, the model classes, the root validator; `python benchmarks/validate_breakdown.py` splits them)")
 
 
 def warm_validate_ms(path: Path, runs: int) -> float:

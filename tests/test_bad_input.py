@@ -132,7 +132,7 @@ def test_string_where_a_number_belongs(tmp_path):
     path, result = findings_for(tmp_path, "priority_net:\n  learning_rate: fast\n")
     assert result.exit_code == 1
     line = line_of(path, "learning_rate: fast")
-    assert f'{path}:{line}:3 AHSD902 error priority_net.learning_rate = "fast" is a string; expected float' in result.stdout
+    assert f"{path}:{line}:3 AHSD902 error priority_net.learning_rate = 'fast' is a string; expected float" in result.stdout
 
 
 # --- property tests ----------------------------------------------------------------------------

@@ -36,6 +36,10 @@ def test_report_metrics_carry_the_benchmark_contract(run_dir):
     lo, hi = m["gain_vs_snr"]["ci95"]
     assert lo <= m["gain_vs_snr"]["estimate"] <= hi
     assert m["gain_vs_snr"]["estimate"] == pytest.approx(m["tau_detectable"] - m["snr_baseline_tau_detectable"])
+    formula = m["gain_vs_effective_snr"]  # the model against the hand-written overlap formula ranker
+    assert formula["ci95"][0] <= formula["estimate"] <= formula["ci95"][1]
+    both = m["benchmark"]["effective_snr_ranking"]["tau_detectable"]
+    assert formula["estimate"] == pytest.approx(both["model"]["estimate"] - m["effective_snr_baseline_tau_detectable"])
 
 
 def test_test_set_has_its_own_seed_and_does_not_depend_on_the_training_data():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ahsd_train.engine import benchmark as bm
-from ahsd_train.engine.data import ScenarioBatch
+from ahsd_train.engine.data import FEATURE_NAMES, ScenarioBatch
 
 
 def batch_of(labels: list[list[float]]) -> ScenarioBatch:
@@ -22,7 +22,8 @@ def batch_of(labels: list[list[float]]) -> ScenarioBatch:
         mask[b, : len(row)] = True
     n = mask.sum(-1)
     z = torch.zeros_like(y)
-    return ScenarioBatch(features=z.unsqueeze(-1), mask=mask, priority=y, snr=z, snr_estimate=z + 1,
+    features = z.new_zeros(*z.shape, len(FEATURE_NAMES))  # every estimate at its normalisation centre
+    return ScenarioBatch(features=features, mask=mask, priority=y, snr=z, snr_estimate=z + 1,
                          edge_type=mask.long(), n_signals=n)
 
 
@@ -104,3 +105,4 @@ def test_benchmark_metrics_carry_the_report_contract():
         assert isinstance(m[key], float)
     assert m["n_test_scenarios"] == 300
     assert set(m["gain_vs_snr"]) == {"estimate", "ci95"} and len(m["gain_vs_snr"]["ci95"]) == 2
+    assert set(m["gain_vs_effective_snr"]) == {"estimate", "ci95"} and isinstance(m["effective_snr_baseline_tau_detectable"], float)

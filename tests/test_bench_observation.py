@@ -126,3 +126,17 @@ def test_sorting_by_true_snr_is_imperfect_only_where_signals_overlap(monkeypatch
     assert acc(true_sort, ~overlapped) == 1.0
     assert acc(true_sort, overlapped) < 0.99
     assert acc(est_sort, overlapped) < acc(est_sort, ~overlapped) - 0.02
+
+
+def test_effective_snr_estimate_is_the_label_formula_applied_to_the_estimates():
+    """The model's ``effective_snr`` skip input and the benchmark's formula ranker: the overlap of the
+    estimated templates and the SNR estimates' extraction order, nothing the search does not report."""
+    batch = generate(200, overlap_fraction=0.5)
+    got = obs.effective_snr_estimate(batch.features.double(), batch.snr_estimate.double(), batch.mask)
+    mc = nz.chirp_mass(physical(batch, "mass_1"), physical(batch, "mass_2"))
+    overlap = obs.template_overlap(physical(batch, "geocent_time"), mc, batch.mask)
+    torch.testing.assert_close(got, obs.effective_snr(batch.snr_estimate.double(), overlap))
+    alone = ~(overlap > 0).any(-1) & batch.mask  # no overlapping partner: the SNR estimate itself
+    assert torch.equal(got[alone], batch.snr_estimate.double()[alone])
+    assert (got[batch.mask & ~alone] < batch.snr_estimate.double()[batch.mask & ~alone]).any()
+    assert (got[batch.mask] <= batch.snr_estimate.double()[batch.mask]).all()

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ahsd_config.cli.app import app
-from ahsd_config.gate.check import run_gate
+from ahsd_config.gate.run import run_gate
 from ahsd_config.migrate.store import load_map
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -345,11 +345,12 @@ def test_github_format_annotates_the_finding_on_its_line(repo: Repo):
 
 
 def test_annotations_put_touched_lines_first_and_cap_each_type_at_ten():
-    from ahsd_config.gate.check import CheckVerdict, GateFinding, GateResult
+    from ahsd_config.findings import Finding
+    from ahsd_config.gate.result import CheckVerdict, GateResult
     from ahsd_config.render.gate import github_annotations
 
-    findings = [GateFinding("recorded", "c.yaml", "AHSD601", "error", f"finding {n}", line=n) for n in range(1, 13)]
-    findings.append(GateFinding("history", "m.yaml", "AHSD607", "warning", "deleted"))
+    findings = [Finding("AHSD601", "error", f"finding {n}", line=n, path="c.yaml", check="recorded") for n in range(1, 13)]
+    findings.append(Finding("AHSD607", "warning", "deleted", path="m.yaml", check="history"))
     result = GateResult("main", "HEAD", "0" * 40, checks=[CheckVerdict("recorded", "t", findings)],
                         touched={"c.yaml": {11, 12}})
     lines = github_annotations(result)

@@ -4,7 +4,7 @@ import re
 
 from typer.testing import CliRunner
 
-from ahsd_config.gate import check as gate
+from ahsd_config.gate import result as gate
 from ahsd_config.cli.app import app
 from ahsd_config.rules.gate_codes import GATE_CODES
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ahsd_config.cli.app import app
 from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
-from ahsd_config.migrate.atomic import locked
+from ahsd_config.input.files import locked
 from ahsd_config.migrate.errors import MultipleHeads
 
 ROOT = Path(__file__).resolve().parent.parent

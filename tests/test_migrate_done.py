@@ -39,7 +39,7 @@ def corpus_copy(tmp_path: Path, name: str) -> Path:
     return dst
 
 
-HEAD = "v261129b"  # the chain's head: the newest revision (a new revision moves it here, once)
+HEAD = "v261130"  # the chain's head: the newest revision (a new revision moves it here, once)
 
 
 def test_chain_has_one_head_and_real_rationales(rmap):

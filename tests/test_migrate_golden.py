@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from ahsd_config.migrate.apply import apply_text
-from ahsd_config.api.migrations import key_order
 from ahsd_config.migrate.graph import Step
 from ahsd_config.migrate.model import Change, Revision
+from ahsd_config.migrate.order import FROZEN_ORDER_FILE, frozen_key_order as key_order
 
 GOLDEN = Path(__file__).parent / "golden" / "migrations"
 PN = "priority_net."
@@ -48,3 +48,37 @@ def test_comment_placement_matches_golden(case):
     back = apply_text(out, [Step(rev, True)], target=None, stamp=False, key_order=key_order).text
     if case in ("edit", "insert", "rename"):
         assert back == text  # reversible byte for byte
+
+
+# The landed revisions that add a key without `after:` were applied with the schema's field order
+# as it stood when they landed; migrate/key_order.json freezes it (house rule 5: an old revision's
+# output must not depend on today's schema). Never edit it: a changed byte moves keys in the
+# output of old revisions.
+FROZEN_ORDER_SHA256 = "ee59feb603e0c7913d9a0c39fd9098aef67e7e0645f410aa2ce411f8c5358c0a"
+
+
+def test_the_key_order_of_old_revisions_is_frozen_data():
+    import hashlib
+
+    assert hashlib.sha256(FROZEN_ORDER_FILE.read_bytes()).hexdigest() == FROZEN_ORDER_SHA256
+
+
+def test_an_added_key_lands_by_the_order_passed_in_never_by_todays_schema():
+    """The engine takes the order as an argument: the same revision lands its key where each order
+    says, and with no order (or a key the order does not know) after the last key of its section."""
+    text = (GOLDEN / "input.yaml").read_text(encoding="utf-8")
+    rev = Revision("t", (), "2025-11-15", "t", (Change("add", "why", key=PN + "world_size", value=1),))
+
+    def section_of(out: str) -> list[str]:
+        from ahsd_config.input.loader import load_text
+
+        return list(load_text(out, "out.yaml").plain()["priority_net"])
+
+    first = apply_text(text, [Step(rev, False)], target=None, stamp=False,
+                       key_order=lambda s: ["learning_rate", "world_size", "batch_size"] if s == "priority_net" else []).text
+    none = apply_text(text, [Step(rev, False)], target=None, stamp=False, key_order=None).text
+    unknown = apply_text(text, [Step(rev, False)], target=None, stamp=False,
+                         key_order=lambda s: ["some_other_key"]).text
+    assert section_of(first)[:3] == ["learning_rate", "world_size", "batch_size"]
+    assert section_of(none)[-1] == "world_size"
+    assert unknown == none

@@ -97,7 +97,7 @@ def test_a_revision_file_spelling_comes_back_on_revert(old, new):
         return
     rev = parse_revision(load_text(
         "id: r1\nparents: []\ndate: '2025-01-01'\ntitle: t\nchanges:\n"
-        f"- op: set\n  key: a.x\n  old: {old}\n  new: {new}\n  rationale: why\n").data)
+        f"- op: set\n  key: a.x\n  old: {old}\n  new: {new}\n  rationale: why\n", roundtrip=True).data)
     text = f"a:\n  x: {old}   # a weight\n"
     up = apply_text(text, [Step(rev, False)], target=None, stamp=False)
     assert f"  x: {new} " in up.text  # the revision's own spelling (the comment keeps its column)

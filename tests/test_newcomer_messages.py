@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from ahsd_config.cli.app import app
 from ahsd_config.api.migrations import load_chain
-from ahsd_config.migrate.errors import show_value
+from ahsd_config.values import show as show_value
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from ahsd_train.run import checkpoint as ckpt
-from ahsd_train.trainer_errors import CheckpointError
+from ahsd_train.errors import CheckpointError
 
 from faults import count_steps, die_at, fail_at
 from test_train_support import CONFIG, PYTHON, ROOT, TINY, cli, set_args
@@ -217,7 +217,8 @@ def _run_dir(tmp_path: Path) -> Path:
 
     run = tmp_path / "run"
     run.mkdir()
-    (run / runlog.RESOLVED).write_text(runlog.dump_yaml(project_config().model_dump(mode="json")))
+    # python mode, as `ahsd-train run` writes it (int mapping keys stay ints)
+    (run / runlog.RESOLVED).write_text(runlog.dump_yaml(project_config().model_dump(mode="python")))
     return run
 
 
@@ -262,7 +263,7 @@ def test_a_set_with_a_bad_index_is_one_line_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["a file", "read-only folder"])
-def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where):
+def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where, monkeypatch):
     from typer.testing import CliRunner
 
     from ahsd_train.cli import app
@@ -275,7 +276,17 @@ def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where):
         (tmp_path / "ro").chmod(0o555)
         out = tmp_path / "ro" / "run"
         if os.access(tmp_path / "ro", os.W_OK):
-            pytest.skip("running as root: a 0555 folder is still writable")
+            # Root ignores the mode bits, so the kernel's answer is injected instead: every mkdir
+            # below the 0555 folder fails with EACCES, as it does for any other user.
+            real_mkdir = os.mkdir
+            ro = str(tmp_path / "ro")
+
+            def refusing_mkdir(path, *args, **kwargs):
+                if os.fspath(path).startswith(ro + os.sep):
+                    raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+                return real_mkdir(path, *args, **kwargs)
+
+            monkeypatch.setattr(os, "mkdir", refusing_mkdir)
     res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu",
                                    "--max-steps", "1", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output

@@ -83,6 +83,7 @@ def test_project_config_validates() -> None:
     assert config.priority_net.batch_size == 128  # v261129b
     assert config.priority_net.min_variance_penalty_weight == 0.0  # v261129b
     assert config.priority_net.pair_importance_width == 32
+    assert config.priority_net.snr_skip_input == "effective_snr"  # v261130
     assert config.neural_posterior.flow_config.per_param_tail_bounds[10] == 3.0
 
 
@@ -94,7 +95,7 @@ def test_project_config_starts_with_the_schema_modeline() -> None:
 @pytest.mark.corpus
 @needs_corpus
 def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
-    """... plus exactly the `set` changes of our own revisions after theirs (v260707)."""
+    """... plus exactly the `set` and `add` changes of our own revisions after theirs (v260707)."""
     from ahsd_config.migrate.state import apply_revision_plain
     from ahsd_config.migrate.store import load_map
 
@@ -103,8 +104,8 @@ def test_project_config_has_the_newest_user_values_in_the_same_order() -> None:
     assert ours.pop("revision") == rmap.head  # the migration stamp: the newest file is the chain's head
     theirs = load(CORPUS / NEWEST)
     theirs["priority_net"]["min_variance_penalty_weight"] = 2.0  # implicit in their file (the model's constant)
-    for step in rmap.path("v260707", "head"):  # v261129 (loss scale), v261129b (schedule)
-        assert not step.down and {c.op for c in step.revision.changes} <= {"set"}
+    for step in rmap.path("v260707", "head"):  # v261129 (loss scale), v261129b (schedule), v261130 (skip input)
+        assert not step.down and {c.op for c in step.revision.changes} <= {"set", "add"}
         theirs = apply_revision_plain(theirs, step.revision, False, frozenset())
     assert ours["priority_net"].pop("min_variance_penalty_weight") == theirs["priority_net"].pop("min_variance_penalty_weight")
     assert ours == theirs

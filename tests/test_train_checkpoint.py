@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from ahsd_config.input.files import atomic_write, atomic_write_bytes
 from ahsd_train.run import checkpoint as ckpt
-from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
+from ahsd_train.errors import CheckpointError, ResumeRefused
 
 
 def payload(value: float) -> dict:
@@ -45,14 +46,14 @@ def test_corrupt_latest_falls_back_to_previous_with_a_warning(tmp_path):
 
 def test_failed_write_leaves_the_old_file_and_no_temp_files(tmp_path):
     target = tmp_path / "x.bin"
-    ckpt.atomic_write_text(target, "old")
+    atomic_write(target, "old")
 
     def boom(f):
         f.write(b"partial")
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        ckpt.atomic_write_bytes(target, boom)
+        atomic_write_bytes(target, boom)
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.bin"]
 
 

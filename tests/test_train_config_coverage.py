@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from ahsd_config.api import load_config
 from ahsd_config.schema import PriorityNetConfig, unused_by_trainer
 from ahsd_train.run import distributed as ddp
-from ahsd_train.run import trainer
+from ahsd_train.run import optim, setup
 from ahsd_train.engine.data import SyntheticScenarioSource
 from ahsd_train.engine.loss import PriorityLoss
 from ahsd_train.engine.model import PriorityNet
@@ -36,6 +36,7 @@ PERTURB: dict[str, tuple[Any, dict[str, Any]]] = {
     "use_strain": (False, {}),
     "use_edge_conditioning": (False, {}),
     "use_pair_features": (False, {}),
+    "snr_skip_input": ("snr_estimate", {}),  # the project config starts from effective_snr (v261130)
     "n_edge_types": (25, {}),
     "use_transformer_encoder": (True, {}),
     "optimizer": ("Adam", {}),
@@ -120,12 +121,12 @@ def _fingerprint(cfg) -> dict[str, Any]:
     init = digest(*model.state_dict().values())
     out = model(batch)
     loss = PriorityLoss(pn, check_finite=False)(out, batch)
-    opt = trainer.build_optimizer(pn, model.parameters())
+    opt = optim.build_optimizer(pn, model.parameters())
     loss.total.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), pn.gradient_clip_norm)
     opt.step()
-    sched_opt = trainer.build_optimizer(pn, [torch.nn.Parameter(torch.zeros(1))])
-    warmup, plateau, warmup_steps = trainer.build_schedulers(pn, sched_opt, steps_per_epoch=3)
+    sched_opt = optim.build_optimizer(pn, [torch.nn.Parameter(torch.zeros(1))])
+    warmup, plateau, warmup_steps = optim.build_schedulers(pn, sched_opt, steps_per_epoch=3)
     lrs = []
     for epoch, val in enumerate(VAL_LOSSES):
         for _ in range(3):
@@ -135,7 +136,7 @@ def _fingerprint(cfg) -> dict[str, Any]:
                 warmup.step()
         if epoch + 1 >= pn.warmup_epochs:
             plateau.step(val)
-    stops = [k for k in range(1, 30) if trainer.early_stopping_due(k, pn, cfg.monitoring)][:1]
+    stops = [k for k in range(1, 30) if optim.early_stopping_due(k, pn, cfg.monitoring)][:1]
     two = ddp.DistContext(0, 2, 0)
     return {
         "data": digest(*batch.tensors().values()),
@@ -144,8 +145,8 @@ def _fingerprint(cfg) -> dict[str, Any]:
         "optimizer_step": digest(*model.parameters()),
         "schedule": tuple(round(x, 15) for x in lrs),
         "early_stop": stops,
-        "plan": trainer.make_plan(cfg, trainer.RunOptions()).epochs,
-        "batch": (ddp.per_replica_batch(pn.batch_size, two), ddp.per_replica_batch(pn.batch_size, ddp.DistContext())),
+        "plan": setup.make_plan(cfg, setup.RunOptions()).epochs,
+        "batch": (ddp.per_replica_batch(pn, two), ddp.per_replica_batch(pn, ddp.DistContext())),
         "distributed": (ddp.world_size_warning(pn.world_size, ddp.DistContext()),
                         ddp.sync_batchnorm_note(pn.sync_batchnorm, model.has_batchnorm(), two, torch.device("cpu"))),
     }

@@ -10,6 +10,7 @@ from torch import nn
 
 from ahsd_config.schema import HealthConfig
 from ahsd_train.run import health as hm
+from ahsd_train.run.records import from_json
 
 
 def test_find_nonfinite_names_the_first_bad_entry_in_order():
@@ -109,7 +110,7 @@ def test_checklist_from_records_in_seed_order():
               "bn_eval": [], "skipped": False} for i in range(1, 9)]
     epochs = [{"kind": "epoch", "step": 4, "train_loss": 0.5, "grad_norm_mean": 1.5},
               {"kind": "epoch", "step": 8, "train_loss": 0.2, "grad_norm_mean": 1.5}]
-    items = hm.checklist(steps + epochs, 5.0, HealthConfig(), has_batchnorm=True)
+    items = hm.checklist([from_json(r) for r in steps + epochs], 5.0, HealthConfig(), has_batchnorm=True)
     assert [i.name for i in items] == [
         "grad_norm_below_clip", "grad_norm_typical", "clipped_fraction", "loss_decreasing_smoothly",
         "no_nonfinite", "components_balanced", "batchnorm_train_mode", "no_resets"]
@@ -126,7 +127,7 @@ def _records(norms_by_epoch, clipped=False):
                         "spike": False, "bn_eval": [], "skipped": False})
         out.append({"kind": "epoch", "epoch": epoch, "step": step, "train_loss": 1.0 / (epoch + 1),
                     "grad_norm_mean": sum(norms) / len(norms)})
-    return out
+    return [from_json(r) for r in out]  # as runlog.read_metrics gives them back
 
 
 def test_gradient_items_read_the_final_epoch():

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from ahsd_config.errors import ConfigInvalid
 from ahsd_train.run import trainer
 from ahsd_train.cli import app
-from ahsd_train.trainer_errors import PreflightError, ResumeRefused
+from ahsd_train.errors import PreflightError, ResumeRefused
+from ahsd_train.run.observer import hooks_from_env
 from test_train_support import CONFIG, PRE_FIX, TINY, cli, options, set_args
 
 RECORDED = Path(__file__).parent / "data" / "tiny_loss_sequence.json"
@@ -161,7 +162,7 @@ def test_skip_policy_skips_and_continues(tmp_path):
     os.environ["AHSD_TEST_INJECT_NAN_AT_STEP"] = "2"
     try:
         result = trainer.run(options(tmp_path / "skip", "monitoring.health.nonfinite_policy=skip",
-                                     max_steps=4), hooks=trainer.hooks_from_env())
+                                     max_steps=4), hooks=hooks_from_env())
     finally:
         del os.environ["AHSD_TEST_INJECT_NAN_AT_STEP"]
     assert not result.stopped

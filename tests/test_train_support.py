@@ -44,7 +44,7 @@ def set_args(overrides) -> list[str]:
 
 
 def options(out: Path, *overrides: str, **kwargs):
-    from ahsd_train.run.trainer import RunOptions
+    from ahsd_train.run.setup import RunOptions
 
     return RunOptions(config_path=CONFIG, overrides=TINY + overrides, device="cpu", out=out, **kwargs)
 

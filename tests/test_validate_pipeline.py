@@ -53,13 +53,13 @@ def test_unknown_top_level_key():
 
 def test_wrong_type_quoted_number():
     [finding] = only(report_of("priority_net:\n  batch_size: \"24\"\n"), "AHSD902")
-    assert finding.message == 'priority_net.batch_size = "24" is a string; expected int'
+    assert finding.message == "priority_net.batch_size = '24' is a string; expected int"
     assert finding.hint == "remove the quotes: 24"
 
 
 def test_wrong_type_yes_for_a_boolean():
     [finding] = only(report_of("priority_net:\n  use_strain: yes\n"), "AHSD902")
-    assert finding.message == 'priority_net.use_strain = "yes" is a string; expected bool'
+    assert finding.message == "priority_net.use_strain = 'yes' is a string; expected bool"
     assert finding.hint == "write true or false, unquoted"
 
 
@@ -71,7 +71,7 @@ def test_out_of_range_with_bounds_hint():
 
 def test_nan_is_not_finite():
     [finding] = only(report_of("priority_net:\n  learning_rate: .nan\n"), "AHSD903")
-    assert finding.message == "priority_net.learning_rate = nan is not a finite number"
+    assert finding.message == "priority_net.learning_rate = .nan is not a finite number"
 
 
 def test_missing_required_key_at_its_section():

@@ -225,7 +225,7 @@ def manifest() -> dict[str, dict]:
 
 
 def corpus(name: str) -> dict:
-    return load_file(CORPUS / "enhanced_training" / name).data
+    return load_file(CORPUS / "enhanced_training" / name, roundtrip=True).data
 
 
 def drafted(rid, parent, date, title, default, overrides, before, after_state, implicit) -> Revision:

@@ -98,6 +98,6 @@ _BOUND_WORDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "min_length": "len
 
 
 def _show(value: object) -> str:
-    from ahsd_config.api.validate import render_value
+    from ahsd_config.values import show
 
-    return render_value(value)
+    return show(value, width=60)

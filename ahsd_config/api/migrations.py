@@ -11,19 +11,20 @@ import difflib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Container
 
 from ahsd_config.errors import UsageError
+from ahsd_config.input.files import atomic_write, backup_path, locked, write_backup
 from ahsd_config.input.loader import load_file, load_text, make_yaml, read_text, to_plain
 
 from ahsd_config.migrate import keys, store
 from ahsd_config.migrate.apply import STAMP_KEY, Applied, apply_text, dump
-from ahsd_config.migrate.atomic import atomic_write, backup_path, locked, write_backup
 from ahsd_config.migrate.build import changes_between
 from ahsd_config.migrate.errors import MISSING, MigrationInvalid, NotStamped
 from ahsd_config.migrate.graph import RevisionMap, Step
-from ahsd_config.migrate.model import PLACEHOLDER, Revision, is_placeholder, parse_revision
-from ahsd_config.migrate.state import apply_plain, primitive
+from ahsd_config.migrate.model import PLACEHOLDER, Revision, parse_revision
+from ahsd_config.migrate.order import frozen_key_order
+from ahsd_config.migrate.walk import StepRecord, replay_and_record
 
 
 # ----------------------------------------------------------------------------------- chain
@@ -34,35 +35,6 @@ def load_chain(start: str | Path | None = None) -> RevisionMap:
 
 def _chain(rmap: RevisionMap | None) -> RevisionMap:
     return rmap if rmap is not None else load_chain()
-
-
-def key_order(section: str) -> list[str]:
-    """Field names of a schema section in declaration order (where an added key lands)."""
-    try:
-        from ahsd_config.schema import TrainingConfig
-    except ImportError:  # pragma: no cover
-        return []
-    model: Any = TrainingConfig
-    for part in [p for p in section.split(".") if p]:
-        info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
-        if info is None:
-            return []
-        model = _model_of(info.annotation)
-        if model is None:
-            return []
-    return list(model.model_fields) if hasattr(model, "model_fields") else []
-
-
-def _model_of(annotation: Any) -> Any:
-    import typing
-
-    if hasattr(annotation, "model_fields"):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 # ----------------------------------------------------------------------------------- stamps
@@ -163,7 +135,7 @@ def plan(path: str | Path, to: str = "head", on_conflict: str | None = None,
     result = _restore_from_backup(path, text, source, target, rmap) if steps else None
     if result is None:
         result = apply_text(text, steps, target=target, path=str(path), on_conflict=on_conflict,
-                            implicit=rmap.implicit, key_order=key_order)
+                            implicit=rmap.implicit, key_order=frozen_key_order)
     return Plan(str(path), source, target, steps, text, result, inferred)
 
 
@@ -178,7 +150,7 @@ def _restore_from_backup(path, text, source, target, rmap) -> Applied | None:
         if old_rev != target:
             return None
         forward = apply_text(old, rmap.path(old_rev, source), target=source, path=str(bak),
-                             implicit=rmap.implicit, key_order=key_order)
+                             implicit=rmap.implicit, key_order=frozen_key_order)
     except Exception:  # any doubt: fall back to applying the steps
         return None
     if forward.text != text:
@@ -226,7 +198,7 @@ def apply_revision(text: str, revision: str, down: bool = False, rmap: RevisionM
     rev = rmap.get(revision)
     target = (rev.parents[0] if rev.parents else None) if down else rev.id
     return apply_text(text, [Step(rev, down)], target=target, path=path, on_conflict=on_conflict,
-                      implicit=rmap.implicit, key_order=key_order, stamp=target is not None)
+                      implicit=rmap.implicit, key_order=frozen_key_order, stamp=target is not None)
 
 
 def roundtrip_ok(text: str, revision: str, rmap: RevisionMap | None = None) -> bool:
@@ -239,25 +211,10 @@ def roundtrip_ok(text: str, revision: str, rmap: RevisionMap | None = None) -> b
 def placeholder_changes(rmap: RevisionMap | None = None, revisions: list[str] | None = None
                         ) -> list[tuple[str, int, str]]:
     """(revision id, 1-based change index, key) of every change whose rationale is a placeholder."""
-    rmap = _chain(rmap)
-    out = []
-    for rid in revisions or rmap.order:
-        for i, c in enumerate(rmap.get(rid).changes, 1):
-            if is_placeholder(c.rationale):
-                out.append((rid, i, c.key or c.name))
-    return out
+    return _chain(rmap).placeholder_changes(revisions)
 
 
 # ----------------------------------------------------------------------------------- diff
-@dataclass(frozen=True)
-class KeyStep:
-    revision: str
-    date: str
-    old: Any
-    new: Any
-    rationale: str
-
-
 @dataclass(frozen=True)
 class RuleCrossing:
     """A rule whose finding on this key changes between A and B ("clean" = no finding)."""
@@ -279,7 +236,7 @@ class KeyDiff:
     kind: str  # added | removed | changed
     old: Any
     new: Any
-    steps: list[KeyStep] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
     returned: bool = False  # moved and came back within the range (only with history)
     rules: list[RuleCrossing] = field(default_factory=list)  # shown as "AHSD101 error -> clean"
 
@@ -296,7 +253,7 @@ class DiffResult:
     def to_json(self) -> dict:
         return {"from": self.a, "to": self.b, "changes": [
             {"key": c.key, "kind": c.kind, "old": _json(c.old), "new": _json(c.new),
-             "steps": [{"revision": s.revision, "old": _json(s.old), "new": _json(s.new),
+             "steps": [{"revision": s.label, "old": _json(s.old), "new": _json(s.new),
                         "rationale": s.rationale} for s in c.steps],
              "rules": [r.to_json() for r in c.rules]}  # additive to PRODUCT.md's contract
             for c in self.changes]}
@@ -313,15 +270,19 @@ class Endpoint:
     revision: str | None
 
 
-def endpoint(spec: str, rmap: RevisionMap) -> Endpoint:
-    """A revision id / head / base, a file, or REV:path (the file at a git revision)."""
+GitShow = Callable[[str, Container[str]], str]  # (GITREV:path, the chain's ids) -> the file's text
+
+
+def endpoint(spec: str, rmap: RevisionMap, git_show: GitShow | None = None) -> Endpoint:
+    """A revision id / head / base, a file, or GITREV:path (the file at a git commit, read by
+    `git_show`: the caller passes `ahsd_config.gate.git.show_at_commit`; this layer runs no git)."""
     if spec in ("head", "base") or spec in rmap:
         rid = rmap.resolve(spec)
         return Endpoint(spec, rmap.state(rid), rid)
     if Path(spec).exists():
         data = load_file(spec).plain()
-    elif ":" in spec:
-        data = load_text(_git_show(spec, rmap), spec).plain()
+    elif ":" in spec and git_show is not None:
+        data = load_text(git_show(spec, rmap), spec).plain()
     else:
         known = ", ".join(rmap.order[-4:])
         raise UsageError(f"{spec!r} is neither a file nor a revision (revisions end with {known}, head; "
@@ -331,37 +292,14 @@ def endpoint(spec: str, rmap: RevisionMap) -> Endpoint:
     return Endpoint(spec, data, rid)
 
 
-def _git_show(spec: str, rmap: RevisionMap) -> str:
-    """`git show GITREV:path`. A config revision before the colon (v13:configs/x.yaml) is refused
-    clearly unless git knows that name too (a tag): git would only say "invalid object name"."""
-    from ahsd_config.gate.git import Git  # the one place git argv is built
-
-    rev, _, path = spec.partition(":")
-    if (rev in rmap or rev in ("head", "base")) and not _git_knows(rev):
-        raise UsageError(f"{spec}: {rev!r} is a config revision, not a git commit; GITREV:path reads "
-                         f"a file at a git commit (e.g. HEAD~1:{path}); to compare with revision "
-                         f"{rev}, name it alone: `ahsd-config diff {rev} ...`")
-    return Git(".").show_spec(spec)
-
-
-def _git_knows(rev: str) -> bool:
-    from ahsd_config.gate.git import Git, GitError
-
-    try:
-        return Git(".").run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
-                            check=False).returncode == 0
-    except GitError:
-        return False
-
-
 def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
-         rules: bool = True) -> DiffResult:
+         rules: bool = True, git_show: GitShow | None = None) -> DiffResult:
     """Semantic per-key differences between A and B, with the chain's steps when both are revisions."""
     rmap = _chain(rmap)
-    ea, eb = endpoint(a, rmap), endpoint(b, rmap)
+    ea, eb = endpoint(a, rmap, git_show), endpoint(b, rmap, git_show)
     flat_a = {k: v for k, v in keys.flatten(ea.data).items() if k != STAMP_KEY}
     flat_b = {k: v for k, v in keys.flatten(eb.data).items() if k != STAMP_KEY}
-    steps: dict[str, list[KeyStep]] = {}
+    steps: dict[str, list[StepRecord]] = {}
     revisions: list[Revision] = []
     if ea.revision and eb.revision:
         revisions, steps = _walk_steps(rmap, ea.revision, eb.revision)
@@ -382,29 +320,15 @@ def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
     return result
 
 
-def returned_keys(a: str, b: str, rmap: RevisionMap | None = None) -> list[str]:
+def returned_keys(a: str, b: str, rmap: RevisionMap | None = None, git_show: GitShow | None = None) -> list[str]:
     """Keys whose value moved and came back between two revisions."""
-    return [c.key for c in diff(a, b, history=True, rmap=rmap, rules=False).changes if c.returned]
+    return [c.key for c in diff(a, b, history=True, rmap=rmap, rules=False, git_show=git_show).changes if c.returned]
 
 
-def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict[str, list[KeyStep]]]:
-    state = rmap.state(a)
-    steps: dict[str, list[KeyStep]] = {}
-    revs = []
-    for step in rmap.path(a, b):
-        revs.append(step.revision)
-        changes = reversed(step.revision.changes) if step.down else step.revision.changes
-        for change in changes:
-            before = keys.flatten(state)
-            state = apply_plain(state, primitive(change, step.down), frozenset())
-            after = keys.flatten(state)
-            for k in list(before) + [k for k in after if k not in before]:
-                old, new = before.get(k, MISSING), after.get(k, MISSING)
-                if not keys.same(old, new):
-                    steps.setdefault(k, []).append(
-                        KeyStep(step.revision.id + (" (down)" if step.down else ""), step.revision.date,
-                                old, new, change.rationale))
-    return revs, steps
+def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict[str, list[StepRecord]]]:
+    path = rmap.path(a, b)
+    _, records = replay_and_record(rmap.state(a), path)
+    return [step.revision for step in path], records
 
 
 def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
@@ -431,7 +355,7 @@ def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
 
 
 def _yaml_text(data: dict) -> str:
-    """Plain data as a YAML file (floats in `loader.float_text`'s spelling: PyYAML reads them too)."""
+    """Plain data as a YAML file (floats in `values.float_text`'s spelling: PyYAML reads them too)."""
     buf = io.StringIO()
     make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
     return buf.getvalue()
@@ -452,11 +376,11 @@ def history(rng: str | None = None, rmap: RevisionMap | None = None) -> list[Rev
     return [rmap.get(r) for r in ids]
 
 
-def log_key(key: str, rmap: RevisionMap | None = None) -> list[KeyStep]:
+def log_key(key: str, rmap: RevisionMap | None = None) -> list[StepRecord]:
     """Every revision that touched `key` (or a key under it): values, date and rationale."""
     rmap = _chain(rmap)
     head = rmap.head
-    _, steps = _walk_steps_from_empty(rmap, head)
+    _, steps = replay_and_record({}, rmap.path(None, head))
     out = []
     for k, ss in steps.items():
         if k == key or k.startswith(key + "."):
@@ -467,22 +391,6 @@ def log_key(key: str, rmap: RevisionMap | None = None) -> list[KeyStep]:
         raise UsageError(f"no revision touches {key}{hint}")
     order = {r: i for i, r in enumerate(rmap.order)}
     return sorted(out, key=lambda s: order.get(s.revision, 0))
-
-
-def _walk_steps_from_empty(rmap: RevisionMap, end: str):
-    state: dict = {}
-    steps: dict[str, list[KeyStep]] = {}
-    for step in rmap.path(None, end):
-        for change in step.revision.changes:
-            before = keys.flatten(state) if state else {}
-            state = apply_plain(state, primitive(change), frozenset())
-            after = keys.flatten(state)
-            for k in list(before) + [k for k in after if k not in before]:
-                old, new = before.get(k, MISSING), after.get(k, MISSING)
-                if not keys.same(old, new):
-                    steps.setdefault(k, []).append(
-                        KeyStep(step.revision.id, step.revision.date, old, new, change.rationale))
-    return state, steps
 
 
 def show(revision: str = "head", rmap: RevisionMap | None = None) -> dict:

@@ -6,9 +6,9 @@ everything that parses becomes findings with the 1-based line/column of the offe
 
 from __future__ import annotations
 
-import difflib
-import glob
+import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from ahsd_config.findings import FileError, FileReport, Finding, Suppressed, exi
 from ahsd_config.errors import InputError, UsageError
 from ahsd_config.input.loader import KeyPath, YamlDocument, format_key, load_file
 from ahsd_config.input.suppression import parse_suppression
+from ahsd_config.values import show
 
 if TYPE_CHECKING:
     from ahsd_config.schema import TrainingConfig
@@ -174,21 +175,6 @@ def data_path(data: Any, loc: tuple) -> KeyPath:
     return tuple(path)
 
 
-def render_value(value: Any) -> str:
-    """A value as YAML would show it: "24" for a string, true, null, 0.005, [1, 2]."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    else:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
@@ -222,7 +208,7 @@ def wrong_type_message(path: KeyPath, value: Any, error: dict[str, Any]) -> tupl
     if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
         expected = "a mapping of keys (a section)"
     expected_text = f"expected {expected}" if expected else error["msg"][0].lower() + error["msg"][1:]
-    message = f"{key} = {render_value(value)} is {_kind_of(value)}; {expected_text}"
+    message = f"{key} = {show(value, width=60)} is {_kind_of(value)}; {expected_text}"
     return message, _type_hint(value, error["type"])
 
 
@@ -249,10 +235,10 @@ def out_of_range_message(path: KeyPath, value: Any, error: dict[str, Any]) -> tu
     elif msg.startswith("Assertion failed, "):
         msg = msg[len("Assertion failed, "):]
     if error["type"] == "finite_number":
-        message = f"{key} = {render_value(value)} is not a finite number"
+        message = f"{key} = {show(value, width=60)} is not a finite number"
         return message, "write a finite number (.nan and .inf are refused)"
     msg = msg[0].lower() + msg[1:] if msg else msg
-    message = f"{key} = {render_value(value)}: {msg}" if not isinstance(value, dict) else f"{key}: {msg}"
+    message = f"{key} = {show(value, width=60)}: {msg}" if not isinstance(value, dict) else f"{key}: {msg}"
     info = _doc_for(path)
     if info is not None and info.bounds:
         return message, "allowed: " + ", ".join(f"{_BOUND_WORDS.get(k, k)} {v}" for k, v in info.bounds.items())
@@ -275,12 +261,15 @@ def missing_key_message(path: KeyPath) -> tuple[str, str]:
 # --- unknown keys: did you mean ---------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _schema_keys() -> dict[str, Any]:
+    """Read-only here; kept (all_dotted_keys copies its dict, and 20,000 unknown keys ask 20,000 times)."""
     from ahsd_config.schema import all_dotted_keys
 
     return all_dotted_keys()
 
 
+@functools.lru_cache(maxsize=1024)
 def schema_parent(path: KeyPath) -> str:
     """The schema's dotted name of a section path: concrete mapping keys become `*`."""
     keys = _schema_keys()
@@ -318,6 +307,8 @@ def unknown_key_message(path: KeyPath, suggest: bool = True) -> tuple[str, str]:
     message = f"{key} is not a known key of {where}"
     if not suggest:
         return message, f"delete it, or check `ahsd-config explain {format_key(path[:-1]) or 'KEY'}` for the known keys"
+    import difflib  # here: only an unknown key needs it, and a clean file should not pay its import
+
     close = difflib.get_close_matches(name, fields_of(section), n=1, cutoff=0.6)
     elsewhere = sections_with(name, section)
     if elsewhere:
@@ -344,12 +335,17 @@ class ValidationRun:
         return exit_code(self.reports, fail_on)
 
 
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
 def expand_paths(patterns: list[str]) -> list[str]:
     """Paths in argument order; globs expanded (sorted, `**` recursive). A glob matching nothing is
     a usage error; a plain path that does not exist is left for the loader to report."""
     out: list[str] = []
     for pattern in patterns:
-        if glob.has_magic(pattern):
+        if _GLOB_MAGIC.search(pattern):  # glob.has_magic without importing glob for plain paths
+            import glob
+
             matches = sorted(m for m in glob.glob(pattern, recursive=True) if not Path(m).is_dir())
             if not matches:
                 raise UsageError(f"no file matches {pattern!r}")

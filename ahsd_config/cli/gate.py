@@ -1,8 +1,7 @@
-"""`ahsd-config` commands of the gate room (see cli.py): `ci` and `check-migrations`."""
+"""`ahsd-config` commands of the gate room: `ci` and `check-migrations`."""
 
 from __future__ import annotations
 
-import json
 import os
 from enum import Enum
 from pathlib import Path
@@ -10,8 +9,8 @@ from typing import Optional
 
 import typer
 
-from ahsd_config.input.files import atomic_write
-from ahsd_config.cli.app import app, reports_errors, safe_text, stdout
+from ahsd_config.input.files import append_text, atomic_write
+from ahsd_config.cli.shell import reports_errors, safe_text, stdout
 
 
 class GateFormat(str, Enum):
@@ -19,7 +18,6 @@ class GateFormat(str, Enum):
     github = "github"
 
 
-@app.command("ci")
 @reports_errors
 def ci(
     base: str = typer.Option(..., "--base", metavar="REF", help="The pull request's target, e.g. origin/main (merge-base semantics: base...head)."),
@@ -31,30 +29,36 @@ def ci(
 ) -> None:
     """Gate a config pull request: validates, stamped at head, every changed value recorded with a rationale."""
     from ahsd_config.render import gate as report
-    from ahsd_config.gate.check import GateFailed, run_gate
+    from ahsd_config.gate.result import GateFailed
+    from ahsd_config.gate.run import run_gate
 
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
     stdout.print(safe_text(text), markup=False, end="")
     if sarif is not None:
-        atomic_write(sarif, json.dumps(report.to_sarif(result), indent=2) + "\n")  # ASCII: \u escapes
+        atomic_write(sarif, report.sarif_text(result))
     summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        report.append_text(summary_path, safe_text(report.render_summary(result)))
+        append_text(summary_path, safe_text(report.render_summary(result)))
     if not result.passed:
         raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
 
 
-@app.command("check-migrations")
 @reports_errors
 def check_migrations(
     directory: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="The revisions folder (default: [tool.ahsd] migrations, else migrations/)."),
 ) -> None:
     """Check a revisions folder: one head, a real rationale per change, every revision applies and reverts."""
     from ahsd_config.render import gate as report
-    from ahsd_config.gate.check import GateFailed, check_chain
+    from ahsd_config.gate.result import GateFailed
+    from ahsd_config.gate.run import check_chain
 
     result = check_chain(directory)
     stdout.print(report.render_text(result), markup=False, end="")
     if not result.passed:
         raise typer.Exit(GateFailed.exit_code)  # the report's last line said why: print it once
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ci")(ci)
+    app.command("check-migrations")(check_migrations)

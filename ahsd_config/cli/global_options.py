@@ -5,7 +5,7 @@ No `from __future__ import annotations` here: Typer reads `typer.Context` from t
 
 import typer
 
-from ahsd_config.cli.app import announce_chain, app, package_version, reports_errors
+from ahsd_config.cli.shell import announce_chain, package_version, reports_errors
 
 
 def _version(value: bool) -> None:
@@ -14,7 +14,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 @reports_errors
 def global_options(
     ctx: typer.Context,
@@ -25,3 +24,7 @@ def global_options(
 ) -> None:
     """Validate, explain, migrate and gate PriorityNet training configs."""
     announce_chain(ctx.invoked_subcommand, verbose)
+
+
+def register(app: typer.Typer) -> None:
+    app.callback()(global_options)

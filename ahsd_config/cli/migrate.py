@@ -1,13 +1,12 @@
-"""`ahsd-config` commands of the migrate room (see cli.py): parse -> library -> render -> exit."""
+"""`ahsd-config` commands of the migrate room: parse -> library -> render (`render/migrate.py`) -> exit."""
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import typer
 
-from ahsd_config.cli.app import app, reports_errors, stdout
+from ahsd_config.cli.shell import reports_errors, stdout
 from ahsd_config.errors import UsageError
 
 
@@ -17,13 +16,12 @@ def _lib():
     return commands
 
 
-def _show(value) -> str:
-    from ahsd_config.migrate.errors import show_value
+def _render():
+    from ahsd_config.render import migrate as render
 
-    return show_value(value)
+    return render
 
 
-@app.command()
 @reports_errors
 def migrate(
     file: str = typer.Argument(..., metavar="FILE", help="Config file to migrate."),
@@ -36,18 +34,14 @@ def migrate(
 ) -> None:
     """Move FILE up or down the revision chain (atomic, FILE.bak keeps the previous content)."""
     result = _lib().migrate(file, to, on_conflict=on_conflict, dry_run=dry_run)
-    p = result.plan
-    for c in p.result.conflicts:
-        stdout.print(f"conflict ({on_conflict}): {c.describe()}", markup=False)
+    for line in _render().conflict_lines(result.plan, on_conflict):
+        stdout.print(line, markup=False)
     if dry_run:
-        stdout.print(p.diff or f"{file} is at {p.target} already; nothing to change", markup=False, end="")
+        stdout.print(_render().dry_run_text(file, result.plan), markup=False, end="")
         return
-    how = " (inferred: exact match)" if p.inferred else ""
-    verb = "migrated" if result.written else "unchanged"
-    stdout.print(f"{file}: {verb} {p.source}{how} -> {p.target}, {len(p.steps)} step(s)", markup=False)
+    stdout.print(_render().migrated_line(file, result), markup=False)
 
 
-@app.command()
 @reports_errors
 def stamp(file: str = typer.Argument(..., metavar="FILE", help="Config file to stamp."),
           revision: str = typer.Argument(..., metavar="REV", help="Revision id (or head) to record.")) -> None:
@@ -56,77 +50,47 @@ def stamp(file: str = typer.Argument(..., metavar="FILE", help="Config file to s
     stdout.print(f"{file}: stamped {rid}", markup=False)
 
 
-@app.command()
 @reports_errors
 def current(file: str = typer.Argument(..., metavar="FILE", help="Config file.")) -> None:
     """Print FILE's revision: its stamp, or the revision whose state matches it best."""
-    inf = _lib().current(file)
-    if inf.stamped:
-        note = "" if inf.exact else f" ({len(inf.differing)} keys differ from its state: {', '.join(inf.differing[:8])})"
-        stdout.print(f"{inf.revision} (stamped){note}", markup=False)
-    elif inf.exact:
-        stdout.print(f"{inf.revision} (not stamped; exact match)", markup=False)
-    else:
-        stdout.print(f"{inf.revision} (not stamped; nearest: {len(inf.differing)} keys differ: "
-                     f"{', '.join(inf.differing[:8])})", markup=False)
+    stdout.print(_render().current_line(_lib().current(file)), markup=False)
 
 
-@app.command()
 @reports_errors
 def heads() -> None:
     """List the head revision(s); more than one needs `ahsd-config merge`."""
     revs = _lib().heads()
-    for rev in revs:
-        stdout.print(f"{rev.id}  {rev.date[:10]}  {rev.title}", markup=False)
+    for line in _render().heads_lines(revs):
+        stdout.print(line, markup=False)
     if len(revs) > 1:
         raise UsageError(f"{len(revs)} heads; join them with `ahsd-config merge {revs[0].id} {revs[1].id} -m TITLE`")
 
 
-@app.command()
 @reports_errors
 def history(rng: Optional[str] = typer.Option(None, "-r", "--range", metavar="FROM:TO",
                                              help="After FROM up to TO, e.g. v13:v15 (either side may be empty)."),
             brief: bool = typer.Option(False, "--brief", help="Titles only.")) -> None:
     """The chain oldest first: id, parents, date, title, and every change with its rationale."""
-    for rev in _lib().history(rng):
-        parents = ", ".join(rev.parents) or "base"
-        stdout.print(f"{rev.id}  <- {parents}  {rev.date[:16]}  {rev.title}", markup=False)
-        if not brief:
-            for c in rev.changes:
-                stdout.print(f"    {_describe_change(c)}\n        why: {c.rationale}", markup=False)
+    for line in _render().history_lines(_lib().history(rng), brief):
+        stdout.print(line, markup=False)
 
 
-def _describe_change(c) -> str:
-    if c.op == "set":
-        return f"set {c.key}: {_show(c.old)} -> {_show(c.new)}"
-    if c.op == "add":
-        return f"add {c.key} = {_show(c.value)}"
-    if c.op == "remove":
-        return f"remove {c.key} (was {_show(c.old)})"
-    if c.op == "rename":
-        return f"rename {c.key} -> {c.to}"
-    return f"transform {c.name} {_show(c.args)}"
-
-
-@app.command("log")
 @reports_errors
 def log_key(key: str = typer.Argument(..., metavar="KEY", help="Dotted key, e.g. priority_net.batch_size")) -> None:
     """Every revision that touched KEY: old -> new, date and why (a per-key blame)."""
     steps = _lib().log_key(key)
     if not steps:
         raise UsageError(f"no revision touches {key}")
-    for s in steps:
-        stdout.print(f"{s.revision:9} {s.date[:10]}  {_show(s.old)} -> {_show(s.new)}\n          why: {s.rationale}", markup=False)
+    for line in _render().log_lines(steps):
+        stdout.print(line, markup=False)
 
 
-@app.command()
 @reports_errors
 def show(revision: str = typer.Argument("head", metavar="REV", help="Revision id, or head.")) -> None:
     """Print the full config at REV."""
     stdout.print(_lib().show_text(revision), markup=False, end="")
 
 
-@app.command()
 @reports_errors
 def diff(
     a: str = typer.Argument(..., metavar="A", help="Revision (v13, head), file, or GITREV:path (a file at a git commit)."),
@@ -135,21 +99,21 @@ def diff(
     with_history: bool = typer.Option(False, "--history", help="Also keys that moved and came back."),
 ) -> None:
     """Per-key changes between A and B; for revisions, every step in between and its rationale."""
-    from ahsd_config.render import migrate as render
-
+    render = _render()
     if fmt not in ("text", "json", "markdown"):
         raise UsageError(f"--format must be text, json or markdown, not {fmt!r}")
-    result = _lib().diff(a, b, history=with_history)
+    from ahsd_config.gate.git import show_at_commit
+
+    result = _lib().diff(a, b, history=with_history, git_show=show_at_commit)
     if fmt == "json":
-        stdout.print(json.dumps(result.to_json(), indent=2), markup=False)
+        stdout.print(render.json_text(result), markup=False)
     elif fmt == "markdown":
         stdout.print(render.markdown(result), markup=False)
     else:
-        hidden = [] if with_history else _lib().returned_keys(a, b) if result.a_revision and result.b_revision else []
+        hidden = [] if with_history else _lib().returned_keys(a, b, git_show=show_at_commit) if result.a_revision and result.b_revision else []
         render.text(result, stdout, hidden)
 
 
-@app.command()
 @reports_errors
 def squash(start: str = typer.Argument(..., metavar="START", help="First revision of the range."),
            end: str = typer.Argument(..., metavar="END", help="Last revision of the range (the new revision's id)."),
@@ -160,7 +124,6 @@ def squash(start: str = typer.Argument(..., metavar="START", help="First revisio
     stdout.print(f"wrote {rev.path} ({len(rev.changes)} changes)", markup=False)
 
 
-@app.command("merge")
 @reports_errors
 def merge_heads(rev1: str = typer.Argument(..., metavar="REV1", help="One head."),
                 rev2: str = typer.Argument(..., metavar="REV2", help="The other head."),
@@ -172,7 +135,6 @@ def merge_heads(rev1: str = typer.Argument(..., metavar="REV1", help="One head."
     stdout.print(f"wrote {rev.path}", markup=False)
 
 
-@app.command()
 @reports_errors
 def revision(message: str = typer.Option(..., "-m", "--message", metavar="TITLE", help="Title of the new revision."),
              source: str = typer.Option(..., "--from", metavar="FILE", help="Config whose differences to head to record."),
@@ -182,8 +144,20 @@ def revision(message: str = typer.Option(..., "-m", "--message", metavar="TITLE"
     """Write a new revision from FILE's differences to head, with a placeholder rationale per change."""
     lib = _lib()
     rev = lib.new_revision(message, source, rev_id)
-    stdout.print(f"wrote {rev.path} ({len(rev.changes)} changes); replace each "
-                 f"'TODO: explain why' with the reason before committing", markup=False)
+    stdout.print(_render().revision_written_line(rev), markup=False)
     if stamp:
-        stdout.print(f"{source}: stamped {lib.stamp(source, rev.id)} (validate refuses it, AHSD402, "
-                     f"until the rationales are written)", markup=False)
+        stdout.print(_render().revision_stamped_line(source, lib.stamp(source, rev.id)), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(migrate)
+    app.command()(stamp)
+    app.command()(current)
+    app.command()(heads)
+    app.command()(history)
+    app.command("log")(log_key)
+    app.command()(show)
+    app.command()(diff)
+    app.command()(squash)
+    app.command("merge")(merge_heads)
+    app.command()(revision)

@@ -8,32 +8,27 @@ from typing import List, Optional
 
 import typer
 
-from ahsd_config.cli.app import app, reports_errors, run_validate
+from ahsd_config.cli.plain import VALIDATE_OPTIONS, run_validate
+from ahsd_config.cli.shell import reports_errors
+
+_FMT, _FAIL_ON, _OUTPUT = (VALIDATE_OPTIONS[name] for name in ("fmt", "fail_on", "output"))
+OutputFormat = Enum("OutputFormat", {c: c for c in _FMT.choices}, type=str)  # type: ignore[misc]
+FailOn = Enum("FailOn", {c: c for c in _FAIL_ON.choices}, type=str)  # type: ignore[misc]
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
+def _option(option, default):
+    return typer.Option(default, *option.flags, metavar=option.metavar, help=option.help)
 
 
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
-@app.command()
 @reports_errors
 def validate(
     paths: Optional[List[str]] = typer.Argument(
         None, metavar="[PATH]...",
         help="Config files or globs (quote globs: 'configs/**/*.yaml'); none: the project's "
              "[tool.ahsd] config_globs, like `ruff check` with no path."),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", metavar="text|json|sarif|github", help="Output format."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", metavar="error|warning|info", help="Exit 1 at findings of this severity or worse."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
+    format: OutputFormat = _option(_FMT, OutputFormat(_FMT.default)),
+    fail_on: FailOn = _option(_FAIL_ON, FailOn(_FAIL_ON.default)),
+    output: Optional[Path] = _option(_OUTPUT, None),
 ) -> None:
     """Check configs against the schema and the rules; exit 0 clean, 1 findings, 2 unreadable input."""
     raise typer.Exit(run_validate(paths or project_configs(), format.value, fail_on.value, output))
@@ -51,7 +46,6 @@ def project_configs() -> list[str]:
     return [g if root == "." else os.path.join(glob.escape(root), g) for g in project.settings.config_globs]
 
 
-@app.command()
 @reports_errors
 def explain(
     subject: str = typer.Argument(..., metavar="CODE|KEY", help="A rule code (AHSD101) or a dotted key (priority_net.batch_size)."),
@@ -62,7 +56,6 @@ def explain(
     typer.echo(explain_text(subject), nl=False)
 
 
-@app.command()
 @reports_errors
 def schema(
     output: Optional[Path] = typer.Option(
@@ -93,3 +86,8 @@ def schema(
         raise typer.Exit(1)
     write_json_schema(output)
     typer.echo(f"wrote {output}")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (validate, explain, schema):
+        app.command()(command)

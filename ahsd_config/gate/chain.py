@@ -8,8 +8,6 @@ This module is that seam, and nothing more:
   change and of each rationale. An empty rationale (which the engine refuses outright) is read as
   the placeholder, so the gate reports it like one: AHSD603 at its line, not a format error.
 - `Chain`: a `RevisionMap` over the located revisions (graph errors become data, not exceptions).
-- `simulate(chain, data, steps, head_data)`: the engine's plain-data primitives replayed on a
-  config's base values, recording which revision moved which key from what to what, and why.
 - `replay(chain, text, rid, down)`: the engine's `apply_revision` on a config text (comments kept,
   stamps written), conflicts returned instead of raised.
 """
@@ -40,9 +38,8 @@ from ahsd_config.migrate.keys import flatten, same
 from ahsd_config.migrate.state import apply_plain, check, primitive
 
 __all__ = [
-    "MISSING", "PLACEHOLDER", "Chain", "Located", "RevisionFormatError", "Step", "StepRecord",
+    "MISSING", "PLACEHOLDER", "Chain", "Located", "RevisionFormatError", "Step",
     "PlainReplay", "flatten", "is_placeholder", "key_path", "parse", "replay", "replay_plain", "same",
-    "show", "simulate",
 ]
 
 
@@ -134,39 +131,6 @@ class Chain:
 # ---------------------------------------------------------------------------------- plain data
 
 
-@dataclass(frozen=True)
-class StepRecord:
-    """A revision's part in one key's change: the value it moved from and to, and why."""
-
-    revision: str
-    old: Any
-    new: Any
-    rationale: str
-    down: bool = False
-
-
-def simulate(chain: Chain, data: dict, steps: list[Step]) -> tuple[dict[str, Any], dict[str, list[StepRecord]]]:
-    """Replay `steps` on plain `data`; returns the flat end state and, per key, the steps that moved it.
-
-    "Take" semantics: a step whose expected old value differs still writes its new value (the
-    conflict itself is the apply check's finding); the key ends where the revisions take it.
-    """
-    records: dict[str, list[StepRecord]] = {}
-    implicit = chain.map.implicit
-    for step in steps:
-        changes = reversed(step.revision.changes) if step.down else step.revision.changes
-        for change in changes:
-            before = flatten(data)
-            data = apply_plain(data, primitive(change, step.down), implicit)
-            after = flatten(data)
-            for key in list(before) + [k for k in after if k not in before]:
-                was, now = before.get(key, MISSING), after.get(key, MISSING)
-                if not same(was, now):
-                    records.setdefault(key, []).append(
-                        StepRecord(step.revision.id, was, now, change.rationale, step.down))
-    return flatten(data), records
-
-
 def key_path(dotted: str) -> tuple[Any, ...]:
     """'a.per_param_tail_bounds.2' -> ('a', 'per_param_tail_bounds', 2), for document positions."""
     return tuple(int(p) if p.lstrip("-").isdigit() else p for p in dotted.split("."))
@@ -246,17 +210,3 @@ def _moved(before: list[str], after: list[str]) -> list[str]:
         if any(shift.values()):
             moved.append(max(shift, key=lambda k: shift[k]))
     return moved
-
-
-def show(value: Any) -> str:
-    """A value as the messages print it: YAML-ish scalars, `<absent>` for a missing key."""
-    if value is MISSING:
-        return "<absent>"
-    value = to_plain(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return repr(value) if value == "" or value.strip() != value else value
-    return str(value)

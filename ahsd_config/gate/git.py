@@ -14,8 +14,9 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Container
 
-from ahsd_config.errors import AhsdConfigError
+from ahsd_config.errors import AhsdConfigError, UsageError
 
 FETCH_MORE_HISTORY = (
     "fetch more history: `git fetch --unshallow` (or `git fetch origin <base-branch>`) locally, "
@@ -179,3 +180,45 @@ class Git:
                 # A pure deletion (count 0) touches the line after which it happened.
                 current.update(range(start, start + count) if count else [max(start, 1)])
         return touched
+
+
+def show_at_commit(spec: str, config_revisions: Container[str], repo_dir: str | Path = ".") -> str:
+    """`git show GITREV:path` for `ahsd-config diff`. A config revision before the colon
+    (v13:configs/x.yaml) is refused clearly unless git knows that name too (a tag): git would only
+    say "invalid object name"."""
+    rev, _, path = spec.partition(":")
+    git = Git(repo_dir)
+    if (rev in config_revisions or rev in ("head", "base")) and not _knows(git, rev):
+        raise UsageError(f"{spec}: {rev!r} is a config revision, not a git commit; GITREV:path reads "
+                         f"a file at a git commit (e.g. HEAD~1:{path}); to compare with revision "
+                         f"{rev}, name it alone: `ahsd-config diff {rev} ...`")
+    return git.show_spec(spec)
+
+
+def _knows(git: Git, rev: str) -> bool:
+    try:
+        return git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+                       check=False).returncode == 0
+    except GitError:
+        return False
+
+
+class WorkTree:
+    """The working tree answering the questions the gate asks git (`ref` is ignored): what
+    `check-migrations` reads instead of a commit."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def list_files(self, ref: str, directory: str = "") -> list[str]:
+        base = self.root / directory
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
+        return {p: self.show(ref, p) for p in paths}
+
+    def show(self, ref: str, path: str) -> str | None:
+        try:
+            return (self.root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None

@@ -10,7 +10,9 @@
   commit point leaves the journal, and `recover` (run by the next reader or writer) completes it.
   Either way the folder holds the old set or the new set, byte for byte.
 - `sweep_stale_temps`: temp files carry the writer's pid; those of dead processes are removed.
-- `file_lock`: an exclusive lock on FILE.lock that only its holder ever removes.
+- `file_lock`: an exclusive lock on FILE.lock that only its holder ever removes; `locked`: the
+  same around an in-place edit of FILE, a held lock being one line (exit 2).
+- `write_backup` / `backup_path`: FILE.bak, the previous content of an edited file.
 - `read_bounded`: a regular file of at most `cap` bytes, checked before reading (never /dev/zero,
   a FIFO or a device; never more than `cap` bytes read).
 
@@ -31,7 +33,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Mapping, Sequence, Union
 
-from ahsd_config.errors import AhsdConfigError
+from ahsd_config.errors import AhsdConfigError, InputError
 
 Payload = Union[bytes, Callable[[BinaryIO], object]]
 
@@ -310,6 +312,41 @@ def file_lock(path: str | Path, timeout: float = 10.0) -> Iterator[Path]:
                 return
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
+    """Hold FILE.lock while editing FILE in place (a migrate, a stamp); a second editor of the same
+    file waits, then gives up with one line (exit 2). The lock sits next to the file actually
+    written (a symlink's target)."""
+    try:
+        with file_lock(write_target(path), timeout=timeout):
+            yield
+    except LockTimeout:
+        raise InputError(path, f"another ahsd-config is migrating {path} (lock {write_target(path)}.lock "
+                               "held); try again") from None
+
+
+# --------------------------------------------------------------------------------- appends
+def append_text(path: str | Path, text: str) -> None:
+    """Append in one write (a step summary file is appended to, never replaced), then fsync."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# --------------------------------------------------------------------------------- backups
+def backup_path(path: str | Path) -> Path:
+    """FILE.bak, next to the file actually written (a symlink's target)."""
+    return Path(str(write_target(path)) + ".bak")
+
+
+def write_backup(path: str | Path, text: str) -> Path:
+    """Keep the previous content next to the file as FILE.bak (replaced on every edit)."""
+    bak = backup_path(path)
+    atomic_write(bak, text, follow_symlinks=False)
+    return bak
 
 
 # ---------------------------------------------------------------------------------- reads

@@ -11,24 +11,42 @@ The loader composes the node tree first and inspects it *before* anything is con
   instead of being silently resolved the way PyYAML does (last one wins).
 
 Positions are 1-based (editors, SARIF and GitHub annotations count that way).
+
+Two roads read the text, with one inspector and one set of refusals:
+
+- the C road (`_load_c`: libyaml through PyYAML's C parser, a resolver copied from ruamel's YAML 1.2
+  table, plain Python data; `yaml_c.py`) reads every ordinary config; it composes ~10x faster than
+  ruamel's pure-Python scanner, which was 85 % of validation time (issue 9: 1 s per MB);
+- the round-trip road (`_load_roundtrip`: ruamel, comments and spelling kept in `doc.data`) serves
+  the writers (`load_text(..., roundtrip=True)`: migrate edits that data; revision files keep their
+  spelling) and every file the C road cannot answer exactly as it would: the C road *declines*
+  (anchors, explicit tags, merge keys, timestamps, block scalars, tabs, directives, ...: the list is
+  in `yaml_c.py`; and any parse error or refusal), and the round-trip road then gives the document,
+  or the refusal with its own message and position. So a refusal is always worded by one road, and
+  the C road only answers where both roads agree (tests/test_loader_roads.py checks that on every
+  corpus config and on generated and mutated YAML).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator, Union
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.representer import RoundTripRepresenter
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Union
 
 from ahsd_config.errors import InputError
+from ahsd_config.values import float_text  # noqa: F401  (re-exported: the one float spelling)
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
+# A node of either road (ruamel's or PyYAML's): both have .id ('scalar' | 'sequence' | 'mapping'),
+# .tag, .value, .style and .start_mark (.line, .column, 0-based).
+Node = Any
 
 KeyPath = tuple[Union[str, int], ...]
 
@@ -52,9 +70,9 @@ class DuplicateKey:
     first_line: int
 
 
-@dataclass(frozen=True)
-class ScalarInfo:
-    """One scalar value as written: what YAML 1.1 readers might take differently is judged from it."""
+class ScalarInfo(NamedTuple):
+    """One scalar value as written: what YAML 1.1 readers might take differently is judged from it.
+    (A NamedTuple: a large file has one per value, and a frozen dataclass costs 5x more to make.)"""
 
     path: KeyPath
     text: str
@@ -70,8 +88,8 @@ class YamlDocument:
 
     path: str
     text: str
-    data: Any  # ruamel CommentedMap (round-trip types; behaves as a dict)
-    root: MappingNode
+    data: Any  # plain dict (C road), or ruamel's CommentedMap when loaded with roundtrip=True
+    root: Node
     duplicates: list[DuplicateKey] = field(default_factory=list)
     _key_pos: dict[KeyPath, tuple[int, int]] = field(default_factory=dict, repr=False)
     _scalars: list[ScalarInfo] = field(default_factory=list, repr=False)
@@ -159,39 +177,28 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def float_text(value: float) -> str:
-    """A float spelled so YAML 1.1 (PyYAML, the user's pipeline) and 1.2 both read this float:
-    a dot in the mantissa and a signed exponent (`8.0e-05`, `1.0e+20`), `.inf`/`.nan`; the
-    shortest repr otherwise, so the value round-trips exactly. AHSD003 never fires on it."""
-    if value != value:
-        return ".nan"
-    if value in (float("inf"), float("-inf")):
-        return ".inf" if value > 0 else "-.inf"
-    text = repr(float(value))
-    mantissa, e, exponent = text.partition("e")
-    if "." not in mantissa:
-        mantissa += ".0"
-    if e and exponent[0] not in "+-":
-        exponent = "+" + exponent
-    return f"{mantissa}e{exponent}" if e else mantissa
-
-
 def _represent_float(representer: Any, value: float) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:float", float_text(value))
 
 
-class _Representer(RoundTripRepresenter):
+@functools.lru_cache(maxsize=None)
+def _representer() -> type:
     """Plain floats (computed values: migrated, shown, squashed, resolved) in the spelling of
-    `float_text`; floats read from a file (ScalarFloat) keep the file's own spelling."""
+    `float_text`; floats read from a file (ScalarFloat) keep the file's own spelling. Built on
+    first use: ruamel costs ~15 ms to import, and validating on the C road never needs it."""
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    representer = type("_Representer", (RoundTripRepresenter,), {})
+    representer.add_representer(float, _represent_float)
+    return representer
 
 
-_Representer.add_representer(float, _represent_float)
-
-
-def make_yaml() -> YAML:
+def make_yaml() -> "YAML":
     """The round-trip YAML object every reader and writer in the package uses."""
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
-    yaml.Representer = _Representer
+    yaml.Representer = _representer()
     yaml.allow_duplicate_keys = True  # duplicates are found on the node tree and reported as AHSD002
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap the user's long comments or flow lists
@@ -223,34 +230,51 @@ def read_text(path: str | Path) -> str:
         raise InputError(path, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded", line, column) from None
 
 
-def load_file(path: str | Path) -> YamlDocument:
-    return load_text(read_text(path), str(path))
+def load_file(path: str | Path, *, roundtrip: bool = False) -> YamlDocument:
+    return load_text(read_text(path), str(path), roundtrip=roundtrip)
 
 
-def load_text(text: str, path: str = "<string>") -> YamlDocument:
-    """Parse `text` safely into a YamlDocument (see the module docstring for what is refused)."""
+def load_text(text: str, path: str = "<string>", *, roundtrip: bool = False) -> YamlDocument:
+    """Parse `text` safely into a YamlDocument (see the module docstring for what is refused).
+
+    `roundtrip=True` keeps ruamel's comment-carrying data in `doc.data` for a writer to edit; the
+    default gives plain data, on the C road where it can answer exactly as the round-trip road."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise InputError(path, "empty file: expected a mapping of config sections (priority_net: ..., data: ...)")
-    yaml = make_yaml()
-    root = _compose(yaml, text, path)
+    if not roundtrip:
+        doc = _load_c(text, path)
+        if doc is not None:
+            return doc
+    return _load_roundtrip(text, path)
+
+
+def _check_root(root: Node | None, path: str) -> None:
     if root is None:
         raise InputError(path, "the document holds no data: expected a mapping of config sections")
-    if not isinstance(root, MappingNode):
+    if root.id != "mapping":
         line, col = _mark(root)
         raise InputError(path, f"the top level must be a mapping of sections, found a {_kind(root)}", line, col)
+
+
+def _load_roundtrip(text: str, path: str) -> YamlDocument:
+    yaml = make_yaml()
+    root = _compose(yaml, text, path)
+    _check_root(root, path)
     doc = YamlDocument(path=path, text=text, data=None, root=root)
     _Inspector(doc).run()
     try:
         doc.data = yaml.constructor.construct_document(root)
-    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - YAMLError, a bad timestamp, or a ruamel defect: one line
         line, col = _error_mark(exc) if _has_mark(exc) else _first_timestamp(doc)
         raise InputError(path, f"cannot build the document: {_one_line(exc)}", line, col) from None
     return doc
 
 
-def _compose(yaml: YAML, text: str, path: str) -> Node | None:
+def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         return yaml.compose(io.StringIO(text))
     except MarkedYAMLError as exc:
@@ -264,6 +288,26 @@ def _compose(yaml: YAML, text: str, path: str) -> Node | None:
     except RecursionError:
         line, col = _deep_position(text)
         raise InputError(path, f"nesting is deeper than {MAX_DEPTH} levels; refusing to parse", line, col) from None
+    except Exception as exc:  # noqa: BLE001 - a ruamel defect (e.g. "overlap in comment") is still one line
+        raise InputError(path, f"the round-trip YAML reader (ruamel.yaml) fails on this file's layout: "
+                               f"{type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def _load_c(text: str, path: str) -> YamlDocument | None:
+    """The C road; None when it declines (the round-trip road then answers, refusals included)."""
+    from ahsd_config.input import yaml_c
+
+    if not yaml_c.AVAILABLE or yaml_c.unusual_text(text):
+        return None
+    try:
+        root = yaml_c.compose(text)
+        _check_root(root, path)
+        doc = YamlDocument(path=path, text=text, data=None, root=root)
+        _Inspector(doc).run()
+        doc.data = yaml_c.construct(root)
+    except Exception:  # noqa: BLE001 - any failure here is the round-trip road's to word
+        return None
+    return doc
 
 
 class _Inspector:
@@ -293,9 +337,23 @@ class _Inspector:
         self.count(node, 1)
         return size
 
+    def walk_value(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
+        """`walk`, with its steps for a scalar seen the first time (most nodes) written out: the same
+        checks in the same order, without the bookkeeping a collection needs (large files)."""
+        if node.id != "scalar" or id(node) in self.sizes:
+            return self.walk(node, path, depth, active)
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        if node.tag not in _STANDARD_TAGS:
+            self.check_tag(node)
+        self.check_scalar(node, path)
+        self.sizes[id(node)] = 1
+        self.count(node, 1)
+        return 1
+
     def check_tag(self, node: Node) -> None:
         if node.tag not in _STANDARD_TAGS and not (
-            isinstance(node, (MappingNode, SequenceNode)) and node.tag.startswith("tag:yaml.org,2002:")
+            node.id != "scalar" and node.tag.startswith("tag:yaml.org,2002:")
             and node.tag.rsplit(":", 1)[-1] in ("omap", "set")
         ):
             self.fail(node, f"tag {node.tag!r} is not allowed in a config; it was not constructed")
@@ -304,18 +362,16 @@ class _Inspector:
         """A mapping key gets the same refusals as a value, and must be a scalar: a list or mapping
         as a key (`? [a, b]`) is never a config key, and stringifying one can take exponential time."""
         self.check_tag(node)
-        if not isinstance(node, ScalarNode):
+        if node.id != "scalar":
             self.fail(node, f"a key must be a plain name, found a {_kind(node)} (`? ...` complex keys are not allowed)")
         self.check_text(node)
         self.count(node, 1)
-        digits = node.value.lstrip("+-").replace("_", "")
-        if node.tag.endswith(":int") and len(digits) > MAX_INT_DIGITS:
-            self.fail(node, f"integer key with {len(digits)} digits; numbers this large are refused")
+        self.check_int(node, "integer key")
         return _key_value(node)
 
     def walk_children(self, node: Node, path: KeyPath, depth: int, active: set[int]) -> int:
         total = 0
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
                 key = self.check_key(key_node, path)
@@ -326,16 +382,16 @@ class _Inspector:
                 else:
                     seen[key] = line
                     self.doc._key_pos.setdefault(child, (line, col))
-                total += self.walk(value_node, child, depth + 1, active)
-        elif isinstance(node, SequenceNode):
+                total += self.walk_value(value_node, child, depth + 1, active)
+        elif node.id == "sequence":
             for index, item in enumerate(node.value):
                 self.doc._key_pos.setdefault(path + (index,), _mark(item))
-                total += self.walk(item, path + (index,), depth + 1, active)
-        elif isinstance(node, ScalarNode):
+                total += self.walk_value(item, path + (index,), depth + 1, active)
+        else:
             self.check_scalar(node, path)
         return total
 
-    def check_text(self, node: ScalarNode) -> None:
+    def check_text(self, node: Node) -> None:
         """A `"\\ud800"` escape decodes to half a surrogate pair: no UTF-8 output (a report, a
         migrated file, a terminal) can hold it, so it is refused here, once, for every consumer."""
         if _SURROGATE.search(node.value):
@@ -343,13 +399,23 @@ class _Inspector:
             self.fail(node, f"the text holds {bad.encode('unicode_escape').decode()}, half of a UTF-16 "
                             "surrogate pair, which no UTF-8 file or terminal can hold; write the character itself")
 
-    def check_scalar(self, node: ScalarNode, path: KeyPath) -> None:
-        self.check_text(node)
+    def check_int(self, node: Node, what: str) -> None:
+        """An integer Python can build: not absurdly long, and with digits (`-_` and `0x_` are
+        integers to YAML 1.2's pattern but have none; ruamel failed on them with a traceback)."""
+        if not node.tag.endswith(":int"):
+            return
         digits = node.value.lstrip("+-").replace("_", "")
-        if node.tag.endswith(":int") and len(digits) > MAX_INT_DIGITS:
-            self.fail(node, f"integer with {len(digits)} digits; numbers this large are refused")
+        if len(digits) > MAX_INT_DIGITS:
+            self.fail(node, f"{what} with {len(digits)} digits; numbers this large are refused")
+        if not (digits[2:] if digits[:2] in ("0x", "0o", "0b") else digits):
+            self.fail(node, f"`{node.value}` is an integer to YAML 1.2 but has no digits; quote it if it is text")
+
+    def check_scalar(self, node: Node, path: KeyPath) -> None:
+        self.check_text(node)
+        self.check_int(node, "integer")
         line, col = _mark(node)
-        self.doc._scalars.append(ScalarInfo(path, node.value, node.style, node.tag, line, col))
+        # PyYAML's C parser says '' for a plain scalar, ruamel None: one spelling here.
+        self.doc._scalars.append(ScalarInfo(path, node.value, node.style or None, str(node.tag), line, col))
 
     def count(self, node: Node, n: int) -> None:
         self.expanded += n
@@ -361,7 +427,7 @@ class _Inspector:
         raise InputError(self.doc.path, message, line, col)
 
 
-def _key_value(node: ScalarNode) -> Any:
+def _key_value(node: Node) -> Any:
     """Keys as the constructor will build them: `0:` in per_param_tail_bounds is the int 0."""
     if node.tag.endswith(":int"):
         try:
@@ -405,11 +471,11 @@ def _first_timestamp(doc: YamlDocument) -> tuple[int, int]:
 
 
 def _kind(node: Node) -> str:
-    if isinstance(node, SequenceNode):
+    if node.id == "sequence":
         return "list"
-    if isinstance(node, MappingNode):
+    if node.id == "mapping":
         return "mapping"
-    return f"scalar ({node.value!r:.40})" if isinstance(node, ScalarNode) else "node"
+    return f"scalar ({node.value!r:.40})" if node.id == "scalar" else "node"
 
 
 def _one_line(exc: BaseException) -> str:

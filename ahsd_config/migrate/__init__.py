@@ -1,30 +1,28 @@
-"""Versioned, reversible config migrations (the `migrations/` chain) - the engine.
+"""Layer 3, the migrations engine: PURE data transforms of configs along the revision chain.
 
-The commands listed below (`load_chain` ... `squash`) live in the composition layer,
-`ahsd_config.api.migrations`; this package holds the engine they drive. All raise
-`AhsdConfigError` subclasses:
+Imports only the foundation (`ahsd_config.errors`, `findings`, `values`) and input (the loader's
+round-trip YAML, the file writer for `store`). Never the schema, the rules, validate, git or a
+subprocess: where an added key lands (`key_order`) and whether a result is valid are the
+caller's arguments (`ahsd_config.api.migrations` passes the frozen order of `order.py` and
+validates). One module per step:
 
-- `load_chain(start=None) -> RevisionMap` - the graph (`.heads`, `.head`, `.order`, `.get(id)`,
-  `.path(a, b) -> [Step]`, `.state(id) -> dict`, `.range("v13:v15")`, `.implicit`).
-- `RevisionMap(lambda: [Revision, ...])` - the same from an in-memory list (pure, for tests).
-- `plan(path, to="head", on_conflict=None) -> Plan` (`.source`, `.target`, `.steps`,
-  `.result.text`, `.diff`); `migrate(path, to, on_conflict=None, dry_run=False) -> MigrateResult`.
-- `apply_revision(text, rev_id, down=False) -> Applied` (`.text`, `.data`, `.conflicts`) and
-  `roundtrip_ok(text, rev_id) -> bool` - apply/revert one revision on a config text.
-- `current(path) -> Inference` (`.revision`, `.exact`, `.differing`, `.stamped`);
-  `infer(data) -> Inference`; `stamp(path, rev) -> str`.
-- `diff(a, b, history=False) -> DiffResult` (`.changes: [KeyDiff]`, `.to_json()` = PRODUCT.md);
-  `log_key(key) -> [KeyStep]`; `history(rng=None) -> [Revision]`; `show(rev) -> dict`.
-- `placeholder_changes(rmap=None, revisions=None) -> [(rev_id, index, key)]`;
-  `is_placeholder(text) -> bool`; `PLACEHOLDER`.
-- `new_revision(title, file)`, `merge(r1, r2, title)`, `squash(a, b)` - write revision files.
-- `atomic_write(path, text)` - the one safe file replacement (temp, fsync, rename, fsync dir).
-- Errors: `MigrationConflict` (exit 1, `.conflicts: [Conflict(revision, key, expected, found,
-  wanted)]`), `MultipleHeads` (`.heads`), `UnknownRevision`, `CycleDetected` (`.cycle`),
-  `RevisionGraphError`, `RevisionFormatError`, `NotStamped`, `MigrationInvalid` (exit 2).
+- `model` - `Revision`, `Change` (the YAML format of `migrations/*.yaml`), `parse_revision`.
+- `transforms` - named, invertible whole-config transforms a revision may call.
+- `state` - one direction-aware primitive per change, conflicts, plain-data apply.
+- `graph` - `RevisionMap`: heads, order, paths, ranges, the state at a revision.
+- `walk` - the ONE replay-and-record walk (diff, log, the gate's `recorded` check).
+- `apply` + `rt` - apply steps to a config TEXT on ruamel's round-trip tree, keeping comments and
+  every untouched byte; `keys` - dotted keys; `build` - the changes between two configs.
+- `order` - the frozen key order for revisions without `after:`.
+- `store` - revision files in a folder (read, write atomically, journaled replace).
+
+The commands (`migrate`, `diff`, `history`, `log`, `revision`, `squash`, `merge`, `stamp`,
+`current`) are the composition layer's: `ahsd_config.api.migrations`. All raise
+`AhsdConfigError` subclasses: `MigrationConflict` (exit 1, `.conflicts: [Conflict(revision, key,
+expected, found, wanted)]`), `MultipleHeads` (`.heads`), `UnknownRevision`, `CycleDetected`
+(`.cycle`), `RevisionGraphError`, `RevisionFormatError`, `NotStamped`, `MigrationInvalid` (exit 2).
 """
 
-from .atomic import atomic_write
 from .errors import (
     Conflict,
     CycleDetected,

@@ -50,7 +50,7 @@ def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: st
         crlf = lf.text.replace("\n", "\r\n")
         return Applied(crlf, lf.data, lf.conflicts, crlf != text)
     norm = _blank_lines(text)
-    doc = load_text(norm, path)
+    doc = load_text(norm, path, roundtrip=True)  # the writer edits ruamel's comment-carrying data
     data = doc.data
     before = dump(make_yaml().load(norm), text)
     conflicts: list[Conflict] = []

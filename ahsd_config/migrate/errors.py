@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ahsd_config.errors import AhsdConfigError
+from ahsd_config.values import MISSING, show
 
 
 class MigrationError(AhsdConfigError):
@@ -89,8 +90,8 @@ class Conflict:
 
     def describe(self) -> str:
         return (
-            f"{self.key}: revision {self.revision} expects {show_value(self.expected)}, "
-            f"the file has {show_value(self.found)} (the revision would write {show_value(self.wanted)})"
+            f"{self.key}: revision {self.revision} expects {show(self.expected)}, "
+            f"the file has {show(self.found)} (the revision would write {show(self.wanted)})"
         )
 
 
@@ -120,48 +121,3 @@ class MigrationInvalid(MigrationError):
             f"{path}: the migrated config would not validate, so the file was not changed:\n  "
             + "\n  ".join(errors[:10])
         )
-
-
-class _Missing:
-    """The value of a key that is not in the file (distinct from YAML null)."""
-
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "<absent>"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
-
-
-def show_value(value: Any) -> str:
-    """A value as YAML flow style reads it back: `{use_strain: true}`, `[640, 512]`, `'AdamW'`,
-    `1.0e-05` (`loader.float_text`: PyYAML reads it as a float too), `null`; `(absent)` for a
-    missing key."""
-    if value is MISSING:
-        return "(absent)"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"  # YAML single-quoted: '' is the only escape
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        from ahsd_config.input.loader import float_text
-
-        return float_text(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(show_value(v) for v in value) + "]"
-    return str(value)
-
-

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Callable, Iterable, Iterator
 
 from .errors import CycleDetected, MultipleHeads, RevisionGraphError, UnknownRevision
-from .model import Revision
+from .model import Revision, is_placeholder
 from .state import apply_revision_plain, implicit_keys
 
 
@@ -133,6 +133,16 @@ class RevisionMap:
         if start:
             want -= self.ancestors(self.resolve(start))
         return self._topo(want)
+
+    def placeholder_changes(self, revisions: list[str] | None = None) -> list[tuple[str, int, str]]:
+        """(revision id, 1-based change index, key) of every change whose rationale is still the
+        placeholder, in `revisions` (default: the whole chain, oldest first)."""
+        out = []
+        for rid in revisions or self.order:
+            for i, c in enumerate(self.get(rid).changes, 1):
+                if is_placeholder(c.rationale):
+                    out.append((rid, i, c.key or c.name))
+        return out
 
     def state(self, rid: str) -> dict:
         """The full plain config at revision `rid` (a fresh copy each call).

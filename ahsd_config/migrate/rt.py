@@ -25,7 +25,8 @@ from ruamel.yaml.scalarfloat import ScalarFloat
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from ahsd_config.input.loader import float_text, make_yaml
+from ahsd_config.input.loader import make_yaml
+from ahsd_config.values import float_text
 
 from . import keys
 from .errors import MISSING

@@ -32,7 +32,7 @@ def load_revisions(folder: str | Path) -> list[Revision]:
         recover(folder)  # finish a revision set a killed squash/merge/revision committed
     revs = []
     for path in sorted(folder.glob("*.yaml")):
-        doc = load_file(path)
+        doc = load_file(path, roundtrip=True)  # a revision's values keep their spelling (0.50 stays 0.50)
         revs.append(parse_revision(doc.data, str(path)))
     return revs
 

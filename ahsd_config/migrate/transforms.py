@@ -86,41 +86,39 @@ def _number(value, key: str):
     return value
 
 
-def _scale_back(data: dict, args: dict) -> dict:
-    found = keys.resolve(data, args["key"])
+def _kind(value, key: str, kind: type, name: str):
+    if not isinstance(value, kind):
+        raise TypeError(f"{key} is {value!r:.60}, not {name}")
+    return value
+
+
+def _map_value(data: dict, key: str, fn: Callable) -> dict:
+    """`data` with the value at dotted `key` replaced by `fn(value)`; unchanged when the key is absent."""
+    found = keys.resolve(data, key)
     if found is not None and found[1] in found[0]:
-        parent, key = found
-        parent[key] = _number(parent[key], args["key"]) / args["factor"]
+        parent, name = found
+        parent[name] = fn(parent[name])
     return data
+
+
+def _scale_back(data: dict, args: dict) -> dict:
+    return _map_value(data, args["key"], lambda v: _number(v, args["key"]) / args["factor"])
 
 
 @transform("scale", inverse=_scale_back, check_args=_scale_args)
 def _scale(data: dict, args: dict) -> dict:
     """Multiply a numeric key by `factor` (args: key, factor); the inverse divides."""
-    found = keys.resolve(data, args["key"])
-    if found is not None and found[1] in found[0]:
-        parent, key = found
-        parent[key] = _number(parent[key], args["key"]) * args["factor"]
-    return data
+    return _map_value(data, args["key"], lambda v: _number(v, args["key"]) * args["factor"])
 
 
 def _join_list_back(data: dict, args: dict) -> dict:
-    found = keys.resolve(data, args["key"])
-    if found is not None and found[1] in found[0]:
-        parent, key = found
-        if not isinstance(parent[key], str):
-            raise TypeError(f"{args['key']} is {parent[key]!r:.60}, not a joined string")
-        parent[key] = [x for x in parent[key].split(args.get("sep", ","))]
-    return data
+    sep = args.get("sep", ",")
+    return _map_value(data, args["key"],
+                      lambda v: [x for x in _kind(v, args["key"], str, "a joined string").split(sep)])
 
 
 @transform("join_list", inverse=_join_list_back, check_args=_join_list_args)
 def _join_list(data: dict, args: dict) -> dict:
     """Turn a list of strings into one separated string (args: key, sep); the inverse splits it."""
-    found = keys.resolve(data, args["key"])
-    if found is not None and found[1] in found[0]:
-        parent, key = found
-        if not isinstance(parent[key], list):
-            raise TypeError(f"{args['key']} is {parent[key]!r:.60}, not a list")
-        parent[key] = args.get("sep", ",").join(str(x) for x in parent[key])
-    return data
+    sep = args.get("sep", ",")
+    return _map_value(data, args["key"], lambda v: sep.join(str(x) for x in _kind(v, args["key"], list, "a list")))

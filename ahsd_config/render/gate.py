@@ -8,13 +8,12 @@ the job summary (which lists every finding).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from ahsd_config.render.github_format import command, escape_data
-from ahsd_config.gate.check import CHECKS, GateFinding, GateResult, KeyChange
-from ahsd_config.gate.chain import show
+from ahsd_config.findings import Finding
+from ahsd_config.gate.result import CHECKS, GateResult, KeyChange
+from ahsd_config.values import show
 
 ANNOTATIONS_PER_TYPE = 10
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}  # as the validate formatter maps them
@@ -40,7 +39,7 @@ def headline(result: GateResult) -> str:
             f"({', '.join(c.name for c in failed)}), {_plural(errors, 'error')}")
 
 
-def location(f: GateFinding) -> str:
+def location(f: Finding) -> str:
     return f"{f.path}:{f.line}:{f.column}"
 
 
@@ -83,9 +82,9 @@ def _explained_by(c: KeyChange) -> str:
 # ------------------------------------------------------------------------------------ GitHub
 
 
-def ordered_for_review(result: GateResult) -> list[GateFinding]:
+def ordered_for_review(result: GateResult) -> list[Finding]:
     """Findings on lines the pull request touched first, then the rest; stable otherwise."""
-    def touched(f: GateFinding) -> bool:
+    def touched(f: Finding) -> bool:
         return f.line in result.touched.get(f.path, ())
 
     return sorted(result.findings, key=lambda f: not touched(f))
@@ -93,7 +92,7 @@ def ordered_for_review(result: GateResult) -> list[GateFinding]:
 
 def github_annotations(result: GateResult, per_type: int = ANNOTATIONS_PER_TYPE) -> list[str]:
     """Workflow commands (`::error file=...,line=...::message`), at most `per_type` of each type."""
-    by_type: dict[str, list[GateFinding]] = {}
+    by_type: dict[str, list[Finding]] = {}
     for f in ordered_for_review(result):
         by_type.setdefault(_LEVEL.get(f.severity, "notice"), []).append(f)
     out: list[str] = []
@@ -162,12 +161,17 @@ def render_summary(result: GateResult) -> str:
 # ----------------------------------------------------------------------------------- SARIF
 
 
+def sarif_text(result: GateResult) -> str:
+    """The SARIF file's text (ASCII: non-ASCII as \\u escapes)."""
+    import json
+
+    return json.dumps(to_sarif(result), indent=2) + "\n"
+
+
 def to_sarif(result: GateResult) -> dict[str, Any]:
     """SARIF 2.1.0 for GitHub code scanning: `ahsd-config validate`'s SARIF for the validation
     findings (its rules carry the why and the fix), with the gate's own findings and rules added."""
-    import json
-
-    from ahsd_config.findings import FileReport, Finding
+    from ahsd_config.findings import FileReport
     from ahsd_config.render import sarif_format
     from ahsd_config.rules import all_rules
 
@@ -175,9 +179,8 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
     by_path: dict[str, list[Finding]] = {}
     for f in result.findings:
         if f.code in known:
-            by_path.setdefault(f.path, []).append(
-                Finding(f.code, f.severity, f.message, f.key, f.line, f.column, f.hint))  # type: ignore[arg-type]
-    sarif = json.loads(sarif_format.render([FileReport(p, tuple(fs)) for p, fs in by_path.items()]))
+            by_path.setdefault(f.path, []).append(f)
+    sarif = sarif_format.sarif_log([FileReport(p, tuple(fs)) for p, fs in by_path.items()])
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
@@ -205,14 +208,3 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
             "properties": {"key": f.key, "check": f.check},
         })
     return sarif
-
-
-# ---------------------------------------------------------------------------------- files
-
-
-def append_text(path: str | Path, text: str) -> None:
-    """Append in one write (a step summary file is appended to, never replaced), then fsync."""
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())

@@ -48,6 +48,11 @@ def _location(path: str, line: int, column: int) -> dict:
 
 
 def render(reports: list[FileReport]) -> str:
+    return json.dumps(sarif_log(reports), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(reports: list[FileReport]) -> dict:
+    """The SARIF log as data (the gate adds its own findings and rules to the same run)."""
     from ahsd_config.rules import all_rules
 
     rules = all_rules()
@@ -83,5 +88,4 @@ def render(reports: list[FileReport]) -> str:
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
-    sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

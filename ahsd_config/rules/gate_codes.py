@@ -1,5 +1,5 @@
 """The pull-request gate's codes (AHSD6xx), documented like the rules so `ahsd-config explain`
-knows every code the product prints. The gate (`ahsd_config/gate/check.py`) decides; this table only
+knows every code the product prints. The gate (`ahsd_config/gate/`) decides; this table only
 explains. `tests/test_gate_codes.py` fails when the gate has a code this table lacks, or the
 other way round.
 """

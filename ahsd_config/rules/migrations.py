@@ -62,10 +62,8 @@ def check_stamp_rationales_written(ctx: RuleContext) -> Iterator[Violation]:
     chain = _chain_near(ctx.doc.path)
     if chain is None or str(stamp) not in chain:
         return
-    from ahsd_config.api.migrations import placeholder_changes
-
     ancestry = [rid for rid in chain.order if rid in chain.ancestors(str(stamp))]
-    pending = placeholder_changes(chain, ancestry)
+    pending = chain.placeholder_changes(ancestry)
     if pending:
         shown = "; ".join(f"{rid} change {i} ({key})" for rid, i, key in pending[:3])
         more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""

@@ -57,11 +57,10 @@ def clip_floor(pn: "PriorityNetConfig") -> float:
     return CLIP_PER_COMPONENT * active_loss_components(pn)
 
 
-def per_replica_batch(pn: "PriorityNetConfig") -> float:
-    """Scenarios one BatchNorm layer normalises over: the whole batch only with SyncBatchNorm."""
-    if pn.sync_batchnorm:
-        return float(pn.batch_size)
-    return pn.batch_size / pn.world_size
+def per_replica_batch(pn: "PriorityNetConfig") -> int:
+    """Scenarios one BatchNorm layer normalises over (the schema's `batchnorm_batch`, built on its
+    one `per_replica_batch`): the whole batch only with SyncBatchNorm."""
+    return pn.batchnorm_batch()
 
 
 def _num(value: float) -> str:

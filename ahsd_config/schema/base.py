@@ -52,4 +52,7 @@ OptimizerName = Literal["AdamW", "Adam"]
 SchedulerName = Literal["ReduceLROnPlateau"]
 """The only learning-rate scheduler the user's pipeline and ahsd-train implement."""
 
+SkipInput = Literal["snr_estimate", "effective_snr"]
+"""What PriorityNet's head starts from (`priority_net.snr_skip_input`)."""
+
 ComplexityLevel = Literal["low", "medium", "high"]

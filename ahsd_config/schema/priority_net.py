@@ -15,6 +15,7 @@ from .base import (
     OptimizerName,
     PositiveInt,
     SchedulerName,
+    SkipInput,
     Seq,
     StrictModel,
     unused,
@@ -256,6 +257,13 @@ class PriorityNetConfig(StrictModel):
         "overlap with each partner) into the fusion; false replaces them with zeros (the benchmark's "
         "'without pair features' ablation).",
     )
+    snr_skip_input: SkipInput = Field(
+        default="snr_estimate",
+        description="The SNR the priority head starts from (a skip connection; the network learns "
+        "corrections to it): `snr_estimate` (sort by the search's SNR) or `effective_snr` (the SNR "
+        "estimate reduced by the louder overlapping partners' extraction residual, computed from the "
+        "estimated merger times and chirp masses).",
+    )
     overlap_importance_hidden: PositiveInt = Field(
         description="Width (units) of the pair-importance MLP in files before Nov 15 2025. "
         "`importance_hidden_dim` wins when both are set; this key is read only when it is absent.",
@@ -272,6 +280,18 @@ class PriorityNetConfig(StrictModel):
         description="Synchronise BatchNorm statistics across replicas (SyncBatchNorm), so "
         "BatchNorm sees the whole batch.",
     )
+
+    def per_replica_batch(self, world_size: int | None = None) -> int:
+        """THE per-replica batch: scenarios each data-parallel replica trains on per step,
+        `batch_size // world_size` (at least 1). `world_size`: the launch's replicas; default the
+        config's own `world_size` (what the validator assumes). The AHSD101 rule and
+        `ahsd_train.run.distributed` both use this definition."""
+        return max(1, self.batch_size // (world_size or self.world_size))
+
+    def batchnorm_batch(self) -> int:
+        """Scenarios one BatchNorm layer normalises over: the whole batch with SyncBatchNorm, else
+        one replica's."""
+        return self.batch_size if self.sync_batchnorm else self.per_replica_batch()
 
     @property
     def pair_importance_width(self) -> int:

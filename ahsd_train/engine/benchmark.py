@@ -34,6 +34,7 @@ import torch
 from scipy import optimize, special, stats
 
 from ahsd_train.engine import metrics as mt
+from ahsd_train.engine import observation as obs
 from ahsd_train.engine.data import ScenarioBatch, SyntheticScenarioSource
 
 TEST_SEED = 1_000_423  # the test set's seed (+ chunk index) for every config and training seed
@@ -180,6 +181,22 @@ def ranking_table(model_s: PerScenario, snr_s: PerScenario) -> dict[str, dict]:
     return out
 
 
+def formula_ranker(batch: ScenarioBatch) -> torch.Tensor:
+    """``(B, S)`` the second reference ranker: the label's overlap formula applied to the estimates
+    (``observation.effective_snr_estimate``), written by hand, untrained. The model's gain over it is
+    what training adds beyond knowing how overlaps reduce the SNR."""
+    return obs.effective_snr_estimate(batch.features.double(), batch.snr_estimate.double(), batch.mask)
+
+
+def formula_tau_table(model_s: PerScenario, formula_s: PerScenario) -> dict[str, dict]:
+    """Detectable-signal tau of the model and the formula ranker, and the model's paired gain over
+    it, on the scenarios where both have a tau."""
+    n = len(model_s.tau)
+    both = ~np.isnan(model_s.tau) & ~np.isnan(formula_s.tau)
+    m, f = _mean(np.where(both, model_s.tau, np.nan)), _mean(np.where(both, formula_s.tau, np.nan))
+    return {"model": with_ci(m, n), "formula": with_ci(f, n), "gain": with_ci(_paired(m, f), n)}
+
+
 # === calibrated pairwise probabilities ============================================================
 
 
@@ -253,13 +270,16 @@ def benchmark_metrics(pred_val, val: ScenarioBatch, pred_test, test: ScenarioBat
     calib = pair_calibration(d_val, d_test, u_test)
     snr_calib = pair_calibration(untied_pairs(val.snr_estimate.log(), val)[0], untied_pairs(test.snr_estimate.log(), test)[0])
     tau = table["tau_detectable"]
+    formula = formula_tau_table(model_s, per_scenario(formula_ranker(test), test))
     return {
         "tau_detectable": tau["model"]["estimate"],
         "snr_baseline_tau_detectable": tau["snr_sort"]["estimate"],
         "gain_vs_snr": tau["gain"],
+        "effective_snr_baseline_tau_detectable": formula["formula"]["estimate"],
+        "gain_vs_effective_snr": formula["gain"],
         **{k: calib[k] for k in ("pair_brier", "constant_pair_brier", "pair_auroc_misordered", "pair_ece")},
         "n_test_scenarios": len(test),
-        "benchmark": {"ranking": table, "pair_probability": calib, "snr_sort_pair_probability": snr_calib,
+        "benchmark": {"ranking": table, "effective_snr_ranking": {"tau_detectable": formula}, "pair_probability": calib, "snr_sort_pair_probability": snr_calib,
                       "n_tau_scenarios": int((~np.isnan(model_s.tau) & ~np.isnan(snr_s.tau)).sum()),
                       "n_bootstrap": N_BOOTSTRAP},
     }

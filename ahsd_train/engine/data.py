@@ -29,6 +29,7 @@ import torch
 from ahsd_train.engine import normalization as nz
 from ahsd_train.engine import observation as obs
 from ahsd_train.engine.normalization import FEATURE_NAMES
+from ahsd_train.engine.observation import detector_snr  # the one SNR formula (the observation model inverts it)
 
 __all__ = ["FEATURE_NAMES", "Population", "ScenarioBatch", "SyntheticScenarioSource", "iterate_batches", "split", "priority_labels"]
 
@@ -41,7 +42,6 @@ BONUS_EACH = 0.25
 BONUS_CAP = 0.5  # bonuses sum to at most +50 %
 LABEL_SNR_CAP = 150.0  # boosted SNR that maps to priority 1 (log scale between 8 and this)
 # --- the SNR model -------------------------------------------------------------------------------
-SNR_SCALE = 700.0  # network SNR of a 1 Msun chirp mass at 1 Mpc, optimally oriented, per detector
 DETECTOR_LONGITUDES = (0.0, 0.8, 2.1, 3.5, 4.9)  # rad; detector k's arm frame (k < 5)
 MASS_RANGE = {"BBH": ((5.0, 100.0), (5.0, 100.0)), "BNS": ((1.1, 2.5), (1.1, 2.5)), "NSBH": ((5.0, 100.0), (1.1, 2.5))}
 SPIN_MAX = {"BH": 0.99, "NS": 0.05}
@@ -129,12 +129,6 @@ def antenna_response(ra: torch.Tensor, dec: torch.Tensor, psi: torch.Tensor, iot
     f_cross = 0.5 * (1 + c**2) * torch.cos(2 * phi) * torch.sin(p2) + c * torch.sin(2 * phi) * torch.cos(p2)
     ci = torch.cos(iota).unsqueeze(-1)
     return torch.sqrt((f_plus * (1 + ci**2) / 2) ** 2 + (f_cross * ci) ** 2)  # (..., D)
-
-
-def detector_snr(mc, total_mass, distance, response, f_low: float) -> torch.Tensor:
-    """Per-detector SNR ``(..., D)``: ``SNR_SCALE Mc^(5/6) / d`` x response x in-band fraction."""
-    in_band = (1 - (f_low / nz.f_isco(total_mass)) ** (4 / 3)).clamp_min(0.0).sqrt()  # (...)
-    return (SNR_SCALE * mc ** (5 / 6) / distance * in_band).unsqueeze(-1) * response
 
 
 def priority_labels(snr, q, chi_max) -> torch.Tensor:

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ahsd_train.engine import normalization as nz
+from ahsd_train.engine import observation as obs
 from ahsd_train.errors import ModelInputError
 
 FUSION_DIM = 64  # attention width across signals; priority_net.attention_num_heads must divide it
@@ -36,7 +37,9 @@ STRAIN_DIM = 64
 EDGE_DIM = 16
 SNR_DIM = 32
 N_PAIR_FEATURES = 9
-# The priority head starts from "sort by the SNR estimate": raw = head(h) + SNR_SKIP_INIT x snr_log.
+# The priority head starts from "sort by the SNR estimate": raw = head(h) + SNR_SKIP_INIT x snr_log
+# (with priority_net.snr_skip_input = effective_snr: the SNR the search expects to be left once the
+# louder overlapping partners are subtracted, observation.effective_snr_estimate).
 # The label is about log(SNR) / 3 above threshold, so 0.2 (x the calibration gain >= 1.2) is close to
 # its slope; the network then learns corrections (overlaps, bonuses) instead of re-learning a
 # monotone function of one input to the precision that ranking close signals needs.
@@ -312,6 +315,14 @@ class PriorityNet(nn.Module):
             return x.new_zeros(*mask.shape, OVERLAP_DIM)
         return self.overlap(x, mask)
 
+    def skip_snr(self, batch) -> torch.Tensor:
+        """``(B, S)`` the SNR the priority head starts from (``priority_net.snr_skip_input``): the SNR
+        estimate, or what the search expects to be left of it once the louder overlapping partners
+        are subtracted (``observation.effective_snr_estimate``)."""
+        if self.cfg.snr_skip_input == "effective_snr":
+            return obs.effective_snr_estimate(batch.features, batch.snr_estimate, batch.mask)
+        return batch.snr_estimate
+
     def forward(self, batch, overlap: torch.Tensor | None = None) -> PriorityOutput:
         """``overlap (B, S, 16)`` replaces the overlap analyzer's output (the naive reference passes its own)."""
         self.check_batch(batch)
@@ -330,7 +341,7 @@ class PriorityNet(nn.Module):
         h = h + self.attn(self.ln_attn(h), mask)  # (B, S, 64)
         h = h + self.ffn(self.ln_ffn(h))  # (B, S, 64)
         # Heads leave autocast's bf16 here: calibration and loss run in the input dtype (float32).
-        snr_in = nz.snr_log(batch.snr_estimate).to(x.dtype)  # (B, S)
+        snr_in = nz.snr_log(self.skip_snr(batch)).to(x.dtype)  # (B, S)
         raw = self.head(h).squeeze(-1).to(x.dtype) + self.snr_skip * snr_in  # (B, S)
         gain = self.gain.clamp(self.cfg.affine_gain_min, self.cfg.affine_gain_max)
         bias = self.bias.clamp(self.cfg.affine_bias_min, self.cfg.affine_bias_max)

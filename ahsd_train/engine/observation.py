@@ -57,6 +57,9 @@ from ahsd_train.engine import normalization as nz
 
 Draw = Callable[..., torch.Tensor]  # shape -> float64 samples on the generator's device
 
+# --- the SNR model (the generator's labels and this module's distance estimate share it) ---------
+SNR_SCALE = 700.0  # network SNR of a 1 Msun chirp mass at 1 Mpc, optimally oriented, per detector
+
 # --- overlap -----------------------------------------------------------------------------------
 OVERLAP_TIME_SCALE = 0.25  # s: overlap halves about every 0.17 s of merger-time separation
 OVERLAP_MC_SCALE = 0.5  # e-folding of the overlap in |ln Mc_i - ln Mc_j|
@@ -99,6 +102,17 @@ def effective_snr(snr: torch.Tensor, overlap: torch.Tensor) -> torch.Tensor:
     """``(B, S)``: the SNR left once every louder overlapping partner has been subtracted."""
     residual = (EXTRACTION_RESIDUAL * overlap * snr.unsqueeze(-2)) ** 2 * louder(snr)  # (B, S, S)
     return snr / torch.sqrt(1 + residual.sum(-1))
+
+
+def effective_snr_estimate(features: torch.Tensor, snr_estimate: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``(B, S)``: ``effective_snr`` applied to what a search reports -- the overlap of the estimated
+    templates (estimated merger times and chirp masses) and the extraction order of the SNR
+    estimates. The search's own guess of what each signal keeps once its louder overlapping partners
+    are subtracted; ``features (B, S, F)`` are normalised estimates (``FEATURE_NAMES`` order)."""
+    col = lambda name: nz.column(features, name)  # noqa: E731  (B, S)
+    mc = nz.chirp_mass(col("mass_1").clamp_min(nz.LOG_FLOOR), col("mass_2").clamp_min(nz.LOG_FLOOR))
+    overlap = template_overlap(col("geocent_time"), mc, mask)  # (B, S, S)
+    return effective_snr(snr_estimate.to(features.dtype), overlap)
 
 
 def observed_snr(rho_det: torch.Tensor, overlap: torch.Tensor, nrm: Draw, u: Draw) -> torch.Tensor:
@@ -176,9 +190,13 @@ def in_band_masses(mc: torch.Tensor, q: torch.Tensor, f_low: float) -> tuple[tor
     return masses_from(mc, torch.where(too_heavy, torch.exp(lo), q))
 
 
-def ml_distance(snr_hat, mc_hat, total_hat, resp, f_low: float) -> torch.Tensor:
-    """The distance at which ``data.detector_snr`` of the estimates is exactly ``snr_hat`` (Mpc)."""
-    from ahsd_train.engine.data import detector_snr  # one SNR formula, owned by the generator
+def detector_snr(mc, total_mass, distance, response, f_low: float) -> torch.Tensor:
+    """Per-detector SNR ``(..., D)``: ``SNR_SCALE Mc^(5/6) / d`` x response x in-band fraction."""
+    in_band = (1 - (f_low / nz.f_isco(total_mass)) ** (4 / 3)).clamp_min(0.0).sqrt()  # (...)
+    return (SNR_SCALE * mc ** (5 / 6) / distance * in_band).unsqueeze(-1) * response
 
+
+def ml_distance(snr_hat, mc_hat, total_hat, resp, f_low: float) -> torch.Tensor:
+    """The distance at which ``detector_snr`` of the estimates is exactly ``snr_hat`` (Mpc)."""
     unit = detector_snr(mc_hat, total_hat, torch.ones_like(mc_hat), resp, f_low).norm(dim=-1)  # SNR at 1 Mpc
     return (unit / snr_hat).clamp_min(nz.LOG_FLOOR)

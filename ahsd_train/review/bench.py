@@ -36,18 +36,15 @@ REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "enhanced_traini
 
 
 def project_config(path: str | Path | None = None):
-    """The validated ``TrainingConfig`` of ``path`` (default: the repository's shipped config)."""
-    from ahsd_config.input.loader import load_file
-    from ahsd_config.schema import TrainingConfig
-    from pydantic import ValidationError
+    """The validated ``TrainingConfig`` of ``path`` (default: the repository's shipped config), by
+    the one road from YAML to a config (``ahsd_config.api.load_config``: a config with error
+    findings is ``ConfigInvalid``, exit 2)."""
+    from ahsd_config.api import load_config
 
     path = Path(path) if path is not None else REPO_CONFIG
     if not path.is_file():
         raise AhsdTrainError(f"{path}: config not found; pass the training YAML explicitly")
-    try:
-        return TrainingConfig.model_validate(load_file(path).plain())
-    except ValidationError as e:
-        raise AhsdTrainError(f"{path}: invalid config ({e.error_count()} error(s)); run `ahsd-config validate {path}`") from None
+    return load_config(path).config
 
 
 def floor_mlp(n_features: int, hidden_dims) -> nn.Sequential:

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ahsd_train.run import runlog
+from ahsd_config.input.files import atomic_write
 from ahsd_train.errors import AhsdTrainError
+from ahsd_train.run import runlog
+from ahsd_train.run.records import Record, StepRecord, finite_steps
 
 DEFAULT_EPOCHS = 5
 DEFAULT_SCENARIOS = 2048  # with 5 epochs: v15d vs head in about 2 minutes on 2 CPU cores
@@ -44,22 +46,22 @@ class SideResult:
     config_path: Path
     run_dir: Path
     report: dict[str, Any]
-    records: list[dict[str, Any]]
+    records: list[Record]
     loss_scale: float
     clip: float
 
     def summary(self) -> dict[str, Any]:
         """Per-epoch gradient figures at unit loss scale (what the README's replay table shows)."""
-        steps = [r for r in self.records if r.get("kind") == "step" and r.get("nonfinite") is None]
-        by_epoch: dict[int, list[dict[str, Any]]] = {}
+        steps = finite_steps(self.records)
+        by_epoch: dict[int, list[StepRecord]] = {}
         for r in steps:
-            by_epoch.setdefault(int(r["epoch"]), []).append(r)
+            by_epoch.setdefault(r.epoch, []).append(r)
         return {
-            "grad_norm_epoch_mean_unit": [round(statistics.fmean(r["grad_norm"] for r in rs) / self.loss_scale, 4)
+            "grad_norm_epoch_mean_unit": [round(statistics.fmean(r.grad_norm for r in rs) / self.loss_scale, 4)
                                           for _, rs in sorted(by_epoch.items())],
-            "clipped_fraction_by_epoch": [round(sum(bool(r["clipped"]) for r in rs) / len(rs), 4)
+            "clipped_fraction_by_epoch": [round(sum(r.clipped for r in rs) / len(rs), 4)
                                           for _, rs in sorted(by_epoch.items())],
-            "spikes": sum(bool(r.get("spike")) for r in steps),
+            "spikes": sum(r.spike for r in steps),
             "steps": len(steps),
             "loss_scale_factor": self.loss_scale,
             "gradient_clip_norm": self.clip,
@@ -94,10 +96,11 @@ def resolve(spec: str) -> Side:
     """A revision, a file or REV:path, as `ahsd-config diff` reads it (its `endpoint`), as YAML text.
     Neither a file nor a revision is `ahsd_config`'s UsageError (exit 2)."""
     from ahsd_config.api import migrations as commands
+    from ahsd_config.gate.git import show_at_commit
     from ahsd_config.migrate.store import load_map
 
     rmap = load_map()
-    end = commands.endpoint(spec, rmap)
+    end = commands.endpoint(spec, rmap, show_at_commit)
     if spec in ("head", "base") or spec in rmap:
         text = commands.show_text(end.revision, rmap)
     elif Path(spec).is_file():
@@ -110,8 +113,10 @@ def resolve(spec: str) -> Side:
 def differing(a: str, b: str) -> list[dict[str, Any]]:
     """The keys `ahsd-config diff A B` lists, as plain data."""
     from ahsd_config.api.migrations import diff
+    from ahsd_config.gate.git import show_at_commit
 
-    return [{k: c[k] for k in ("key", "kind", "old", "new")} for c in diff(a, b, rules=False).to_json()["changes"]]
+    return [{k: c[k] for k in ("key", "kind", "old", "new")}
+            for c in diff(a, b, rules=False, git_show=show_at_commit).to_json()["changes"]]
 
 
 def default_out(a: str, b: str) -> Path:
@@ -125,6 +130,8 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
             overrides: tuple[str, ...] = ()) -> Comparison:
     """Train A and B on identical data, seed and budget; raises AhsdTrainError / AhsdConfigError."""
     from ahsd_train.run import trainer
+    from ahsd_train.run.observer import Silent
+    from ahsd_train.run.setup import RunOptions, prepare
 
     if epochs < 1 or scenarios < 8:
         raise AhsdTrainError(f"--epochs {epochs} / --scenarios {scenarios}: need >= 1 epoch and >= 8 scenarios")
@@ -138,14 +145,14 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
     results = []
     for label, side in zip("AB", sides):
         path = out / f"{label}.yaml"
-        runlog.atomic_write_text(path, side.text)
-        opts = trainer.RunOptions(
+        atomic_write(path, side.text)
+        opts = RunOptions(
             config_path=path, overrides=(f"random_seed={seed}", f"data.synthetic.n_scenarios={scenarios}",
                                          *overrides),
             device=device, out=out / f"run-{label}", force=True, epochs=epochs,
             argv=("ahsd-train", "compare", a, b))
-        result = trainer.run(opts, observer or trainer._Silent())
-        prepared = trainer.prepare(opts)
+        result = trainer.run(opts, observer or Silent())
+        prepared = prepare(opts)
         results.append((side, path, result, prepared.config))
     same_data = results[0][3].data == results[1][3].data
     notes = [] if same_data else ["the data sections differ, so the two runs saw different scenarios "
@@ -168,12 +175,12 @@ def _seed_of(side: Side) -> int:
     return int(seed) if isinstance(seed, int) else 42
 
 
-def epoch_positions(steps: list[dict[str, Any]]) -> list[float]:
+def epoch_positions(steps: list[StepRecord]) -> list[float]:
     """Each step's place in epochs: epoch + batch / batches in that epoch."""
     per_epoch: dict[int, int] = {}
     for r in steps:
-        per_epoch[int(r["epoch"])] = max(per_epoch.get(int(r["epoch"]), 0), int(r["batch"]) + 1)
-    return [int(r["epoch"]) + (int(r["batch"]) + 1) / per_epoch[int(r["epoch"])] for r in steps]
+        per_epoch[r.epoch] = max(per_epoch.get(r.epoch, 0), r.batch + 1)
+    return [r.epoch + (r.batch + 1) / per_epoch[r.epoch] for r in steps]
 
 
 def write_overlay(path: Path, comparison: Comparison) -> Path:
@@ -185,17 +192,17 @@ def write_overlay(path: Path, comparison: Comparison) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ahsd_train.run.checkpoint import atomic_write_bytes
-    from ahsd_train.review.plots import draw_grad_norm
+    from ahsd_config.input.files import atomic_write_bytes
+    from ahsd_train.run.plots import draw_grad_norm
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), layout="constrained")
     for label, res, color in (("A", comparison.a, "C3"), ("B", comparison.b, "C0")):
-        steps = [r for r in res.records if r.get("kind") == "step" and r.get("nonfinite") is None]
+        steps = finite_steps(res.records)
         x = epoch_positions(steps)  # batch sizes differ: compare by epochs (scenarios seen), not steps
         name = f"{label} {res.side.spec}"
         draw_grad_norm(top, steps, res.clip, res.loss_scale, label=f"{name}: grad norm", color=color,
                        clip_label=f"{label} ", x=x, xlabel="epoch")
-        bottom.plot(x, [r["loss"] / res.loss_scale for r in steps],
+        bottom.plot(x, [r.loss / res.loss_scale for r in steps],
                     color=color, lw=1, label=f"{name}: train loss / loss_scale_factor")
     top.set(title="Gradient norm before clipping (unit loss scale)")
     bottom.set(yscale="log", xlabel="epoch", ylabel="loss at unit scale", title="Training loss")

@@ -20,13 +20,12 @@ written into the run directory, outside `migrations/`, until a person accepts it
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ahsd_train.run import runlog
-from ahsd_train.trainer_errors import DoctorError
+from ahsd_train.errors import DoctorError
 
 PLACEHOLDER = "TODO: explain why"
 HIGH_GRADIENT_CHECKS = ("grad_norm_below_clip", "grad_norm_typical", "clipped_fraction")
@@ -103,19 +102,14 @@ def _run_file(path: Path, reader, kind: type) -> Any:
 
 def diagnose(run_dir: Path) -> Diagnosis:
     """Read a run directory (finished, stopped or crashed) and recompute its checklist."""
-    from ahsd_config.schema import TrainingConfig
-    from ahsd_train.review.report import checklist_for
+    from ahsd_train.run.report import checklist_for
 
     run_dir = Path(run_dir)
     resolved = run_dir / runlog.RESOLVED
     if not resolved.is_file():
         raise DoctorError(f"{run_dir}: not a run directory (no {runlog.RESOLVED}); "
                           "pass the folder `ahsd-train run` printed")
-    # JSON mode: the dump has string keys where the schema has int keys (per_param_tail_bounds)
-    try:
-        config = TrainingConfig.model_validate_json(json.dumps(_run_file(resolved, runlog.read_yaml, dict)))
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise DoctorError(f"{resolved}: not a config this version can read ({str(exc).splitlines()[0]})") from None
+    config = run_config(resolved)
     info = _run_file(run_dir / runlog.RUN_JSON, runlog.read_json, dict)
     saved = _run_file(run_dir / runlog.REPORT, runlog.read_json, dict)
     status = info.get("status", "unknown")
@@ -132,6 +126,24 @@ def diagnose(run_dir: Path) -> Diagnosis:
         bn = next(i for i in report["checklist"] if i["name"] == "batchnorm_train_mode")
         diagnosis.fixes = escalation(config.priority_net, bn)
     return diagnosis
+
+
+def run_config(resolved: Path):
+    """The `TrainingConfig` a run ran with, read from its config.resolved.yaml by the one road from
+    YAML to a config (`ahsd_config.api.load_config`). Error findings do not stop a diagnosis (a
+    forced run has them); a file the schema rejects, or cannot read, is DoctorError naming it."""
+    from ahsd_config.api import load_config
+    from ahsd_config.errors import AhsdConfigError
+
+    try:
+        loaded = load_config(resolved, refuse_errors=False)
+    except AhsdConfigError as exc:
+        raise DoctorError(f"{resolved}: unreadable ({' '.join(exc.message.split())[:200]})") from None
+    if loaded.config is None:
+        first = next((f for f in loaded.report.findings if f.severity == "error"), None)
+        why = f"{first.code} {first.message}" if first else "the schema rejects it"
+        raise DoctorError(f"{resolved}: not a config this version can read ({why})")
+    return loaded.config
 
 
 def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.date | None = None,
@@ -218,9 +230,9 @@ def propose_migration(diagnosis: Diagnosis, out: Path | None = None, parent: str
     path = out if as_file else Path(out or diagnosis.run_dir) / file_name(rev)
     if path.exists():
         raise DoctorError(f"{path} exists already; revision files are never overwritten (pass --out)")
-    from ahsd_train.run.checkpoint import atomic_write_text
+    from ahsd_config.input.files import atomic_write
 
-    atomic_write_text(path, dump_revision(rev))
+    atomic_write(path, dump_revision(rev))
     return path
 
 

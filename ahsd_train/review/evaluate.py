@@ -48,7 +48,7 @@ def _ci(d: dict[str, Any], signed: bool = False) -> str:
 
 
 COLUMNS = ("run", "tau, detectable (95 % CI)", "SNR-sort tau", "gain vs SNR-sort (paired CI)",
-           "pair acc. 5+ gain", "top-1 model / SNR", "pair Brier (constant)", "AUROC mis-ordered", "test scenarios")
+           "gain vs overlap formula (paired CI)", "pair acc. 5+ gain", "top-1 model / SNR", "pair Brier (constant)", "AUROC mis-ordered", "test scenarios")
 
 
 def table_row(run: RunMetrics) -> list[str]:
@@ -60,6 +60,7 @@ def table_row(run: RunMetrics) -> list[str]:
         _ci(rank["tau_detectable"]["model"]),
         _ci(rank["tau_detectable"]["snr_sort"]),
         _ci(m["gain_vs_snr"], signed=True),
+        _ci(m["gain_vs_effective_snr"], signed=True) if "gain_vs_effective_snr" in m else "n/a (older report)",
         _ci(rank["pair_accuracy_5plus"]["gain"], signed=True),
         f"{top1['model']['estimate']:.3f} / {top1['snr_sort']['estimate']:.3f}",
         f"{m['pair_brier']:.4f} ({m['constant_pair_brier']:.4f})",

@@ -30,13 +30,12 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ahsd_config.input.files import atomic_write, atomic_write_bytes, fsync_dir, stage_file, sweep_stale_temps
-from ahsd_train.trainer_errors import CheckpointError, ResumeRefused
+from ahsd_config.input.files import atomic_write_bytes, fsync_dir, stage_file, sweep_stale_temps
+from ahsd_train.errors import CheckpointError, ResumeRefused
 
 CHECKPOINT_FORMAT = 1
 LAST, PREV, BEST = "last.pt", "last.prev.pt", "best.pt"
 
-atomic_write_text = atomic_write  # run files (runlog, doctor) share the project's one writer
 
 
 # --- RNG states as tensors (weights_only-safe) ---------------------------------------------------

@@ -68,8 +68,10 @@ def world_size_warning(config_world_size: int, ctx: DistContext) -> str | None:
     )
 
 
-def per_replica_batch(batch_size: int, ctx: DistContext) -> int:
-    return max(1, batch_size // ctx.world_size)
+def per_replica_batch(pn, ctx: DistContext) -> int:
+    """Scenarios each replica trains on per step at this launch: the schema's one definition
+    (`PriorityNetConfig.per_replica_batch`) with the launch's WORLD_SIZE, not the config's."""
+    return pn.per_replica_batch(ctx.world_size)
 
 
 def shard_indices(order: torch.Tensor, ctx: DistContext) -> torch.Tensor:

@@ -5,7 +5,7 @@ Two layers, kept apart (torchtune/Lightning style):
 - **per-step measurement** — `find_nonfinite`, `is_spike`, `batchnorm_in_eval`: pure functions the
   loop calls on every step; `HealthMonitor.observe` folds them into a `StepHealth` record (logged to
   `metrics.jsonl`) and `decide_stop` turns that into a reason to stop, or None;
-- **checklist verdicts** — `check_*`: pure functions over the logged records, each returning a
+- **checklist verdicts** — `check_*`: pure functions over the logged (typed) records, each returning a
   `HealthVerdict(name, passed, value, threshold, reason)`. `checklist(records, ...)` runs them in
   the seed note's order; `report.json` and `ahsd-train doctor` both use it, so a crashed run's
   checklist comes from its `metrics.jsonl` alone.
@@ -23,6 +23,8 @@ from typing import Any, Iterable, Mapping
 
 import torch
 from torch import nn
+
+from ahsd_train.run.records import Record, StepRecord, epochs_of, steps_of
 
 SPIKE_WINDOW = 50  # steps in the running median a loss spike is measured against
 SPIKE_MIN_HISTORY = 5  # no spike verdicts before this many finite steps
@@ -307,18 +309,18 @@ def check_no_resets(n_skipped: int, n_fallbacks: int, stop_reason: str | None) -
     return HealthVerdict("no_resets", resets == 0, resets, 0, "; ".join(parts))
 
 
-def final_epoch_steps(steps: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], str]:
+def final_epoch_steps(steps: list[StepRecord]) -> tuple[list[StepRecord], str]:
     """The finite steps of the last epoch the records reach (a crashed run: its partial epoch), and
     how to name it ("epoch 3 of 3 logged")."""
-    finite = [r for r in steps if r.get("nonfinite") is None]
+    finite = [r for r in steps if r.finite]
     if not finite:
         return [], "no epoch"
-    last = max(int(r.get("epoch", 0)) for r in finite)
-    n_epochs = len({int(r.get("epoch", 0)) for r in finite})
-    return [r for r in finite if int(r.get("epoch", 0)) == last], f"epoch {last + 1} ({n_epochs} logged)"
+    last = max(r.epoch for r in finite)
+    n_epochs = len({r.epoch for r in finite})
+    return [r for r in finite if r.epoch == last], f"epoch {last + 1} ({n_epochs} logged)"
 
 
-def checklist(records: Iterable[Mapping[str, Any]], clip: float, health_cfg, has_batchnorm: bool,
+def checklist(records: Iterable[Record], clip: float, health_cfg, has_batchnorm: bool,
               stop_reason: str | None = None, n_fallbacks: int = 0,
               loss_scale: float = 1.0) -> list[HealthVerdict]:
     """The seed note's checklist, item by item, from `metrics.jsonl` records (step and epoch).
@@ -327,30 +329,28 @@ def checklist(records: Iterable[Mapping[str, Any]], clip: float, health_cfg, has
     unit loss scale: the logged norm is of `loss_scale x loss`, the note's 5.0 and '1-3' are of the
     loss itself (its trainer never applied a scale), so each norm is divided by `loss_scale`."""
     records = list(records)
-    steps = [r for r in records if r.get("kind") == "step"]
-    epochs = [r for r in records if r.get("kind") == "epoch"]
-    finite = [r for r in steps if r.get("nonfinite") is None]
+    steps, epochs = steps_of(records), epochs_of(records)
+    finite = [r for r in steps if r.finite]
     weighted_sums: dict[str, float] = {}
     for r in finite:
-        for k, v in r.get("weighted", {}).items():
-            weighted_sums[k] = weighted_sums.get(k, 0.0) + abs(float(v))
-    nonfinite = [r for r in steps if r.get("nonfinite") is not None]
-    first_bad = f"step {nonfinite[0]['step']}: {nonfinite[0]['nonfinite']}" if nonfinite else None
+        for k, v in r.weighted.items():
+            weighted_sums[k] = weighted_sums.get(k, 0.0) + abs(v)
+    nonfinite = [r for r in steps if not r.finite]
+    first_bad = f"step {nonfinite[0].step}: {nonfinite[0].nonfinite}" if nonfinite else None
     last, which = final_epoch_steps(steps)
-    unit_norms = [float(r["grad_norm"]) / loss_scale for r in last]
+    unit_norms = [r.grad_norm / loss_scale for r in last]
     effective = None if loss_scale == 1.0 else clip / loss_scale
     return [
         check_grad_norm_below_clip(unit_norms, clip, which),
         check_grad_norm_typical(unit_norms, health_cfg.grad_norm_typical_max, which),
-        check_clipped_fraction([bool(r["clipped"]) for r in last], health_cfg.max_clipped_fraction,
-                               which, effective),
-        check_loss_decreasing([float(e["train_loss"]) for e in epochs if e.get("train_loss") is not None],
-                              [float(r["loss"]) for r in finite], sum(bool(r.get("spike")) for r in finite),
+        check_clipped_fraction([r.clipped for r in last], health_cfg.max_clipped_fraction, which, effective),
+        check_loss_decreasing([e.train_loss for e in epochs if e.train_loss is not None],
+                              [r.loss for r in finite], sum(r.spike for r in finite),
                               health_cfg.max_spike_fraction),
         check_no_nonfinite(len(nonfinite), first_bad),
         check_components_balanced(component_shares(weighted_sums), health_cfg.max_component_share),
-        check_batchnorm_train_mode(sum(bool(r.get("bn_eval")) for r in steps), has_batchnorm),
-        check_no_resets(sum(bool(r.get("skipped")) for r in steps), n_fallbacks, stop_reason),
+        check_batchnorm_train_mode(sum(bool(r.bn_eval) for r in steps), has_batchnorm),
+        check_no_resets(sum(r.skipped for r in steps), n_fallbacks, stop_reason),
     ]
 
 

@@ -3,7 +3,7 @@
     <run>/
       run.json               command, config path, revision, sha256, forced?, findings, status
       config.resolved.yaml   the validated config after overrides (what actually ran)
-      metrics.jsonl          one JSON object per line: {"kind": "step"|"epoch", ...}
+      metrics.jsonl          one JSON object per line: {"kind": "step"|"epoch", ...} (records.py)
       tb/                    TensorBoard event files (torch.utils.tensorboard)
       plots/*.png            curves (plots.py)
       checkpoints/           checkpoint.py
@@ -23,7 +23,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ahsd_train.run.checkpoint import atomic_write_text
+from ahsd_config.input.files import atomic_write
+from ahsd_train.run.records import Record, from_json
 
 RUN_JSON = "run.json"
 RESOLVED = "config.resolved.yaml"
@@ -44,7 +45,7 @@ def to_json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(to_json_safe(data), indent=2, sort_keys=False) + "\n")
+    atomic_write(path, json.dumps(to_json_safe(data), indent=2, sort_keys=False) + "\n")
 
 
 def read_json(path: Path) -> Any:
@@ -77,8 +78,14 @@ def read_yaml(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    """Every complete record of `metrics.jsonl` (a torn last line from a kill is ignored)."""
+def read_metrics(run_dir: Path) -> list[Record]:
+    """Every complete record of `metrics.jsonl`, typed (a torn last line from a kill is ignored, and
+    so is a hand-edited line that is not a step or epoch record)."""
+    return [r for r in (from_json(raw) for raw in _raw_lines(run_dir)) if r is not None]
+
+
+def _raw_lines(run_dir: Path) -> list[dict[str, Any]]:
+    """The JSON objects of `metrics.jsonl` as written (a resume keeps them byte for byte)."""
     path = run_dir / METRICS
     if not path.exists():
         return []
@@ -88,7 +95,7 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(record, dict):  # a hand-edited line that is not a record is skipped too
+        if isinstance(record, dict):
             records.append(record)
     return records
 
@@ -99,8 +106,8 @@ class MetricsLog:
     def __init__(self, run_dir: Path, resume_step: int | None = None, tensorboard: bool = True) -> None:
         self.path = run_dir / METRICS
         if resume_step is not None:
-            kept = [r for r in read_metrics(run_dir) if int(r.get("step", 0)) <= resume_step]
-            atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
+            kept = [r for r in _raw_lines(run_dir) if _step_of(r) <= resume_step]
+            atomic_write(self.path, "".join(json.dumps(r) + "\n" for r in kept))
         self.file = open(self.path, "a", encoding="utf-8")
         self.tb = None
         if tensorboard:
@@ -108,16 +115,16 @@ class MetricsLog:
 
             self.tb = SummaryWriter(str(run_dir / "tb"), purge_step=resume_step)
 
-    def write(self, record: dict[str, Any]) -> None:
-        self.file.write(json.dumps(to_json_safe(record)) + "\n")
+    def write(self, record: Record) -> None:
+        data = record.to_json()
+        self.file.write(json.dumps(to_json_safe(data)) + "\n")
         self.file.flush()
         if self.tb is not None:
-            self._scalars(record)
+            self._scalars(record.step, record.kind, data)
 
-    def _scalars(self, record: dict[str, Any]) -> None:
-        step = int(record["step"])
-        prefix = "train" if record["kind"] == "step" else "epoch"
-        for key, value in _flat_numbers(record):
+    def _scalars(self, step: int, kind: str, data: dict[str, Any]) -> None:
+        prefix = "train" if kind == "step" else "epoch"
+        for key, value in _flat_numbers(data):
             if key not in ("step", "epoch", "batch"):
                 self.tb.add_scalar(f"{prefix}/{key}", value, step)
 
@@ -132,6 +139,12 @@ class MetricsLog:
         self.file.close()
         if self.tb is not None:
             self.tb.close()
+
+
+def _step_of(raw: dict[str, Any]) -> int:
+    """A raw line's step for the resume cut (a line without an integer step counts as step 0: kept)."""
+    step = raw.get("step", 0)
+    return step if isinstance(step, int) and not isinstance(step, bool) else 0
 
 
 def _flat_numbers(record: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, float]]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
-from ahsd_train.run.checkpoint import atomic_write_bytes
+from ahsd_config.input.files import atomic_write_bytes
+from ahsd_train.run.records import Record, StepRecord, epochs_of, finite_steps
 
 
 def _save(fig, path: Path) -> None:
@@ -22,13 +22,13 @@ def _save(fig, path: Path) -> None:
     atomic_write_bytes(path, lambda f: f.write(buf.getvalue()))
 
 
-def draw_grad_norm(ax, steps: list[dict[str, Any]], clip: float, loss_scale: float = 1.0,
+def draw_grad_norm(ax, steps: list[StepRecord], clip: float, loss_scale: float = 1.0,
                    label: str = "grad norm (before clipping)", color: str = "C0",
                    clip_label: str = "", x: list[float] | None = None, xlabel: str = "step") -> None:
     """Unit-scale pre-clip norms on a log axis (a 0.02 curve stays visible next to a 5.0 clip), the
     clip as a dashed line; when the loss is scaled, a dotted line where the clip really acts."""
-    ax.plot(x if x is not None else [r["step"] for r in steps],
-            [max(r["grad_norm"] / loss_scale, 1e-12) for r in steps], lw=1, color=color, label=label)
+    ax.plot(x if x is not None else [r.step for r in steps],
+            [max(r.grad_norm / loss_scale, 1e-12) for r in steps], lw=1, color=color, label=label)
     ax.axhline(clip, color=color, ls="--", lw=1, label=f"{clip_label}gradient_clip_norm = {clip:g}")
     if loss_scale != 1.0:
         ax.axhline(clip / loss_scale, color=color, ls=":", lw=1,
@@ -36,24 +36,23 @@ def draw_grad_norm(ax, steps: list[dict[str, Any]], clip: float, loss_scale: flo
     ax.set(yscale="log", xlabel=xlabel, ylabel="L2 norm at unit loss scale")
 
 
-def write_plots(run_dir: Path, records: list[dict[str, Any]], clip: float, loss_scale: float = 1.0) -> list[Path]:
+def write_plots(run_dir: Path, records: list[Record], clip: float, loss_scale: float = 1.0) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    steps = [r for r in records if r.get("kind") == "step" and r.get("nonfinite") is None]
-    epochs = [r for r in records if r.get("kind") == "epoch"]
+    steps, epochs = finite_steps(records), epochs_of(records)
     out = run_dir / "plots"
     written: list[Path] = []
     if steps:
-        x = [r["step"] for r in steps]
+        x = [r.step for r in steps]
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        ax.plot(x, [r["loss"] for r in steps], label="total", color="black", lw=1.5)
-        for name in steps[0].get("weighted", {}):
+        ax.plot(x, [r.loss for r in steps], label="total", color="black", lw=1.5)
+        for name in steps[0].weighted:
             # a term at exactly 0 (min_variance once the spread is met) is a gap, not a 1e-12 cliff
-            ys = [abs(r["weighted"].get(name) or 0.0) or float("nan") for r in steps]
+            ys = [abs(r.weighted.get(name) or 0.0) or float("nan") for r in steps]
             ax.plot(x, ys, label=name, lw=0.9)
         ax.set(yscale="log", xlabel="step", ylabel="weighted loss", title="Loss components")
         # outside the axes: inside, the legend covered the total line
@@ -67,16 +66,16 @@ def write_plots(run_dir: Path, records: list[dict[str, Any]], clip: float, loss_
         written.append(out / "grad_norm.png"); _save(fig, written[-1]); plt.close(fig)
 
         fig, ax = plt.subplots(figsize=(8, 3))
-        ax.plot(x, [r["lr"] for r in steps], lw=1)
+        ax.plot(x, [r.lr for r in steps], lw=1)
         ax.set(xlabel="step", ylabel="learning rate", title="Learning rate (warm-up, then plateau)")
         written.append(out / "lr.png"); _save(fig, written[-1]); plt.close(fig)
-    with_val = [e for e in epochs if e.get("val")]
+    with_val = [e for e in epochs if e.val]
     if with_val:
-        ex = [e["epoch"] + 1 for e in with_val]
+        ex = [e.epoch + 1 for e in with_val]
         fig, ax = plt.subplots(figsize=(8, 3.5))
         for key, color in (("kendall_tau", "C0"), ("pairwise_accuracy", "C1")):
-            ax.plot(ex, [e["val"].get(key) for e in with_val], marker="o", color=color, label=key)
-            ax.plot(ex, [e["val"].get(f"snr_baseline_{key}") for e in with_val], ls="--", color=color,
+            ax.plot(ex, [e.val.get(key) for e in with_val], marker="o", color=color, label=key)
+            ax.plot(ex, [e.val.get(f"snr_baseline_{key}") for e in with_val], ls="--", color=color,
                     label=f"SNR-sort baseline {key}")
         ax.set(xlabel="epoch", ylabel="validation score (1 = perfect order)", title="Validation ranking")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

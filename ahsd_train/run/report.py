@@ -17,6 +17,7 @@ from typing import Any
 
 from ahsd_train.run import health as hm
 from ahsd_train.run import runlog
+from ahsd_train.run.records import Record
 
 CHECKLIST_TITLES = {
     "grad_norm_below_clip": "Gradient norm < clip",
@@ -30,7 +31,7 @@ CHECKLIST_TITLES = {
 }
 
 
-def checklist_for(records: list[dict[str, Any]], config, has_batchnorm: bool,
+def checklist_for(records: list[Record], config, has_batchnorm: bool,
                   stop_reason: str | None = None, n_fallbacks: int = 0) -> list[hm.HealthVerdict]:
     return hm.checklist(records, config.priority_net.gradient_clip_norm, config.monitoring.health,
                         has_batchnorm, stop_reason=stop_reason, n_fallbacks=n_fallbacks,
@@ -49,7 +50,7 @@ def final_metrics(final: dict[str, dict[str, Any]], progress: dict[str, Any]) ->
     return metrics
 
 
-def build_report(records: list[dict[str, Any]], config, has_batchnorm: bool,
+def build_report(records: list[Record], config, has_batchnorm: bool,
                  final: dict[str, dict[str, Any]], *, stop_reason: str | None, end_reason: str,
                  n_fallbacks: int, progress: dict[str, Any]) -> dict[str, Any]:
     items = checklist_for(records, config, has_batchnorm, stop_reason, n_fallbacks)

@@ -1,0 +1,245 @@
+"""The C road of the loader: libyaml (through PyYAML's C parser) composes, Python resolves and builds.
+
+libyaml is a YAML 1.1 parser, ruamel (the round-trip road) a YAML 1.2 one, and the config's meaning
+is YAML 1.2. So only the *syntax* is libyaml's here; what a plain scalar means comes from
+`RESOLVERS`, ruamel's own YAML 1.2 table (a test compares them pattern by pattern), and values are
+built the way ruamel's round-trip constructor builds them, then made plain (`loader.to_plain`).
+
+What this road cannot answer exactly as ruamel would, it declines (`Decline`), and the loader asks
+the round-trip road instead: anchors (ruamel keeps an anchored value's subclass), explicit tags,
+the non-specific tag on a collection (`! 5` reads as plain on both roads), merge keys, timestamps,
+block scalars (ruamel marks folds, and reads some headers otherwise), `[k: v]` pairs, a comment or
+an explicit key after an empty value, directives, tabs, and the line breaks YAML 1.1 and 1.2
+disagree on. tests/test_loader_roads.py has one example of each, and fuzzes the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+try:  # the wheels on PyPI ship libyaml; a build without it only loses speed
+    from yaml._yaml import CParser
+    from yaml.nodes import ScalarNode
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    CParser, ScalarNode = object, None
+    AVAILABLE = False
+
+_P = "tag:yaml.org,2002:"
+
+# ruamel.yaml's implicit resolvers for YAML 1.2 (ruamel/yaml/resolver.py, `implicit_resolvers`
+# entries whose versions include (1, 2)), in its order: (tag, pattern, first characters).
+RESOLVERS: list[tuple[str, str, str]] = [
+    (_P + "bool", r"""^(?:true|True|TRUE|false|False|FALSE)$""", "tTfF"),
+    (_P + "float", r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""", "-+0123456789."),
+    (_P + "int", r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""", "-+0123456789"),
+    (_P + "merge", r"^(?:<<)$", "<"),
+    (_P + "null", r"""^(?: ~
+        |null|Null|NULL
+        | )$""", "~nN\0"),  # \0 stands for the empty scalar's key, ''
+    (_P + "timestamp", r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", "0123456789"),
+    (_P + "value", r"^(?:=)$", "="),
+    (_P + "yaml", r"^(?:!|&|\*)$", "!&*"),
+]
+
+
+class Tag(str):
+    """A tag this module's resolver gave (an implicit one); a tag written in the file is a plain
+    str from the C parser, so `type(node.tag) is Tag` tells the two apart."""
+
+
+def _table() -> dict[str, list[tuple[Tag, re.Pattern[str]]]]:
+    table: dict[str, list[tuple[Tag, re.Pattern[str]]]] = {}
+    for tag, pattern, firsts in RESOLVERS:
+        entry = (Tag(tag), re.compile(pattern, re.X))
+        for first in firsts:
+            table.setdefault("" if first == "\0" else first, []).append(entry)
+    return table
+
+
+_BY_FIRST = _table()
+STR, SEQ, MAP = Tag(_P + "str"), Tag(_P + "seq"), Tag(_P + "map")
+_INF = float("inf")
+
+
+class Decline(Exception):
+    """The C road cannot answer exactly as the round-trip road would; the loader asks that road."""
+
+
+def resolve_plain(value: str) -> Tag:
+    """The tag ruamel gives an untagged plain scalar under YAML 1.2."""
+    for tag, pattern in _BY_FIRST.get(value[:1], ()):
+        if pattern.match(value):
+            return tag
+    return STR
+
+
+class _Parser(CParser):  # type: ignore[misc, valid-type]
+    """libyaml's composer with the YAML 1.2 resolver; records what it cannot resolve alike."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.declined = False
+
+    def descend_resolver(self, parent: Any, index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Tag:
+        if kind is ScalarNode:
+            plain, quoted = implicit
+            if plain:
+                return resolve_plain(value)
+            self.declined |= not quoted  # neither plain nor quoted: no such scalar is known to libyaml
+            return STR
+        self.declined |= not implicit  # `! [1]`: the non-specific tag on a collection
+        return SEQ if kind.id == "sequence" else MAP
+
+
+# The text-level signs of what this road declines. An anchor needs `&name` after a separator; a
+# comment like "MONITORING & OUTPUT" has none. U+0085/2028/2029 break lines in YAML 1.1, not 1.2;
+# A lone CR, and tabs (libyaml takes `key\t: 1`, ruamel refuses it), are rare enough in a config not
+# to be worth proving alike.
+_UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:?-])&[^\s\[\]{},]|^%|[\x85\u2028\u2029]|\r(?!\n)|\t", re.M)
+
+
+def unusual_text(text: str) -> bool:
+    """True when the text may hold an anchor, a directive, a 1.1-only line break or a tab (then the
+    round-trip road reads it; a false alarm costs only speed)."""
+    return _UNUSUAL.search(text) is not None
+
+
+def compose(text: str) -> Any:
+    """The node tree of a one-document stream (None for an empty one); raises on bad syntax,
+    `Decline` on what the round-trip road must read."""
+    parser = _Parser(text)
+    try:
+        root = parser.get_single_node()
+    finally:
+        parser.dispose()
+    if parser.declined:
+        raise Decline("a non-specific tag")
+    if root is not None:
+        _place_empty_values(root, text)
+    return root
+
+
+class _Mark(NamedTuple):
+    line: int
+    column: int
+
+
+def _place_empty_values(root: Any, text: str) -> None:
+    """An empty block-mapping value (`key:` and nothing after) is placed by libyaml just after the
+    colon, by ruamel at the next token (the next key, or where the block ends). ruamel's place is
+    the one findings have always named, so move each such node there. With a comment in between,
+    ruamel's place depends on which token it hangs the comment on: declined."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.id == "sequence":
+            stack.extend(node.value)
+        elif node.id == "mapping":
+            for key_node, value_node in node.value:
+                stack.append(key_node)
+                if value_node.id == "scalar" and value_node.value == "" and value_node.style == "":
+                    value_node.start_mark = _ruamel_empty_mark(text, value_node.start_mark)
+                else:
+                    stack.append(value_node)
+
+
+def _ruamel_empty_mark(text: str, mark: Any) -> Any:
+    """Where ruamel puts an empty value libyaml put at `mark`: past blanks and line breaks, at the
+    next token."""
+    index, line, column, end = mark.index, mark.line, mark.column, len(text)
+    if index >= end:  # libyaml ends a stream on a fresh line; ruamel where the text ends
+        return _Mark(text.count("\n"), end - (text.rfind("\n") + 1))
+    while index < end:
+        char = text[index]
+        if char == "#":
+            raise Decline("a comment after an empty value")
+        if char == "\n":
+            index, line, column = index + 1, line + 1, 0
+        elif char in " \t\r":
+            index, column = index + 1, column + 1
+        elif char in "?:":  # ruamel takes the end of a `?`/`:` token, unless a block ends first
+            raise Decline("an explicit key or value after an empty value")
+        else:
+            break
+    return _Mark(line, column)
+
+
+def construct(node: Any) -> Any:
+    """Plain data from an inspected tree (keys are scalars, depth is bounded: the inspector ran)."""
+    if type(node.tag) is not Tag:
+        raise Decline(f"explicit tag {node.tag}")
+    if node.id == "scalar":
+        return _scalar(node)
+    if node.id == "sequence":
+        if node.flow_style and any(item.id == "mapping" for item in node.value):
+            raise Decline("a mapping in a flow list")  # `[k: v]` pairs: libyaml takes more of them
+        return [construct(item) for item in node.value]
+    out: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = construct(key_node)
+        value = construct(value_node)
+        out.setdefault(key, value)  # a duplicate keeps the first value, as ruamel does (AHSD002 says so)
+    return out
+
+
+def _scalar(node: Any) -> Any:
+    tag, value = node.tag, node.value
+    if tag is STR:
+        if node.style in ("|", ">"):
+            raise Decline("block scalar")  # ruamel marks folds, and reads some headers (`|#`) otherwise
+        return value
+    if tag == _P + "int":
+        return _int(value)
+    if tag == _P + "float":
+        return _float(value)
+    if tag == _P + "bool":
+        return value.lower() == "true"
+    if tag == _P + "null":
+        return None
+    raise Decline(tag)  # merge, timestamp, value, yaml
+
+
+def _int(text: str) -> int:
+    """ruamel's round-trip construct_yaml_int under YAML 1.2, made plain."""
+    digits = text.replace("_", "")
+    sign = -1 if digits[0] == "-" else 1
+    if digits[0] in "+-":
+        digits = digits[1:]
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits)
+
+
+def _float(text: str) -> float:
+    """ruamel's round-trip construct_yaml_float under YAML 1.2, made plain."""
+    digits = text.replace("_", "").lower()
+    sign = -1 if digits[0] == "-" else 1
+    if digits[0] in "+-":
+        digits = digits[1:]
+    if digits == ".inf":
+        return sign * _INF
+    if digits == ".nan":
+        return _INF - _INF  # ruamel's nan_value
+    return sign * float(digits)

@@ -1,0 +1,109 @@
+"""Where a run lives: `runs/<experiment>-<time>` at the project root, `--out`, or the run to resume;
+and the two header files a run writes first (config.resolved.yaml, run.json's fields).
+
+The Ctrl-C/SIGTERM flag `STOP` lives here too: the CLI's signal handler sets it, the loop reads it
+between steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ahsd_train.errors import RunDirError
+from ahsd_train.run import checkpoint as ckpt
+from ahsd_train.run import runlog
+
+if TYPE_CHECKING:
+    from ahsd_config.schema import TrainingConfig
+    from ahsd_train.run.distributed import DistContext
+    from ahsd_train.run.setup import Plan, Prepared, RunOptions
+
+# Set by the CLI's SIGINT/SIGTERM handler; the loop stops at the next step boundary.
+STOP = threading.Event()
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def runs_root() -> Path:
+    """`runs/` at the project root (found like git finds its root), so a run started from a
+    subfolder lands where the others are; `runs/` here outside a project."""
+    from ahsd_config.input.project import find_project
+
+    project = find_project()
+    if project is None:
+        return Path("runs")
+    try:
+        return (project.root / "runs").relative_to(Path.cwd().resolve())
+    except ValueError:
+        return project.root / "runs"
+
+
+def default_run_dir(config: TrainingConfig) -> Path:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return runs_root() / f"{config.experiment_name}-{stamp}"
+
+
+def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -> Path:
+    """`--out`, or `runs/<experiment>-<time>` (rank 0 decides), or the newest such run on --resume."""
+    if opts.out is not None:
+        run_dir = opts.out
+    elif opts.resume:
+        runs = sorted(runs_root().glob(f"{config.experiment_name}-*"))
+        if not runs:
+            raise RunDirError(f"--resume: no run of '{config.experiment_name}' under {runs_root()}/; pass --out RUN_DIR")
+        run_dir = runs[-1]
+    else:
+        run_dir = default_run_dir(config)
+        if ctx.enabled:
+            import torch.distributed
+
+            holder = [str(run_dir)]
+            torch.distributed.broadcast_object_list(holder, src=0)
+            run_dir = Path(holder[0])
+    exists = (run_dir / runlog.RUN_JSON).exists()
+    if opts.resume and not ckpt.has_checkpoint(run_dir / runlog.CHECKPOINTS) and not restartable(run_dir):
+        raise RunDirError(f"--resume: {run_dir} holds no checkpoint to resume from"
+                          + ("" if exists else " and no run.json (is it a run directory?)"))
+    if exists and not opts.resume and not opts.force and ctx.is_main:
+        raise RunDirError(f"{run_dir} already holds a run; pass --resume to continue it, or another --out")
+    return run_dir
+
+
+def restartable(run_dir: Path) -> bool:
+    """A run interrupted (or killed) before its first checkpoint: --resume starts it again there."""
+    try:
+        status = runlog.read_json(run_dir / runlog.RUN_JSON).get("status")
+    except Exception:  # noqa: BLE001 - a missing or unreadable run.json is simply not restartable
+        return False
+    return status in ("interrupted", "running")
+
+
+def resolved_yaml(p: Prepared) -> str:
+    """config.resolved.yaml: what actually ran, with where it came from in the header."""
+    header = (f"# resolved config: {p.path}\n# revision: {p.revision}\n# sha256 of the file: {p.sha256}\n"
+              + ("# --force: run despite error findings (see run.json)\n" if p.forced else ""))
+    # python mode: int mapping keys stay ints (JSON mode wrote per_param_tail_bounds keys as strings)
+    return header + runlog.dump_yaml(p.config.model_dump(mode="python"))
+
+
+def run_info(status: str, opts: RunOptions, p: Prepared, plan: Plan, config_json: str, device: Any,
+             world_size: int, has_batchnorm: bool, started: str | None, extra: dict | None = None) -> dict:
+    """run.json's fields, in the order PRODUCT.md lists them."""
+    import torch
+
+    return {
+        "status": status, "command": list(opts.argv), "config_path": p.path,
+        "revision": p.revision, "sha256": p.sha256,
+        "resolved_sha256": hashlib.sha256(config_json.encode()).hexdigest(),
+        "forced": p.forced, "warnings": p.warnings, "findings": p.findings, "plan": json.loads(plan.to_json()),
+        "device": str(device), "world_size": world_size,
+        "torch": torch.__version__, "has_batchnorm": has_batchnorm,
+        "started": started, **(extra or {}),
+    }
