@@ -143,6 +143,8 @@ SUGGEST_UNKNOWN = 100
 
 def finding_from_error(doc: YamlDocument, data: Any, error: dict[str, Any], suggest: bool = True) -> Finding:
     kind = error["type"]
+    if kind == "invalid_key":
+        return _non_name_key(doc, data, error)
     if kind in _UNKNOWN:
         path = tuple(error["loc"])
         code, message, hint = "AHSD901", *unknown_key_message(path, suggest)
@@ -158,6 +160,37 @@ def finding_from_error(doc: YamlDocument, data: Any, error: dict[str, Any], sugg
             code, message, hint = "AHSD902", *wrong_type_message(path, value, error)
     line, column = doc.position(path)
     return Finding(code, "error", message, format_key(path) or "(top level)", line, column, hint)
+
+
+def _non_name_key(doc: YamlDocument, data: Any, error: dict[str, Any]) -> Finding:
+    """`true: x`, `1: x`, `~: x`, `.nan: x`: YAML made the key a boolean, number or null. pydantic's
+    loc spells such a key as it likes (`1` for true, 'None'), so the key is named and placed from
+    the document: the parent's path, and the key node whose value is this key."""
+    parent = data_path(data, tuple(error["loc"])[:-1])
+    key = error.get("input")
+    spelled = show(key)
+    line, column = doc.position(parent)
+    for path, position in doc._key_pos.items():
+        if len(path) == len(parent) + 1 and path[:-1] == parent and _same_key(path[-1], key):
+            line, column = position
+            written = re.match(r"[^\s:#,\]}]+", doc.line_text(line)[column - 1:])
+            spelled = written.group() if written else spelled  # `0x1f` as written, not 31
+            break
+    dotted = format_key(parent + (spelled,))
+    message = f"{dotted}: the key {spelled} is {_kind_of(key)} to YAML, not a name; config keys are names"
+    return Finding("AHSD902", "error", message, dotted, line, column,
+                   f"quote it ('{spelled}') if it is meant as a name, or remove it")
+
+
+def _same_key(written: Any, key: Any) -> bool:
+    """A key of the node tree (the loader keeps float keys as their text) is the data's `key`."""
+    if isinstance(written, str):
+        if not isinstance(key, float):
+            return False
+        from ahsd_config.input import yaml_c
+
+        return yaml_c.resolve_plain(written).endswith(":float") and show(yaml_c._float(written)) == show(key)
+    return type(written) is type(key) and written == key
 
 
 def data_path(data: Any, loc: tuple) -> KeyPath:

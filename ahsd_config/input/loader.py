@@ -296,9 +296,16 @@ def _load_roundtrip(text: str, path: str) -> YamlDocument:
 
 def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
         return yaml.compose(io.StringIO(text))
+    except ReaderError as exc:  # unmarked: ruamel gives a character offset ("position 20905")
+        line, col = _offset_position(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        raise InputError(path, f"malformed YAML: character U+{code:04X} is not allowed in a YAML file "
+                               f'(inside double quotes, write it as "{escape}")', line, col) from None
     except MarkedYAMLError as exc:
         line, col = _error_mark(exc)
         problem = exc.problem or exc.context or "malformed YAML"
@@ -502,6 +509,12 @@ def _kind(node: Node) -> str:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset into `text`."""
+    offset = max(0, min(offset, len(text)))
+    return (text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
 def _deep_position(text: str) -> tuple[int, int]:

@@ -115,8 +115,9 @@ class _Parser(CParser):  # type: ignore[misc, valid-type]
 # The text-level signs of what this road declines. An anchor needs `&name` after a separator; a
 # comment like "MONITORING & OUTPUT" has none. U+0085/2028/2029 break lines in YAML 1.1, not 1.2;
 # A lone CR, and tabs (libyaml takes `key\t: 1`, ruamel refuses it), are rare enough in a config not
-# to be worth proving alike.
-_UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:?-])&[^\s\[\]{},]|^%|[\x85\u2028\u2029]|\r(?!\n)|\t", re.M)
+# to be worth proving alike. A BOM past the start (the loader strips a leading one) is a character
+# to libyaml but takes no column in ruamel's reader: every position after it would differ.
+_UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:?-])&[^\s\[\]{},]|^%|[\x85\u2028\u2029\ufeff]|\r(?!\n)|\t", re.M)
 
 
 def unusual_text(text: str) -> bool:
@@ -149,7 +150,9 @@ def _place_empty_values(root: Any, text: str) -> None:
     """An empty block-mapping value (`key:` and nothing after) is placed by libyaml just after the
     colon, by ruamel at the next token (the next key, or where the block ends). ruamel's place is
     the one findings have always named, so move each such node there. With a comment in between,
-    ruamel's place depends on which token it hangs the comment on: declined."""
+    ruamel's place depends on which token it hangs the comment on: declined. In a flow mapping
+    (`{k: }`) it is the other way round: libyaml places it at the next token, ruamel just after
+    the colon."""
     stack = [root]
     while stack:
         node = stack.pop()
@@ -157,9 +160,12 @@ def _place_empty_values(root: Any, text: str) -> None:
             stack.extend(node.value)
         elif node.id == "mapping":
             for key_node, value_node in node.value:
+                if key_node.id == "scalar" and key_node.value == "" and key_node.style == "":
+                    raise Decline("an empty key")  # `{? }`, `? `: each road places it elsewhere
                 stack.append(key_node)
                 if value_node.id == "scalar" and value_node.value == "" and value_node.style == "":
-                    value_node.start_mark = _ruamel_empty_mark(text, value_node.start_mark)
+                    place = _ruamel_flow_empty_mark if node.flow_style else _ruamel_empty_mark
+                    value_node.start_mark = place(text, value_node.start_mark)
                 else:
                     stack.append(value_node)
 
@@ -183,6 +189,21 @@ def _ruamel_empty_mark(text: str, mark: Any) -> Any:
         else:
             break
     return _Mark(line, column)
+
+
+def _ruamel_flow_empty_mark(text: str, mark: Any) -> Any:
+    """Where ruamel puts an empty flow-mapping value libyaml put at `mark` (the next `,` or `}`):
+    just after the colon before it (`{k}` has none: there both agree)."""
+    index = mark.index - 1
+    while index >= 0 and text[index] in " \t\r\n":
+        index -= 1
+    if index < 0 or text[index] != ":":
+        if "\n" in text[index + 1:mark.index]:
+            raise Decline("an empty flow value across lines")
+        return mark
+    index += 1
+    start = text.rfind("\n", 0, index) + 1
+    return _Mark(text.count("\n", 0, index), index - start)
 
 
 def construct(node: Any) -> Any:
