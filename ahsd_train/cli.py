@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.cli.app import safe_text
+from ahsd_config.cli.shell import safe_text
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 
@@ -527,7 +527,7 @@ def data_generate_command(
 
 def _version(value: bool) -> None:
     if value:
-        from ahsd_config.cli.app import package_version
+        from ahsd_config.cli.shell import package_version
 
         typer.echo(f"ahsd-train {package_version()}")
         raise typer.Exit()

@@ -79,6 +79,8 @@ def main() -> int:
               "physics (H1, L1, V1)": phys.priority}
     for cls, sel in classes(p).items():
         sel = sel & mask
+        if int(sel.sum()) < 2:  # a tiny dataset may lack a class
+            continue
         for name, s in snr.items():
             q = np.quantile(s[sel].numpy(), QUANTILES)
             det = float((labels[name][sel] > 0).double().mean())
@@ -88,6 +90,8 @@ def main() -> int:
     a3, ph = snr["analytic (D=3)"], snr["physics (H1, L1, V1)"]
     for cls, sel in classes(p).items():
         sel = sel & mask
+        if int(sel.sum()) < 2:
+            continue
         tau = stats.kendalltau(a3[sel].numpy(), ph[sel].numpy()).statistic
         print(f"| {cls} | {tau:.3f} | {float(torch.median(ph[sel] / a3[sel])):.2f} |")
     print(f"\nsame-scenario pairs ordered alike by the two SNRs: {pair_agreement(a3, ph, mask):.3f} "

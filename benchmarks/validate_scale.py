@@ -7,12 +7,22 @@ one warm-up), seconds per MB, and the 4N/N ratio (about 4 when linear, 16 when q
 loader's C road (what `validate` uses) and, alternating with it run by run so machine load hits both
 alike, the round-trip road (ruamel, what `validate` used before; the writers' road), with their ratio.
 A second table times a *valid* large config (the shipped one with a long list), the common case.
+
+    python benchmarks/validate_scale.py --against REF [--n 20000] [--runs 3]
+
+times this tree against the project at git REF (extracted with `git archive` into a temp folder),
+N unknown keys, one fresh process per tree per round, alternating: a ratio that holds however
+loaded the machine is (the absolute s/MB on a shared box do not).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,11 +69,53 @@ def table(title: str, make, sizes: list[int], runs: int) -> None:
         print(f"  {road}: 4N/N time ratio {rows[1][road] / rows[0][road]:.2f} (linear ~4, quadratic ~16)")
 
 
+# One tree's load + validate of n unknown keys, median of 3 after a warm-up, in a fresh process that
+# imports ahsd_config from ROOT (the editable install's finder is removed so that sys.path decides).
+PROBE = """
+import json, statistics, sys, time
+sys.meta_path = [f for f in sys.meta_path if "editable" not in type(f).__module__]
+sys.path.insert(0, sys.argv[1])
+import ahsd_config
+assert ahsd_config.__file__.startswith(sys.argv[1]), ahsd_config.__file__
+from ahsd_config.api.validate import validate_document
+from ahsd_config.input.loader import load_text
+text = "priority_net:\\n" + "".join(f"  unknown_key_{i}: {i}\\n" for i in range(int(sys.argv[2])))
+validate_document(load_text("priority_net:\\n  a: 1\\n"))
+times = []
+for _ in range(3):
+    started = time.perf_counter()
+    validate_document(load_text(text))
+    times.append(time.perf_counter() - started)
+print(json.dumps([statistics.median(times), len(text.encode()) / 1e6]))
+"""
+
+
+def against(ref: str, n: int, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        roots = {f"at {ref}": folder, "this tree": str(REPO)}
+        times: dict[str, list[float]] = {name: [] for name in roots}
+        for _ in range(runs):
+            for name, root in roots.items():
+                done = subprocess.run([sys.executable, "-c", PROBE, root, str(n)], capture_output=True, text=True, check=True)
+                seconds, mb = json.loads(done.stdout.strip().splitlines()[-1])
+                times[name].append(seconds)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, seconds in medians.items():
+        print(f"{name:<22} {n} unknown keys, {mb:.2f} MB: {seconds:6.2f} s  {seconds / mb:5.2f} s/MB")
+    print(f"{ref} / this tree: {medians[f'at {ref}'] / medians['this tree']:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--against", metavar="REF", help="time this tree against the project at git REF")
     args = parser.parse_args()
+    if args.against:
+        against(args.against, args.n, args.runs)
+        return
     validate_document(load_text(unknown_keys(10), "<warm-up>"))
     table("unknown keys (every key a finding: AHSD901)", unknown_keys, [args.n, 4 * args.n], args.runs)
     table("a valid config with a long list (no findings from the list)", long_list, [args.n, 4 * args.n], args.runs)

@@ -4,7 +4,10 @@ Each tool runs as a fresh process on the same file (what an editor's on-save hoo
 hook pays), alternating tool by tool within each round so drift in machine load hits all three
 equally. Prints the median wall time of each and its ratio to yamllint.
 
-    python benchmarks/validate_speed.py [--file PATH] [--runs 15]
+    python benchmarks/validate_speed.py [--file PATH] [--runs 15] [--against REF]
+
+`--against REF` adds `ahsd-config validate` as it was at git REF (extracted with `git archive` into a
+temp folder, run by the same interpreter) to the alternation: before and after in one run.
 
 The default file is the user's newest config in ../shared/corpus (read in place, never copied);
 without the corpus, the project's shipped `configs/enhanced_training.yaml` (said in the output).
@@ -17,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,6 +56,25 @@ def commands(path: Path) -> dict[str, list[str]]:
     }
 
 
+# `ahsd-config validate FILE` with ahsd_config imported from ROOT (the editable install's finder is
+# removed so that sys.path decides): how an older tree is run next to this one.
+AT_ROOT = """
+import sys
+sys.meta_path = [f for f in sys.meta_path if "editable" not in type(f).__module__]
+sys.path.insert(0, sys.argv[1])
+import ahsd_config
+assert ahsd_config.__file__.startswith(sys.argv[1]), ahsd_config.__file__
+sys.argv = ["ahsd-config", "validate", sys.argv[2]]
+from ahsd_config.cli.app import main
+main()
+"""
+
+
+def extract(ref: str, folder: str) -> None:
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+
+
 def time_once(argv: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
@@ -67,11 +90,20 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=None,
                         help="config to validate (default: the corpus's newest, else the shipped config)")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--against", metavar="REF", help="also time `ahsd-config validate` as it was at git REF")
     args = parser.parse_args()
     args.file = args.file or default_file()
     if not args.file.is_file():
         sys.exit(f"no such file: {args.file}")
-    cmds = commands(args.file)
+    with tempfile.TemporaryDirectory() as folder:
+        cmds = commands(args.file)
+        if args.against:
+            extract(args.against, folder)
+            cmds[f"  ... at {args.against}"] = [sys.executable, "-c", AT_ROOT, folder, str(args.file)]
+        run(cmds, args)
+
+
+def run(cmds: dict[str, list[str]], args: argparse.Namespace) -> None:
     for argv in cmds.values():  # warm the page cache and .pyc files
         time_once(argv)
     times: dict[str, list[float]] = {name: [] for name in cmds}

@@ -93,3 +93,17 @@ def test_one_per_replica_batch_for_the_rule_and_the_launch(batch, config_world, 
     assert rule_batch(pn) == (batch if sync else pn.per_replica_batch()) == (batch if sync else max(1, batch // config_world))
     if launch_world == config_world:  # a launch that matches the config trains on what the rule judged
         assert sync or ddp.per_replica_batch(pn, launch) == rule_batch(pn)
+
+
+def test_the_loop_state_round_trips_through_a_checkpoint_payload():
+    """`progress` in a checkpoint: primitives only (weights_only loading), read back equal; a state
+    saved before the first epoch started (empty sums) reads back with zero sums."""
+    from ahsd_train.run.state import EpochSums, LoopState
+
+    state = LoopState(epoch=2, batch=3, step=40, best_val_loss=0.25, bad_epochs=1)
+    state.sums.add(0.5, 1.5, True, 32)
+    payload = state.to_state()
+    assert payload == {"epoch": 2, "batch": 3, "step": 40, "best_val_loss": 0.25, "bad_epochs": 1,
+                       "early_stopped": False, "sums": {"loss": 0.5, "grad": 1.5, "n": 1, "clipped": 1, "scen": 32}}
+    assert LoopState.from_state(payload) == state
+    assert LoopState.from_state({**payload, "sums": {}}).sums == EpochSums()

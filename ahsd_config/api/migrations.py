@@ -20,11 +20,12 @@ from ahsd_config.input.loader import load_file, load_text, make_yaml, read_text,
 from ahsd_config.migrate import keys, store
 from ahsd_config.migrate.apply import STAMP_KEY, Applied, apply_text, dump
 from ahsd_config.migrate.build import changes_between
-from ahsd_config.migrate.errors import MISSING, MigrationInvalid, NotStamped
+from ahsd_config.migrate.errors import MigrationInvalid, NotStamped
 from ahsd_config.migrate.graph import RevisionMap, Step
 from ahsd_config.migrate.model import PLACEHOLDER, Revision, parse_revision
 from ahsd_config.migrate.order import frozen_key_order
 from ahsd_config.migrate.walk import StepRecord, replay_and_record
+from ahsd_config.values import MISSING
 
 
 # ----------------------------------------------------------------------------------- chain

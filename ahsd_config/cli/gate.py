@@ -9,7 +9,6 @@ from typing import Optional
 
 import typer
 
-from ahsd_config.input.files import append_text, atomic_write
 from ahsd_config.cli.shell import reports_errors, safe_text, stdout
 
 
@@ -28,9 +27,10 @@ def ci(
     repo: Path = typer.Option(Path("."), "--repo", metavar="DIR", help="The git checkout to gate (any folder inside it)."),
 ) -> None:
     """Gate a config pull request: validates, stamped at head, every changed value recorded with a rationale."""
-    from ahsd_config.render import gate as report
     from ahsd_config.gate.result import GateFailed
     from ahsd_config.gate.run import run_gate
+    from ahsd_config.input.files import append_text, atomic_write
+    from ahsd_config.render import gate as report
 
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ahsd_config.api.migrations import apply_revision
-from ahsd_config.input.loader import load_text, to_plain
+from ahsd_config.input.loader import load_text
 from ahsd_config.migrate import (
     PLACEHOLDER,
     CycleDetected,
@@ -33,7 +33,8 @@ from ahsd_config.migrate import (
     is_placeholder,
     parse_revision,
 )
-from ahsd_config.migrate.errors import MISSING, RevisionApplyError
+from ahsd_config.migrate.errors import RevisionApplyError
+from ahsd_config.values import MISSING
 from ahsd_config.migrate.keys import flatten, same
 from ahsd_config.migrate.state import apply_plain, check, primitive
 

@@ -20,9 +20,10 @@ from typing import Any, Callable, Sequence
 from ruamel.yaml.comments import CommentedMap
 
 from ahsd_config.input.loader import load_text, make_yaml, to_plain
+from ahsd_config.values import MISSING
 
 from . import keys, rt, transforms
-from .errors import MISSING, Conflict, MigrationConflict
+from .errors import Conflict, MigrationConflict
 from .graph import Step
 from .state import Prim, check, primitive
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ahsd_config.errors import AhsdConfigError
-from ahsd_config.values import MISSING, show
+from ahsd_config.values import show
 
 
 class MigrationError(AhsdConfigError):

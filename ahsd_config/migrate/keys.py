@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .errors import MISSING
+from ahsd_config.values import MISSING
 
 Path = tuple[Any, ...]
 

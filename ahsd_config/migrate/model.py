@@ -27,7 +27,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import MISSING, RevisionFormatError
+from ahsd_config.values import MISSING
+
+from .errors import RevisionFormatError
 
 PLACEHOLDER = "TODO: explain why"
 # The date names the revision's file (`2025-11-15_v15e.yaml`): nothing but a date and a time.

@@ -26,10 +26,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from ruamel.yaml.tokens import CommentToken
 
 from ahsd_config.input.loader import make_yaml
-from ahsd_config.values import float_text
+from ahsd_config.values import MISSING, float_text
 
 from . import keys
-from .errors import MISSING
 
 Holder = tuple[Any, Any, int]  # (container, key or index, slot in ca.items[...])
 

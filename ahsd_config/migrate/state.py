@@ -11,8 +11,10 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ahsd_config.values import MISSING
+
 from . import keys, transforms
-from .errors import MISSING, Conflict
+from .errors import Conflict
 from .model import Change, Revision
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ahsd_config.values import MISSING
+
 from . import keys
-from .errors import MISSING
 from .graph import Step
 from .state import apply_plain, primitive
 

@@ -158,7 +158,7 @@ def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.da
         raise DoctorError(f"{diagnosis.run_dir}: gradients within limits, nothing to escalate: no draft written")
     today = today or dt.datetime.now(dt.timezone.utc).date()
     from ahsd_config.migrate import keys
-    from ahsd_config.migrate.errors import MISSING
+    from ahsd_config.values import MISSING
 
     rid, base, state = _parent_config(parent, chain)
     bn = next((i for i in diagnosis.report["checklist"] if i["name"] == "batchnorm_train_mode"), None)

@@ -9,7 +9,8 @@ weights_only=True)` can read it (no pickle of arbitrary objects):
     warmup, plateau   LinearLR / ReduceLROnPlateau state_dicts
     rng               {"torch": uint8 tensor, "cuda": [uint8 tensors], "python": int64 tensor,
                        "numpy": {"keys": uint32 tensor, "pos": int, ...}}
-    progress          {"epoch", "batch", "step", "best_val_loss", "bad_epochs", "finished"}
+    progress          LoopState.to_state(): {"epoch", "batch", "step", "best_val_loss", "bad_epochs",
+                      "early_stopped", "sums": {"loss", "grad", "n", "clipped", "scen"}} (state.py)
     health            HealthState.to_state()
     config_json       the resolved TrainingConfig as a JSON string (compared on resume)
     run_options_json  run options that shape the data/length (quick, n_scenarios, ...)

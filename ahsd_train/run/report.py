@@ -18,6 +18,7 @@ from typing import Any
 from ahsd_train.run import health as hm
 from ahsd_train.run import runlog
 from ahsd_train.run.records import Record
+from ahsd_train.run.state import LoopState
 
 CHECKLIST_TITLES = {
     "grad_norm_below_clip": "Gradient norm < clip",
@@ -38,21 +39,21 @@ def checklist_for(records: list[Record], config, has_batchnorm: bool,
                         loss_scale=config.priority_net.loss_scale_factor)
 
 
-def final_metrics(final: dict[str, dict[str, Any]], progress: dict[str, Any]) -> dict[str, Any]:
+def final_metrics(final: dict[str, dict[str, Any]], progress: LoopState) -> dict[str, Any]:
     split = "test" if final.get("test") else "val"
     chosen = final.get(split) or {}
     metrics = {k: v for k, v in chosen.items() if k != "components"}
     metrics["split"] = split
     metrics["val"] = {k: v for k, v in (final.get("val") or {}).items() if k != "components"}
-    metrics["best_val_loss"] = progress.get("best_val_loss")
-    metrics["epochs"] = progress.get("epoch")
-    metrics["steps"] = progress.get("step")
+    metrics["best_val_loss"] = progress.best_val_loss
+    metrics["epochs"] = progress.epoch
+    metrics["steps"] = progress.step
     return metrics
 
 
 def build_report(records: list[Record], config, has_batchnorm: bool,
                  final: dict[str, dict[str, Any]], *, stop_reason: str | None, end_reason: str,
-                 n_fallbacks: int, progress: dict[str, Any]) -> dict[str, Any]:
+                 n_fallbacks: int, progress: LoopState) -> dict[str, Any]:
     items = checklist_for(records, config, has_batchnorm, stop_reason, n_fallbacks)
     return {
         "checklist": [v.to_json() for v in items],

@@ -47,6 +47,7 @@ from ahsd_train.run.preflight import preflight
 from ahsd_train.run.records import EpochRecord, StepRecord
 from ahsd_train.run.rundir import STOP, choose_run_dir, now, resolved_yaml, run_info
 from ahsd_train.run.setup import Plan, Prepared, RunOptions, make_plan, prepare, resolve_device
+from ahsd_train.run.state import EpochSums, LoopState
 
 
 @dataclass
@@ -130,8 +131,7 @@ class Trainer:
         self.steps_per_epoch = max(1, -(-n_local // self.batch))
         self.warmup, self.plateau, self.warmup_steps = build_schedulers(self.pn, self.optimizer, self.steps_per_epoch)
         self.monitor = hm.HealthMonitor(self.cfg.monitoring.health, self.pn.gradient_clip_norm)
-        self.progress = {"epoch": 0, "batch": 0, "step": 0, "best_val_loss": float("inf"),
-                         "bad_epochs": 0, "early_stopped": False, "sums": {}}
+        self.progress = LoopState()
 
     def restore(self) -> None:
         """--resume: latest good checkpoint, same config (or --force), every state exactly."""
@@ -148,7 +148,7 @@ class Trainer:
         self.plateau.load_state_dict(payload["plateau"])
         self.monitor.state = hm.HealthState.from_state(payload["health"])
         self.monitor.state.n_fallbacks += int(fell_back)
-        self.progress = dict(payload["progress"])
+        self.progress = LoopState.from_state(payload["progress"])
         ckpt.restore_rng(payload["rng"])
 
     def save(self, *, best: bool = False, epoch_end: int | None = None) -> None:
@@ -160,11 +160,11 @@ class Trainer:
         ckpt.save(self.ckpt_dir, {
             "model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "warmup": self.warmup.state_dict(), "plateau": self.plateau.state_dict(),
-            "rng": ckpt.capture_rng(), "progress": dict(self.progress),
+            "rng": ckpt.capture_rng(), "progress": self.progress.to_state(),
             "health": self.monitor.state.to_state(), "config_json": self.config_json,
             "run_options_json": self.plan.data_json(),
         }, best=best, intermediate_epoch=intermediate)
-        self.last_saved_step = self.progress["step"]
+        self.last_saved_step = self.progress.step
 
     def write_run_json(self, status: str, extra: dict | None = None) -> None:
         if not self.ctx.is_main:
@@ -196,12 +196,12 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write(self.run_dir / runlog.RESOLVED, resolved_yaml(self.prepared))
             self.write_run_json("running")
-            log = runlog.MetricsLog(self.run_dir, self.progress["step"] if self.resume else None)
-        self.last_saved_step = self.progress["step"] if self.resume else -1
+            log = runlog.MetricsLog(self.run_dir, self.progress.step if self.resume else None)
+        self.last_saved_step = self.progress.step if self.resume else -1
         total_steps = self.plan.epochs * self.steps_per_epoch
         if self.plan.max_steps is not None:
             total_steps = min(total_steps, self.plan.max_steps)
-        self.obs.start(self.run_dir, total_steps, self.progress["step"], self.steps_per_epoch)
+        self.obs.start(self.run_dir, total_steps, self.progress.step, self.steps_per_epoch)
         stop_reason, end_reason = None, "completed"
         try:
             try:
@@ -221,9 +221,9 @@ class Trainer:
                                             "interrupted": now()})
         again = f"the same command plus `--resume --out {self.run_dir}`"
         if last is None:
-            return RunInterrupted(f"interrupted at step {self.progress['step']}, before the first checkpoint: "
+            return RunInterrupted(f"interrupted at step {self.progress.step}, before the first checkpoint: "
                                   f"there is nothing to resume; {again} starts the run again in the same folder")
-        return RunInterrupted(f"interrupted at step {self.progress['step']}; the last checkpoint (step {last}) "
+        return RunInterrupted(f"interrupted at step {self.progress.step}; the last checkpoint (step {last}) "
                               f"is kept in {self.ckpt_dir}; continue with {again}")
 
     # --- the loop ------------------------------------------------------------------------------
@@ -233,20 +233,20 @@ class Trainer:
         (stop reason or None, end reason)."""
         prog = self.progress
         # a resume with a larger --epochs / --max-steps continues; an early-stopped run stays stopped
-        while prog["epoch"] < self.plan.epochs and not prog["early_stopped"]:
-            epoch = prog["epoch"]
+        while prog.epoch < self.plan.epochs and not prog.early_stopped:
+            epoch = prog.epoch
             train = epoch_training_data(self.cfg, self.plan, self.data, epoch, self.device)
             batches = epoch_batches(len(train), self.cfg.random_seed, epoch, self.ctx, self.batch)
-            if prog["batch"] == 0:  # the epoch's running sums are checkpointed: a resume continues them
-                prog["sums"] = {"loss": 0.0, "grad": 0.0, "n": 0, "clipped": 0, "scen": 0}
+            if prog.batch == 0:  # the epoch's running sums are checkpointed: a resume continues them
+                prog.sums = EpochSums()
             t_epoch = time.perf_counter()
-            while prog["batch"] < len(batches):
+            while prog.batch < len(batches):
                 # Ctrl-C / SIGTERM, acted on between steps (see cli.py); every replica stops together
                 if ddp.any_flag(STOP.is_set(), self.ctx, self.device):
                     raise KeyboardInterrupt
-                if self.plan.max_steps is not None and prog["step"] >= self.plan.max_steps:
+                if self.plan.max_steps is not None and prog.step >= self.plan.max_steps:
                     return None, f"--max-steps {self.plan.max_steps} reached"
-                stop = self.train_step(epoch, train, batches[prog["batch"]], log)
+                stop = self.train_step(epoch, train, batches[prog.batch], log)
                 if stop is not None:
                     return stop, "stopped by the health monitor"
             # eval / schedule / early stopping / checkpoint at the end of the epoch
@@ -261,10 +261,10 @@ class Trainer:
         # lr: the warm-up scheduler set it after the previous step; read it for the log
         lr = self.optimizer.param_groups[0]["lr"]
         # eval/checkpoint: every N steps when asked (epoch-end ones happen in end_epoch)
-        if every and prog["step"] % every == 0 and prog["step"] != self.last_saved_step:
+        if every and prog.step % every == 0 and prog.step != self.last_saved_step:
             self.save()
         t0 = time.perf_counter()
-        step = prog["step"] + 1
+        step = prog.step + 1
         batch = train.slice(index.to(self.device))
         # forward / backward / clip; `bad` names the first non-finite value (on any replica)
         loss, bad, grad_norm = self.forward_backward(batch, step)
@@ -281,7 +281,7 @@ class Trainer:
         # log
         dt_step = time.perf_counter() - t0
         n_scen = len(batch) * self.ctx.world_size
-        record = StepRecord(epoch=epoch, batch=prog["batch"], step=step, loss=values["loss"],
+        record = StepRecord(epoch=epoch, batch=prog.batch, step=step, loss=values["loss"],
                             components=_floats(loss.components), weighted=_floats(loss.weighted),
                             grad_norm=grad_norm, clipped=health.clipped, lr=lr,
                             scenarios_per_s=n_scen / dt_step, nonfinite=health.nonfinite,
@@ -289,16 +289,14 @@ class Trainer:
         if log is not None:
             log.write(record)
         self.obs.step(record)
-        prog["step"], prog["batch"] = step, prog["batch"] + 1
+        prog.step, prog.batch = step, prog.batch + 1
         if stop is not None:
-            prog["step"] -= 1  # the checkpoint holds the state before the failed step
-            prog["batch"] -= 1
+            prog.step -= 1  # the checkpoint holds the state before the failed step
+            prog.batch -= 1
             self.save()
             return stop
         if bad is None:
-            sums = prog["sums"]
-            sums["loss"] += values["loss"]; sums["grad"] += grad_norm; sums["n"] += 1
-            sums["clipped"] += int(health.clipped); sums["scen"] += n_scen
+            prog.sums.add(values["loss"], grad_norm, health.clipped, n_scen)
         return None
 
     def forward_backward(self, batch, step: int):
@@ -328,40 +326,38 @@ class Trainer:
 
     def end_epoch(self, log, epoch: int, seconds: float) -> str | None:
         """Validate -> schedule -> early stopping -> log -> checkpoint; the early-stop reason or None."""
-        pn, prog = self.pn, self.progress
-        sums = dict(prog["sums"])
-        sums["loss"], sums["n"] = ddp.all_sum([sums["loss"], float(sums["n"])], self.ctx, self.device)
-        sums["n"] = int(sums["n"]) // self.ctx.world_size  # steps per replica (each saw every step)
-        sums["loss"] /= self.ctx.world_size  # mean over replicas of the per-step local losses
+        pn, prog, sums = self.pn, self.progress, self.progress.sums
+        loss_sum, n = ddp.all_sum([sums.loss, float(sums.n)], self.ctx, self.device)
+        n = int(n) // self.ctx.world_size  # steps per replica (each saw every step)
+        loss_sum /= self.ctx.world_size  # mean over replicas of the per-step local losses
         val = evaluate_split(self.model, self.loss_fn, self.data.val, self.autocast, self.obs.progress, "validation")
-        val_loss = val.get("loss", sums["loss"] / max(sums["n"], 1))
+        val_loss = val.get("loss", loss_sum / max(n, 1))
         if epoch + 1 >= pn.warmup_epochs:
             self.plateau.step(val_loss)
-        improved = val_loss < prog["best_val_loss"]
-        prog["best_val_loss"] = min(prog["best_val_loss"], val_loss)
-        prog["bad_epochs"] = 0 if improved else prog["bad_epochs"] + 1
-        prog["epoch"], prog["batch"] = epoch + 1, 0
-        n = sums["n"]
-        record = EpochRecord(epoch=epoch, step=prog["step"],
-                             train_loss=sums["loss"] / n if n else None,
-                             grad_norm_mean=sums["grad"] / n if n else None,
-                             clipped_fraction=sums["clipped"] / n if n else None,
+        improved = val_loss < prog.best_val_loss
+        prog.best_val_loss = min(prog.best_val_loss, val_loss)
+        prog.bad_epochs = 0 if improved else prog.bad_epochs + 1
+        prog.epoch, prog.batch = epoch + 1, 0
+        record = EpochRecord(epoch=epoch, step=prog.step,
+                             train_loss=loss_sum / n if n else None,
+                             grad_norm_mean=sums.grad / n if n else None,
+                             clipped_fraction=sums.clipped / n if n else None,
                              val_loss=val_loss, val={k: v for k, v in val.items() if k != "loss"},
                              lr=self.optimizer.param_groups[0]["lr"], best=improved,
-                             scenarios_per_s=sums["scen"] / seconds if seconds > 0 else None, seconds=seconds)
-        early = early_stopping_due(prog["bad_epochs"], pn, self.cfg.monitoring)
-        prog["early_stopped"] = early
+                             scenarios_per_s=sums.scen / seconds if seconds > 0 else None, seconds=seconds)
+        early = early_stopping_due(prog.bad_epochs, pn, self.cfg.monitoring)
+        prog.early_stopped = early
         if log is not None:
             log.write(record)
             log.sync()
-        last_epoch = early or prog["epoch"] >= self.plan.epochs
-        if prog["epoch"] % self.cfg.monitoring.log_frequency == 0 or last_epoch:
+        last_epoch = early or prog.epoch >= self.plan.epochs
+        if prog.epoch % self.cfg.monitoring.log_frequency == 0 or last_epoch:
             self.obs.epoch(record)  # metrics.jsonl and TensorBoard get every epoch regardless
-        if improved or last_epoch or prog["epoch"] % self.cfg.monitoring.save_frequency == 0:
+        if improved or last_epoch or prog.epoch % self.cfg.monitoring.save_frequency == 0:
             # output.save_best_only: best.pt tracks the best validation loss; off: no best.pt
-            self.save(best=improved and self.cfg.output.save_best_only, epoch_end=prog["epoch"])
+            self.save(best=improved and self.cfg.output.save_best_only, epoch_end=prog.epoch)
         if early:
-            return f"early stopping: no validation improvement for {prog['bad_epochs']} epochs (patience {pn.patience})"
+            return f"early stopping: no validation improvement for {prog.bad_epochs} epochs (patience {pn.patience})"
         return None
 
     # --- the end -------------------------------------------------------------------------------
@@ -370,7 +366,7 @@ class Trainer:
         """Final checkpoint, final evaluation and benchmark, report.json, plots, run.json (rank 0)."""
         report: dict[str, Any] = {}
         if self.ctx.is_main:
-            if stop_reason is None and self.last_saved_step != self.progress["step"]:
+            if stop_reason is None and self.last_saved_step != self.progress.step:
                 self.save()
             final = {} if stop_reason else self.final_evaluation()
             if log is not None:
