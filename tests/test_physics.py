@@ -129,7 +129,10 @@ def test_the_window_is_an_option_and_a_bad_one_is_refused_before_any_work(tmp_pa
 
     short = generate_physics(CFG, 2, tmp_path / "w", seed=7, shard_size=2, window_seconds=2.0, window_rate=256)
     assert tuple(read_shards(short.out).strain.shape[2:]) == (3, 512)
-    for kw, message in [({"window_seconds": 0.1}, "--window-seconds x --window-rate = 51.2 samples; it must be a whole number >= 64"),
+    for kw, message in [({"window_seconds": 0.1}, "--window-seconds x --window-rate = 51.2 samples; it must be a whole number in [64, 16777216]"),
+                        # not finite, or past any window: a message, not OverflowError/ValueError from int(round(...))
+                        ({"window_seconds": 1e308}, "--window-seconds x --window-rate = inf samples; it must be a whole number in [64, 16777216]"),
+                        ({"window_seconds": float("nan")}, "--window-seconds x --window-rate = nan samples; it must be a whole number in [64, 16777216]"),
                         ({"window_rate": 4096}, "--window-rate 4096 Hz: its Nyquist frequency must lie in (20, 1024] Hz"),
                         ({"window_seconds": 0.25, "window_rate": 1024}, "--window-seconds 0.25 must exceed the 0.5 s kept after the merger")]:
         with pytest.raises(AhsdTrainError) as err:

@@ -16,6 +16,7 @@ Every other file is written atomically (temp + fsync + rename).
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import math
@@ -23,7 +24,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ahsd_config.input.files import atomic_write
+from ahsd_config.input.files import TooLarge, atomic_write, read_bounded
 from ahsd_train.run.records import Record, from_json
 
 RUN_JSON = "run.json"
@@ -48,8 +49,17 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write(path, json.dumps(to_json_safe(data), indent=2, sort_keys=False) + "\n")
 
 
+MAX_JSON_BYTES = 64 * 1024 * 1024  # run.json / report.json are kilobytes; /dev/zero is not
+
+
 def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A run's JSON file through the bounded reader: a run.json that is /dev/zero or a FIFO is
+    refused (OSError / TooLarge), never read until memory runs out or waited on forever."""
+    try:
+        raw = read_bounded(path, MAX_JSON_BYTES)
+    except TooLarge as exc:  # an OSError like the others, so every reader's handling covers it
+        raise OSError(errno.EFBIG, f"{exc.size} bytes or more, past {MAX_JSON_BYTES}", str(path)) from None
+    return json.loads(raw.decode("utf-8"))
 
 
 def dump_yaml(data: Any) -> str:

@@ -49,7 +49,9 @@ class Window:
 
     def problem(self, f_low: float) -> str | None:
         """Why this window cannot be used (``None`` when it can)."""
-        if abs(self.seconds * self.rate - self.samples) > 1e-9 or self.samples < 64:
+        if not 64 <= self.seconds * self.rate <= 2**24:  # also nan and inf (`--window-seconds 1e308`)
+            return f"--window-seconds x --window-rate = {self.seconds * self.rate:g} samples; it must be a whole number in [64, {2**24}]"
+        if abs(self.seconds * self.rate - self.samples) > 1e-9:
             return f"--window-seconds x --window-rate = {self.seconds * self.rate:g} samples; it must be a whole number >= 64"
         if not f_low < self.rate / 2 <= lm.F_HIGH:
             return f"--window-rate {self.rate} Hz: its Nyquist frequency must lie in ({f_low:g}, {lm.F_HIGH:g}] Hz"
