@@ -54,6 +54,12 @@ def test_help_has_plain_metavars_and_describes_every_option(name):
         assert res.exit_code == 0, (cmd_name, res.output)
         placeholders = re.findall(r"\{[\w.]+\}|<[\w\[\], |]+>", res.stdout)  # {file}, <list[str]>, <int range>
         assert placeholders == [], (cmd_name, placeholders)
+        usage = res.stdout.split("\n\n")[0]  # e.g. "Usage: ahsd-config validate [OPTIONS] [PATH...]"
+        depth = 0
+        for ch in usage:  # brackets nest and close: "[PATH]...]" once slipped through
+            depth += {"[": 1, "]": -1}.get(ch, 0)
+            assert depth >= 0, (cmd_name, usage)
+        assert depth == 0, (cmd_name, usage)
         for param in cmd.params:
             assert getattr(param, "help", None), f"{name} {cmd_name}: {param.name} has no description"
 

@@ -62,7 +62,7 @@ def main() -> None:
     if plain is not None:
         # A validate process is short and builds ~100k objects that live to its end (pydantic's
         # models, the document, the findings): cycle collection would only walk them again and
-        # again (~6 % of a run, benchmarks/validate_speed.py). Nothing is kept across runs.
+        # again (~6 % of a run, timed side by side with it on). Nothing is kept across runs.
         gc.disable()
         try:
             sys.exit(run_validate(plain["paths"], plain["fmt"], plain["fail_on"], plain["output"]))

@@ -23,7 +23,7 @@ def _option(option, default):
 @reports_errors
 def validate(
     paths: Optional[List[str]] = typer.Argument(
-        None, metavar="[PATH]...",
+        None, metavar="PATH...",
         help="Config files or globs (quote globs: 'configs/**/*.yaml'); none: the project's "
              "[tool.ahsd] config_globs, like `ruff check` with no path."),
     format: OutputFormat = _option(_FMT, OutputFormat(_FMT.default)),
