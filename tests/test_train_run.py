@@ -335,6 +335,26 @@ def test_data_dir_trains_on_shards(tmp_path):
     assert result.exit_code == 2 and "missing" in result.stderr and not (tmp_path / "x").exists()
 
 
+def test_preflight_checks_the_strain_shape_the_data_brings(tmp_path, monkeypatch):
+    """With --data DIR the model is built for the dataset's strain (its manifest), so the preflight
+    must check that shape, not the config's synthetic one (the physics shards are (3, 2048))."""
+    from ahsd_config.api import load_config
+    from ahsd_train.engine.data import SyntheticScenarioSource
+    from ahsd_train.engine.shards import write_shards
+
+    made = load_config(CONFIG, TINY + ("priority_net.use_strain=true", "data.synthetic.strain_detectors=3",
+                                       "data.synthetic.strain_samples=128")).config
+    write_shards(SyntheticScenarioSource(made.data, made.priority_net, seed=7).generate(40),
+                 tmp_path / "shards", shard_size=20)
+    seen, real = [], trainer.preflight
+    monkeypatch.setattr(trainer, "preflight", lambda cfg, n, shape: (seen.append(shape), real(cfg, n, shape))[1])
+    trainer.run(options(tmp_path / "run", "priority_net.use_strain=true", data_dir=tmp_path / "shards", max_steps=1))
+    assert seen == [(3, 128)]  # the config says (2, 256)
+    seen.clear()
+    trainer.run(options(tmp_path / "meta", data_dir=tmp_path / "shards", max_steps=1))  # use_strain=false
+    assert seen == [None]
+
+
 def test_doctor_on_a_killed_run_without_report(tmp_path):
     out = tmp_path / "killed"
     trainer.run(options(out, max_steps=3))

@@ -145,6 +145,19 @@ def _read_manifest(root: Path) -> dict:
     return manifest
 
 
+def strain_shape_of(root: str | Path) -> tuple[int, int] | None:
+    """A dataset's strain shape ``(detectors, samples)`` from its manifest alone, before any shard is
+    read (None: the dataset holds no strain), so the preflight checks the model the data will get."""
+    root = Path(root)
+    manifest = _read_manifest(root)
+    if "strain" not in manifest["fields"]:
+        return None
+    shape = manifest.get("strain_shape")
+    if not (isinstance(shape, list) and len(shape) == 2 and all(type(n) is int and n > 0 for n in shape)):
+        raise ShardError(str(root / MANIFEST), f"`strain_shape` must be [detectors, samples], got {shape!r:.60}")
+    return (shape[0], shape[1])
+
+
 # ScenarioBatch field -> (dtype, rank); (n, S, ...) scenario-major
 _DTYPES = {"features": (torch.float32, 3), "mask": (torch.bool, 2), "priority": (torch.float32, 2),
            "snr": (torch.float32, 2), "snr_estimate": (torch.float32, 2), "edge_type": (torch.int64, 2),

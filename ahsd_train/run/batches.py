@@ -29,6 +29,19 @@ class Splits:
     test: Any
 
 
+def model_strain_shape(config: TrainingConfig, plan: Plan) -> tuple[int, int] | None:
+    """The strain shape the model will be built for, known before any data is read: with `--data DIR`
+    the dataset's (its manifest), else the synthetic generator's; None without strain."""
+    if not config.priority_net.use_strain:
+        return None
+    if plan.data_dir:
+        from ahsd_train.engine.shards import strain_shape_of
+
+        return strain_shape_of(plan.data_dir)
+    syn = config.data.synthetic
+    return (syn.strain_detectors, syn.strain_samples)
+
+
 def load_data(config: TrainingConfig, plan: Plan, device: torch.device) -> tuple[Splits, tuple | None]:
     """Synthetic scenarios (the default; the test set from its own seed) or `--data DIR` shards,
     split train/val/test; and the strain shape the model is built for (None without strain)."""

@@ -39,7 +39,8 @@ from ahsd_train.run import health as hm
 from ahsd_train.run import plots
 from ahsd_train.run import report as rep
 from ahsd_train.run import runlog
-from ahsd_train.run.batches import epoch_batches, epoch_order, epoch_training_data, load_data, seed_everything
+from ahsd_train.run.batches import (epoch_batches, epoch_order, epoch_training_data, load_data, model_strain_shape,
+                                    seed_everything)
 from ahsd_train.run.evaluation import evaluate_split, float_output
 from ahsd_train.run.observer import Observer, Silent, TrainHooks
 from ahsd_train.run.optim import build_optimizer, build_schedulers, early_stopping_due
@@ -74,9 +75,7 @@ def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | 
     plan = make_plan(config, opts)
     from ahsd_train.engine.normalization import FEATURE_NAMES
 
-    syn = config.data.synthetic
-    strain_shape = (syn.strain_detectors, syn.strain_samples) if config.priority_net.use_strain else None
-    preflight(config, len(FEATURE_NAMES), strain_shape)
+    preflight(config, len(FEATURE_NAMES), model_strain_shape(config, plan))
     device = resolve_device(opts.device or config.device, ctx)
     ddp.init(ctx, device)
     try:
