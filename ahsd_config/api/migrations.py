@@ -181,13 +181,24 @@ def migrate(path: str | Path, to: str = "head", on_conflict: str | None = None, 
     return MigrateResult(p, True, str(bak))
 
 
-def check_valid(path: str, text: str) -> None:
-    """Refuse a result the schema rejects (AHSD9xx errors); rules' advice does not block."""
+# A value the schema can never accept, whatever keys it grows: a wrong type (AHSD902), out of range
+# or not finite (AHSD903). Unknown and missing keys (AHSD901/904) may precede the schema change that
+# a rename or an addition goes with, so `revision` records them.
+VALUE_ERRORS = ("AHSD902", "AHSD903")
+
+
+def schema_errors(doc: Any, codes: tuple[str, ...] = ("AHSD9",)) -> list[str]:
+    """`key: message` for each schema error (codes starting with one of `codes`) of a loaded
+    document; rules' advice does not count. What migrate and revision refuse to write."""
     from ahsd_config.api.validate import validate_document
 
-    report = validate_document(load_text(text, path))
-    errors = [f"{f.key}: {f.message}" for f in report.findings
-              if f.severity == "error" and f.code.startswith("AHSD9")]
+    return [f"{f.key}: {f.message}" for f in validate_document(doc).findings
+            if f.severity == "error" and f.code.startswith(codes)]
+
+
+def check_valid(path: str, text: str) -> None:
+    """Refuse a result the schema rejects (AHSD9xx errors); rules' advice does not block."""
+    errors = schema_errors(load_text(text, path))
     if errors:
         raise MigrationInvalid(path, errors)
 
@@ -438,7 +449,14 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     folder = _folder(folder)  # outside a project: refuse before anything else
     rmap = _chain(rmap)
     head = rmap.head
-    data = {k: v for k, v in load_file(source).plain().items() if k != STAMP_KEY}
+    doc = load_file(source)
+    # the new head is FILE's values: a value the schema rejects would make every migrate to it fail
+    errors = schema_errors(doc, VALUE_ERRORS)
+    if errors:
+        shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+        raise UsageError(f"{source} does not validate, so no revision was written "
+                         f"(`ahsd-config validate {source}` lists all): {shown}")
+    data = {k: v for k, v in doc.plain().items() if k != STAMP_KEY}
     changes = changes_between(rmap.state(head), data, PLACEHOLDER)
     if not changes:
         raise UsageError(f"{source} already matches head ({head}); there is nothing to record")
@@ -447,6 +465,7 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     if rid in rmap:
         raise UsageError(f"revision id {rid} exists already")
     rev = Revision(rid, (head,), now, title, tuple(changes))
+    parse_revision(rev.to_plain(), f"revision {rid}")  # a bad title is refused before any write
     return _with_path(rev, store.write_revision(folder, rev, rmap))
 
 
@@ -459,6 +478,7 @@ def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
     _check_two_heads(rmap, a, b)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
     rev = Revision(rid, (a, b), _today(), title, ())
+    parse_revision(rev.to_plain(), f"merge {rid}")  # a bad title is refused before any write
     return _with_path(rev, store.write_revision(folder, rev, rmap))
 
 

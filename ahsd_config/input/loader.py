@@ -56,6 +56,7 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 200_000
 MAX_INT_DIGITS = 1_000
+MAX_INT = 2**63 - 1  # the largest integer a config may hold: torch's and numpy's int64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _STANDARD_TAGS = frozenset(
@@ -436,8 +437,18 @@ class _Inspector:
         digits = node.value.lstrip("+-").replace("_", "")
         if len(digits) > MAX_INT_DIGITS:
             self.fail(node, f"{what} with {len(digits)} digits; numbers this large are refused")
-        if not (digits[2:] if digits[:2] in ("0x", "0o", "0b") else digits):
+        body, base = (digits[2:], {"x": 16, "o": 8, "b": 2}[digits[1]]) if digits[:2] in ("0x", "0o", "0b") else (digits, 10)
+        if not body:
             self.fail(node, f"`{node.value}` is an integer to YAML 1.2 but has no digits; quote it if it is text")
+        try:
+            magnitude = int(body, base)
+        except ValueError:  # not this road's integer spelling: the constructor answers
+            return
+        if magnitude > MAX_INT:
+            # every consumer holds integers in 64 bits (torch, numpy) or converts them to float, which
+            # overflows past 1.8e308: a rule's `batch * 10 / fraction` raised OverflowError
+            self.fail(node, f"{what} with {len(body)} digits is beyond the 64-bit range "
+                            f"(|n| <= {MAX_INT}) that torch and numpy hold; numbers this large are refused")
 
     def check_scalar(self, node: Node, path: KeyPath) -> None:
         self.check_text(node)

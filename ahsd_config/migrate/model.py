@@ -152,6 +152,8 @@ def parse_revision(data: Any, path: str = "<revision>") -> Revision:
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise RevisionFormatError(path, "`title` must be a non-empty string")
+    if len(title.strip().splitlines()) > 1:  # log, history and the gate print it on one line
+        raise RevisionFormatError(path, f"`title` must be one line, got {title.strip()!r:.80}")
     raw_changes = data.get("changes")
     if raw_changes is None:
         raw_changes = []
