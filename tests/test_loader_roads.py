@@ -395,3 +395,84 @@ def test_a_character_yaml_forbids_is_refused_at_its_line_and_column(at, char, ro
     column = at - (text.rfind("\n", 0, at) + 1) + 1
     assert (caught.value.position.line, caught.value.position.column) == (line, column), caught.value.render()
     assert f"U+{ord(char):04X} is not allowed" in caught.value.message
+
+
+# Generated documents with what the C road reads since issue 9 item 4: anchors and aliases (as
+# values, in flow lists and as keys, sometimes to no anchor), merge keys (one mapping or a list,
+# anywhere among the keys, sometimes of a non-mapping), block scalars (every header form, blank and
+# more-indented lines, trailing blank lines, comments after), explicit tags (standard and not) and
+# timestamps (valid and not). Each time: the C road's document, or its refusal, equals the
+# round-trip road's, or it declines.
+ANCHOR = st.sampled_from(["a", "b", "c", "k"])
+BLOCK_HEADER = st.sampled_from(["|", ">", "|-", ">-", "|+", ">+", "|2", ">1", "|2-", "|-2", ">+1", "|  # c", ">#x", "|0"])
+BLOCK_LINE = st.sampled_from(["text", "more text", "", "  indented", "# not a comment", "a: b", "   ", "x  ", "\t"])
+TAGGED = st.tuples(st.sampled_from(["!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp", "!", "!!map",
+                                    "!!seq", "!!python/none", "!custom", "!!binary", "!<tag:yaml.org,2002:str>"]),
+                   st.sampled_from(["5", "'7'", '"x"', "1.5", "true", "yes", "", "~", "2025-01-01", "0x1F", "abc",
+                                    "-_", "{x: 1}", "[1]", ".inf"]))
+TIMESTAMP = st.sampled_from(["2025-01-01", "2025-01-01 10:20:30", "2025-1-1T1:02:03Z", "2025-01-01T10:20:30.123456+02:00",
+                             "2025-13-45", "2025-01-01 10:20:30 -5", "2001-12-14t21:59:43.10-05:00", "2025-02-30"])
+
+
+@st.composite
+def construct_value(draw, indent: int, depth: int) -> str:
+    kinds = ["scalar", "anchored scalar", "alias", "anchored flow map", "flow list of aliases", "block scalar",
+             "tagged", "timestamp", "anchored flow list"] + (["block map", "anchored block map"] if depth < 2 else [])
+    kind = draw(st.sampled_from(kinds))
+    plain = draw(st.sampled_from(["1", "true", "x", "'q'", "null", "", "0x1F", ".nan", "False"]))
+    if kind == "scalar":
+        return " " + plain
+    if kind == "anchored scalar":
+        return f" &{draw(ANCHOR)} {plain}"
+    if kind == "alias":
+        return f" *{draw(ANCHOR)}"
+    if kind == "anchored flow map":
+        return f" &{draw(ANCHOR)} {{x: {plain}, y: 2}}"
+    if kind == "anchored flow list":
+        return f" &{draw(ANCHOR)} [1, {plain}]"
+    if kind == "flow list of aliases":
+        return " [" + ", ".join(draw(st.sampled_from([f"*{draw(ANCHOR)}", "1", "{z: 3}"])) for _ in range(draw(st.integers(1, 3)))) + "]"
+    if kind == "block scalar":
+        pad = " " * (indent + draw(st.sampled_from([1, 2, 3])))
+        lines = draw(st.lists(BLOCK_LINE, min_size=0, max_size=4))
+        trail = draw(st.sampled_from(["", "\n", "\n\n", f"\n{pad}# after"]))
+        return " " + draw(BLOCK_HEADER) + "".join("\n" + (pad + line if line else "") for line in lines) + trail
+    if kind == "tagged":
+        tag, value = draw(TAGGED)
+        props = draw(st.sampled_from(["{t} {v}", "{t} &a {v}", "&b {t} {v}"]))
+        return " " + props.format(t=tag, v=value)
+    if kind == "timestamp":
+        return " " + draw(TIMESTAMP)
+    anchor = f" &{draw(ANCHOR)}" if kind == "anchored block map" else ""
+    return anchor + "\n" + draw(construct_mapping(indent + 2, depth + 1))
+
+
+@st.composite
+def construct_mapping(draw, indent: int = 0, depth: int = 0) -> str:
+    pad = " " * indent
+    entries = []
+    for i in range(draw(st.integers(1, 4))):
+        key = draw(st.sampled_from([f"k{i}", f"k{i}", f"&{draw(ANCHOR)} k{i}", f"*{draw(ANCHOR)} ", "2025-01-01",
+                                    "!!str 5", "'<<'", "x"]))
+        entries.append(pad + key + ":" + draw(construct_value(indent, depth)))
+    if draw(st.booleans()):
+        merge = draw(st.sampled_from(["*{a}", "[*{a}, *{b}]", "{{m: 1}}", "[*{a}]", "1", "[*{a}, 2]"]))
+        merge = merge.format(a=draw(ANCHOR), b=draw(ANCHOR))
+        entries.insert(draw(st.integers(0, len(entries))), f"{pad}<<: {merge}")
+    return "\n".join(entries)
+
+
+@SETTINGS
+@given(construct_mapping())
+def test_generated_anchors_merges_blocks_tags_and_timestamps_read_alike(text):
+    check_roads(text + "\n")
+
+
+@SETTINGS
+@given(construct_mapping(), st.lists(st.tuples(st.integers(0, 10**4), st.sampled_from(
+    [" ", "\n", ":", "- ", "#", "'", '"', "[", "]", "{", "}", ",", "?", "|", ">", "&", "*", "!", "<<: ", "  "])), max_size=3))
+def test_mutated_construct_documents_read_alike(text, edits):
+    for position, insert in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + insert + text[at:]
+    check_roads(text + "\n")

@@ -664,7 +664,10 @@ def _kind(node: Node) -> str:
         return "list"
     if node.id == "mapping":
         return "mapping"
-    return f"scalar ({node.value!r:.40})" if node.id == "scalar" else "node"
+    if node.id != "scalar":
+        return "node"
+    value = node.value.replace("\a", "") if node.style == ">" else node.value  # ruamel's fold marks
+    return f"scalar ({value!r:.40})"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -116,7 +116,17 @@ class _Parser(CParser):  # type: ignore[misc, valid-type]
 # A lone CR, and tabs (libyaml takes `key\t: 1`, ruamel refuses it), are rare enough in a config not
 # to be worth proving alike. A BOM past the start (the loader strips a leading one) is a character
 # to libyaml but takes no column in ruamel's reader: every position after it would differ.
-_UNUSUAL = re.compile(r"^%|[\x85\u2028\u2029\ufeff]|\r(?!\n)|\t", re.M)
+# A block scalar header with `#` right after its indicators (`>#x`) is refused by ruamel, taken by
+# libyaml; a tag-like word with a character past its name (`!!!x`, `[!a, b]`), or an anchor or
+# alias name with a character libyaml does not take (`&k:`; ruamel takes more) is scanned otherwise
+# by each; ruamel refuses a block scalar whose first blank line holds spaces and a later line more
+# ("more indented follow up line"), libyaml takes it. Both are found on the text, not the tree: a syntax error further on is located by a
+# partial ruamel read that trusts the text before it to read alike.
+_UNUSUAL = re.compile(r"^%|[\x85\u2028\u2029\ufeff]|\r(?!\n)|\t|[|>][-+0-9]*#"
+                      r"|(?:^|[\s\[\]{},])!(?:![A-Za-z0-9_/:.\-]*[^A-Za-z0-9_/:.\-\s]"
+                      r"|[A-Za-z0-9_/:.\-]+[^A-Za-z0-9_/:.\-\s]|[^A-Za-z0-9_/:.\-\s!<])"
+                      r"|(?:^|[\s\[\]{},?:-])[&*][A-Za-z0-9_\-]*[^A-Za-z0-9_\-\s,\[\]{}]"
+                      r"|[|>][-+]?[ ]*(?:#[^\n]*)?\n( +)\n(?:[ ]*\n)*\1 ", re.M)
 
 
 def unusual_text(text: str) -> bool:
@@ -144,6 +154,8 @@ def compose(text: str) -> Any:
     if parser.declined:
         raise Decline("a non-specific tag")
     if root is not None:
+        if root.id == "scalar" and root.value == "" and root.style == "":
+            raise Decline("an empty document")  # each road places its empty node elsewhere
         _prepare(root, text)
     return root
 
@@ -171,7 +183,7 @@ def _prepare(root: Any, text: str) -> None:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if type(node.tag) is not Tag:
+        if type(node.tag) is not Tag or text[node.start_mark.index:node.start_mark.index + 1] == "!":
             _check_written_tag(node, text)
             if text[node.start_mark.index:node.start_mark.index + 1] == "!":
                 _mark_at_anchor(node, text)
@@ -199,20 +211,20 @@ def _flow_pair(item: Any, sequence: Any, text: str) -> bool:
     return item.id == "mapping" and index > sequence.start_mark.index and text[index] != "{"
 
 
-# Tag characters libyaml and ruamel scan differently (a flow indicator ends ruamel's tag in a flow
-# collection, libyaml's not; `%21` escapes): such a tag is refused on both roads, worded alike only
-# by ruamel.
-_ODD_TAG = re.compile(r"[,\[\]{}%]")
+# A tag as written that both scanners read alike: `!`, `!name`, `!!name`, `!<verbatim>` with ASCII
+# name characters. Others (a flow indicator ends ruamel's tag in a flow collection, libyaml's not;
+# `%21` escapes; `!!!x`; named handles) are refused on both roads, worded alike only by ruamel.
+_PLAIN_TAG = re.compile(r"!(?:!?[A-Za-z0-9_/:.\-]+)?$|!<[^>\s]+>$")
 
 
 def _check_written_tag(node: Any, text: str) -> None:
-    """Decline a tag written with a character the two scanners read differently."""
+    """Decline a tag written in a form the two scanners may read differently."""
     index, end = node.start_mark.index, len(text)
     while 0 <= index < end and text[index] in "&!":
         start = index
         while index < end and text[index] not in " \t\r\n":
             index += 1
-        if text[start] == "!" and text[start + 1:start + 2] != "<" and _ODD_TAG.search(text, start, index):
+        if text[start] == "!" and not _PLAIN_TAG.match(text, start, index):
             raise Decline(f"the tag {text[start:index]}")
         while index < end and text[index] in " \t\r\n":
             index += 1
@@ -328,6 +340,8 @@ class _Builder:
                     raise Decline("a second merge key")  # ruamel refuses it while building
                 merged = self.merges(value_node)
                 continue
+            if key_node.tag == STR and type(key_node.tag) is not Tag:
+                raise Decline("a key tagged !!str")  # ruamel's TaggedScalar key: each one a new key
             key = self.build(key_node)
             value = self.build(value_node)
             out.setdefault(key, value)
