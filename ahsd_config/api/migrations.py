@@ -24,6 +24,7 @@ from ahsd_config.migrate.errors import MigrationInvalid, NotStamped
 from ahsd_config.migrate.graph import RevisionMap, Step
 from ahsd_config.migrate.model import PLACEHOLDER, Revision, parse_revision
 from ahsd_config.migrate.order import frozen_key_order
+from ahsd_config.migrate.state import apply_plain, check, primitive
 from ahsd_config.migrate.walk import StepRecord, replay_and_record
 from ahsd_config.values import MISSING
 
@@ -49,24 +50,41 @@ class Inference:
 
 def state_differences(data: dict, state: dict, implicit: frozenset[str] = frozenset()) -> list[str]:
     """Dotted keys where `data` (a file, stamp ignored) and a revision state disagree."""
-    a = {k: v for k, v in keys.flatten(data).items() if k != STAMP_KEY}
-    b = keys.flatten(state)
+    return _differences(_flat_config(data), keys.flatten(state), implicit)
+
+
+def _flat_config(data: Any) -> dict[str, Any]:
+    return {k: v for k, v in keys.flatten(data).items() if k != STAMP_KEY}
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any], implicit: frozenset[str]) -> list[str]:
     out = [k for k in a if k not in b or not keys.same(a[k], b[k])]
     out += [k for k in b if k not in a and k not in implicit]
     return out
 
 
 def infer(data: dict, rmap: RevisionMap | None = None) -> Inference:
-    """The revision whose full state matches `data` best (newest wins a tie)."""
+    """The revision whose full state matches `data` best (newest wins a tie).
+
+    The file is flattened once; a key no revision has differs from every one alike, so each
+    revision is compared on the chain's own keys only (work per revision: the chain's size, not
+    the file's)."""
     rmap = _chain(rmap)
-    best: Inference | None = None
-    for rid in rmap.order:
-        diff = state_differences(data, rmap.state(rid), rmap.implicit)
-        if best is None or len(diff) <= len(best.differing):
-            best = Inference(rid, not diff, diff)
-    if best is None:
+    flat = _flat_config(data)
+    states = [(rid, keys.flatten(rmap.state(rid))) for rid in rmap.order]
+    if not states:
         raise UsageError("there are no revisions to compare with")
-    return best
+    chain_keys = {k for _, state in states for k in state}
+    shared = [k for k in flat if k in chain_keys]
+    unknown = len(flat) - len(shared)
+    best, fewest = states[0], -1
+    for rid, state in states:
+        count = unknown + sum(1 for k in shared if k not in state or not keys.same(flat[k], state[k]))
+        count += sum(1 for k in state if k not in flat and k not in rmap.implicit)
+        if fewest < 0 or count <= fewest:
+            best, fewest = (rid, state), count
+    differing = _differences(flat, best[1], rmap.implicit)
+    return Inference(best[0], not differing, differing)
 
 
 def current(path: str | Path, rmap: RevisionMap | None = None) -> Inference:
@@ -133,30 +151,54 @@ def plan(path: str | Path, to: str = "head", on_conflict: str | None = None,
     source, inferred = source_revision(str(path), data, rmap)
     target = rmap.resolve(to)
     steps = rmap.path(source, target)
-    result = _restore_from_backup(path, text, source, target, rmap) if steps else None
+    result = _restore_from_backup(path, text, data, source, target, rmap) if steps else None
     if result is None:
         result = apply_text(text, steps, target=target, path=str(path), on_conflict=on_conflict,
                             implicit=rmap.implicit, key_order=frozen_key_order)
     return Plan(str(path), source, target, steps, text, result, inferred)
 
 
-def _restore_from_backup(path, text, source, target, rmap) -> Applied | None:
+def _restore_from_backup(path, text, data, source, target, rmap) -> Applied | None:
     """Going back to where FILE.bak was: if migrating the backup forward reproduces the file
-    byte for byte, the backup *is* the exact inverse (it keeps comments removed keys took along)."""
+    byte for byte, the backup *is* the exact inverse (it keeps comments removed keys took along).
+
+    The values are compared first (plain data, no parse of either text on the round-trip road):
+    a backup that cannot reproduce FILE's values cannot reproduce its bytes."""
     bak = backup_path(path)
     try:
-        old = bak.read_text(encoding="utf-8")
+        old = read_text(bak)
         old_data = load_text(old, str(bak)).plain()
         old_rev, _ = source_revision(str(bak), old_data, rmap)
         if old_rev != target:
             return None
-        forward = apply_text(old, rmap.path(old_rev, source), target=source, path=str(bak),
+        steps = rmap.path(old_rev, source)
+        if not _may_reproduce(old_data, steps, data, rmap):
+            return None
+        forward = apply_text(old, steps, target=source, path=str(bak),
                              implicit=rmap.implicit, key_order=frozen_key_order)
     except Exception:  # any doubt: fall back to applying the steps
         return None
     if forward.text != text:
         return None
     return Applied(old, old_data, [], old != text)
+
+
+def _may_reproduce(old_data: Any, steps: list[Step], data: Any, rmap: RevisionMap) -> bool:
+    """False when applying `steps` to the backup's values cannot give FILE's values (a conflict
+    stops the text migration; different values give different bytes). Loose on purpose (`==`, key
+    order and the stamp ignored): True only sends the case on to the byte-for-byte comparison."""
+    try:
+        values = copy.deepcopy(old_data)
+        for step in steps:
+            for change in (reversed(step.revision.changes) if step.down else step.revision.changes):
+                p = primitive(change, step.down)
+                if check(values, p, step.revision.id, rmap.implicit) is not None:
+                    return False
+                values = apply_plain(values, p, rmap.implicit)
+    except Exception:  # noqa: BLE001 - undecided: let the text migration answer
+        return True
+    strip = lambda d: {k: v for k, v in d.items() if k != STAMP_KEY} if isinstance(d, dict) else d  # noqa: E731
+    return strip(values) == strip(data)
 
 
 @dataclass
@@ -210,6 +252,18 @@ def apply_revision(text: str, revision: str, down: bool = False, rmap: RevisionM
     rev = rmap.get(revision)
     target = (rev.parents[0] if rev.parents else None) if down else rev.id
     return apply_text(text, [Step(rev, down)], target=target, path=path, on_conflict=on_conflict,
+                      implicit=rmap.implicit, key_order=frozen_key_order, stamp=target is not None)
+
+
+def apply_steps(text: str, steps: list[Step], rmap: RevisionMap | None = None, path: str = "<config>",
+                on_conflict: str | None = None) -> Applied:
+    """Apply a path of steps to a config text in one pass (one parse, one dump) and stamp where it
+    ends: what `migrate --to` writes, and what applying them one by one writes."""
+    rmap = _chain(rmap)
+    last = steps[-1] if steps else None
+    target = None if last is None else (last.revision.parents[0] if last.revision.parents else None) \
+        if last.down else last.revision.id
+    return apply_text(text, steps, target=target, path=path, on_conflict=on_conflict,
                       implicit=rmap.implicit, key_order=frozen_key_order, stamp=target is not None)
 
 

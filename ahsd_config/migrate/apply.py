@@ -53,7 +53,10 @@ def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: st
     norm = _blank_lines(text)
     doc = load_text(norm, path, roundtrip=True)  # the writer edits ruamel's comment-carrying data
     data = doc.data
-    before = dump(make_yaml().load(norm), text)
+    # ruamel's rendering of the text as read, dumped before any edit (dumping leaves the data as
+    # it was: the representer resets the comment marks the emitter sets), so the text is parsed
+    # once however many steps follow
+    before = dump(data, text)
     conflicts: list[Conflict] = []
     said: set[tuple[str, str]] = set()  # one rationale comment per revision and reason
     for step in steps:
