@@ -234,3 +234,48 @@ def test_data_without_a_manifest_names_the_command_that_makes_one(tmp_path, what
         assert "interrupted `ahsd-train data generate`; rerun it with the same arguments" in message
     else:
         assert "not a folder" in message
+
+
+# ------------------------------------------------------- evaluate on a hand-edited report.json
+def _nodes(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _nodes(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _nodes(v, (*path, i))
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                           max_leaves=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(where=st.integers(min_value=0), value=JSON_VALUES)
+def test_evaluate_of_any_edited_report_value_is_a_row_or_one_line(finished_run, tmp_path_factory, where, value):
+    """Any value of report.json's metrics replaced by any JSON value: a table row, or one
+    AhsdTrainError naming the file and the dotted key (a TypeError/ValueError before)."""
+    import copy
+    import json
+
+    from ahsd_train.errors import AhsdTrainError
+    from ahsd_train.review.evaluate import evaluate_runs
+
+    report = json.loads((finished_run / runlog.REPORT).read_text())
+    paths = [p for p in _nodes(report["metrics"]) if p]
+    path = paths[where % len(paths)]
+    edited = copy.deepcopy(report)
+    node = edited["metrics"]
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    run = tmp_path_factory.mktemp("eval")
+    (run / runlog.REPORT).write_text(json.dumps(edited))
+    try:
+        _, table = evaluate_runs([run])
+    except AhsdTrainError as exc:
+        assert str(run / runlog.REPORT) in exc.message and "\n" not in exc.message
+    else:
+        assert table.count("\n") == 2
