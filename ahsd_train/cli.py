@@ -308,6 +308,8 @@ def doctor_command(
     from ahsd_train.review import doctor
 
     diagnosis = doctor.diagnose(run_dir)
+    for note in diagnosis.notes:
+        stdout.print(f"note: {note}", markup=False)
     print_checklist(diagnosis.report)
     if diagnosis.report.get("stop_reason"):
         stdout.print(f"stopped: {diagnosis.report['stop_reason']}", markup=False)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+import stat
 from pathlib import Path
 
 import torch
@@ -119,10 +121,25 @@ def _read(path: Path, cap: int, what: str) -> bytes:
         raise ShardError(str(path), f"unreadable {what}: {e.strerror or e}") from None
 
 
+def _no_dataset(root: Path) -> ShardError:
+    """Why `root` is not a dataset, with the command that makes one there (or finishes one)."""
+    make = f"ahsd-train data generate --out {shlex.quote(str(root))} --scenarios N"
+    if not root.exists() and not root.is_symlink():
+        return ShardError(str(root), f"no such dataset folder; make one with `{make}` (add --physics for "
+                                     "LALSuite waveforms and detector noise)")
+    if not root.is_dir():
+        return ShardError(str(root), "not a folder: --data takes a dataset folder (its manifest.json and shards)")
+    if any(root.glob("shard-*.safetensors")):
+        return ShardError(str(root / MANIFEST), "no manifest: the shards here are an interrupted `ahsd-train data "
+                                                "generate`; rerun it with the same arguments to finish the dataset")
+    return ShardError(str(root / MANIFEST), f"no manifest: not a scenario dataset; make one with `{make}` "
+                                            "(add --physics for LALSuite waveforms and detector noise)")
+
+
 def _read_manifest(root: Path) -> dict:
     path = root / MANIFEST
-    if not (root / MANIFEST).exists() and not (root / MANIFEST).is_symlink():
-        raise ShardError(str(path), "no manifest: not a scenario dataset (write one with write_shards)")
+    if not root.is_dir() or (not path.exists() and not path.is_symlink()):
+        raise _no_dataset(root)
     try:
         manifest = json.loads(_read(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -156,6 +173,20 @@ def strain_shape_of(root: str | Path) -> tuple[int, int] | None:
     if not (isinstance(shape, list) and len(shape) == 2 and all(type(n) is int and n > 0 for n in shape)):
         raise ShardError(str(root / MANIFEST), f"`strain_shape` must be [detectors, samples], got {shape!r:.60}")
     return (shape[0], shape[1])
+
+
+def dataset_bytes(root: str | Path) -> int:
+    """The size of a dataset's shard files as its manifest lists them (what reading it holds in
+    memory, at least); files that are missing or not regular count 0 (the reader names them)."""
+    root = Path(root)
+    total = 0
+    for entry in _read_manifest(root)["shards"]:
+        try:
+            st = (root / entry["file"]).stat()
+        except OSError:
+            continue
+        total += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return total
 
 
 # ScenarioBatch field -> (dtype, rank); (n, S, ...) scenario-major

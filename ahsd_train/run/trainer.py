@@ -44,7 +44,7 @@ from ahsd_train.run.batches import (epoch_batches, epoch_order, epoch_training_d
 from ahsd_train.run.evaluation import evaluate_split, float_output
 from ahsd_train.run.observer import Observer, Silent, TrainHooks
 from ahsd_train.run.optim import build_optimizer, build_schedulers, early_stopping_due
-from ahsd_train.run.preflight import preflight
+from ahsd_train.run.preflight import check_memory, preflight
 from ahsd_train.run.records import EpochRecord, StepRecord
 from ahsd_train.run.rundir import STOP, choose_run_dir, now, resolved_yaml, run_info
 from ahsd_train.run.setup import Plan, Prepared, RunOptions, make_plan, prepare, resolve_device
@@ -75,8 +75,10 @@ def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | 
     plan = make_plan(config, opts)
     from ahsd_train.engine.normalization import FEATURE_NAMES
 
-    preflight(config, len(FEATURE_NAMES), model_strain_shape(config, plan))
+    strain_shape, n_features = model_strain_shape(config, plan), len(FEATURE_NAMES)
     device = resolve_device(opts.device or config.device, ctx)
+    preflight(config, n_features, strain_shape,
+              check_size=lambda n_params: check_memory(config, plan, n_params, n_features, strain_shape, device))
     ddp.init(ctx, device)
     try:
         return Trainer(opts, prepared, plan, ctx, device, observer, hooks or TrainHooks()).train()
@@ -192,10 +194,13 @@ class Trainer:
         self.started = now()
         log = None
         if self.ctx.is_main:
+            # read what a resume keeps of the log before anything is written: a log that cannot be
+            # read refuses the resume with run.json and the checkpoints as they were
+            kept = runlog.lines_through(self.run_dir, self.progress.step) if self.resume else None
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write(self.run_dir / runlog.RESOLVED, resolved_yaml(self.prepared))
             self.write_run_json("running")
-            log = runlog.MetricsLog(self.run_dir, self.progress.step if self.resume else None)
+            log = runlog.MetricsLog(self.run_dir, self.progress.step if self.resume else None, kept=kept)
         self.last_saved_step = self.progress.step if self.resume else -1
         total_steps = self.plan.epochs * self.steps_per_epoch
         if self.plan.max_steps is not None:
