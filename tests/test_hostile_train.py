@@ -325,3 +325,24 @@ def test_a_checkpoint_part_that_does_not_load_falls_back_then_refuses_in_one_lin
     assert f"{ckdir / 'last.pt'}: does not fit this run" in res.output and "falling back to" in res.output
     assert f"and the previous one: {ckdir / 'last.prev.pt'}: does not fit this run" in res.output
     assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("physics", [False, True])
+def test_an_interrupted_data_generate_says_what_is_on_disk_exit_130(tmp_path, monkeypatch, physics):
+    """It said "interrupted; nothing was started" after shards were written."""
+    from typer.testing import CliRunner
+
+    from ahsd_train import cli
+    from test_train_support import CONFIG
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_generate", interrupted)
+    if physics:
+        monkeypatch.setattr("ahsd_train.engine.physics.require_lal", lambda: None)
+    res = CliRunner().invoke(cli.app, ["data", "generate", "--config", str(CONFIG), "--scenarios", "4",
+                                       "--out", str(tmp_path / "d"), *(["--physics"] if physics else [])])
+    assert res.exit_code == 130 and "nothing was started" not in res.output, res.output
+    assert (f"interrupted: {tmp_path / 'd'}: the shards written so far are kept; the same command finishes"
+            if physics else "it holds no manifest, so it is not a dataset yet") in res.output
