@@ -346,3 +346,16 @@ def test_an_interrupted_data_generate_says_what_is_on_disk_exit_130(tmp_path, mo
     assert res.exit_code == 130 and "nothing was started" not in res.output, res.output
     assert (f"interrupted: {tmp_path / 'd'}: the shards written so far are kept; the same command finishes"
             if physics else "it holds no manifest, so it is not a dataset yet") in res.output
+
+
+def test_a_run_directory_that_is_not_utf8_is_one_line_before_anything_is_written(tmp_path):
+    """`--out` with non-UTF-8 bytes (a lone surrogate in Python) got a UnicodeEncodeError traceback
+    from TensorBoard's writer after run.json and the resolved config were written."""
+    from ahsd_train.errors import RunDirError
+    from ahsd_train.run import trainer
+    from test_train_support import options
+
+    out = tmp_path / "r\udcff"
+    with pytest.raises(RunDirError, match="the path holds bytes that are not UTF-8"):
+        trainer.run(options(out, max_steps=1))
+    assert list(tmp_path.iterdir()) == []
