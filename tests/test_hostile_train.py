@@ -105,7 +105,8 @@ def finished_run(tmp_path_factory):
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("hostile") / "run"
-    trainer.run(options(out, "output.generate_plots=false", max_steps=3))
+    trainer.run(options(out, "output.generate_plots=false", max_steps=3, checkpoint_every_steps=1))
+    assert (out / "checkpoints" / "last.prev.pt").is_file()
     return out
 
 
@@ -279,3 +280,82 @@ def test_evaluate_of_any_edited_report_value_is_a_row_or_one_line(finished_run, 
         assert str(run / runlog.REPORT) in exc.message and "\n" not in exc.message
     else:
         assert table.count("\n") == 2
+
+
+# ------------------------------------------ checkpoints whose parts do not load into the run
+def _other(name: str, value):
+    """A well-typed checkpoint part that cannot load into the tiny run's objects."""
+    import torch
+
+    return {
+        "model": {"extractor.blocks.0.proj.weight": torch.zeros(3, 3)},  # another model's shape
+        "optimizer": {"state": {}, "param_groups": [{"params": [0]}]},  # another model's groups
+        "plateau": {"mode": 5, "best": "x"},
+        "health": {"recent_losses": "x"},
+        "progress": {**value, "best_val_loss": "x"},
+        "rng": {"torch": torch.zeros(3, dtype=torch.uint8)},
+    }[name]
+
+
+CHECKPOINT_PARTS = ["model", "optimizer", "plateau", "health", "progress", "rng"]
+
+
+@pytest.mark.parametrize("part", CHECKPOINT_PARTS)
+def test_a_checkpoint_part_that_does_not_load_falls_back_then_refuses_in_one_line(tmp_path, finished_run, part):
+    """load_state_dict / restore_rng / from_state raised RuntimeError, KeyError or TypeError
+    tracebacks; a checkpoint whose part does not fit the run is a bad checkpoint like a corrupt one."""
+    import torch
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG, TINY, set_args
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    ckdir = run / "checkpoints"
+    for name in ("last.pt", "last.prev.pt"):
+        payload = torch.load(ckdir / name, weights_only=True)
+        payload[part] = _other(part, payload[part])
+        torch.save(payload, ckdir / name)
+    before = {p: p.read_bytes() for p in [run / runlog.RUN_JSON, *ckdir.iterdir()]}
+    res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--set",
+                                   "output.generate_plots=false", "--device", "cpu", "--resume",
+                                   "--max-steps", "5", "--out", str(run)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert f"{ckdir / 'last.pt'}: does not fit this run" in res.output and "falling back to" in res.output
+    assert f"and the previous one: {ckdir / 'last.prev.pt'}: does not fit this run" in res.output
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("physics", [False, True])
+def test_an_interrupted_data_generate_says_what_is_on_disk_exit_130(tmp_path, monkeypatch, physics):
+    """It said "interrupted; nothing was started" after shards were written."""
+    from typer.testing import CliRunner
+
+    from ahsd_train import cli
+    from test_train_support import CONFIG
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_generate", interrupted)
+    if physics:
+        monkeypatch.setattr("ahsd_train.engine.physics.require_lal", lambda: None)
+    res = CliRunner().invoke(cli.app, ["data", "generate", "--config", str(CONFIG), "--scenarios", "4",
+                                       "--out", str(tmp_path / "d"), *(["--physics"] if physics else [])])
+    assert res.exit_code == 130 and "nothing was started" not in res.output, res.output
+    assert (f"interrupted: {tmp_path / 'd'}: the shards written so far are kept; the same command finishes"
+            if physics else "it holds no manifest, so it is not a dataset yet") in res.output
+
+
+def test_a_run_directory_that_is_not_utf8_is_one_line_before_anything_is_written(tmp_path):
+    """`--out` with non-UTF-8 bytes (a lone surrogate in Python) got a UnicodeEncodeError traceback
+    from TensorBoard's writer after run.json and the resolved config were written."""
+    from ahsd_train.errors import RunDirError
+    from ahsd_train.run import trainer
+    from test_train_support import options
+
+    out = tmp_path / "r\udcff"
+    with pytest.raises(RunDirError, match="the path holds bytes that are not UTF-8"):
+        trainer.run(options(out, max_steps=1))
+    assert list(tmp_path.iterdir()) == []

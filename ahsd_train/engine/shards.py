@@ -218,6 +218,9 @@ def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fi
     if n and (int(tensors["edge_type"].min()) < 0 or int(tensors["n_signals"].min()) < 0
               or int(tensors["n_signals"].max()) > (width or 0)):
         raise ShardError(str(path), "edge_type below 0, or n_signals outside [0, signal slots]")
+    for name, t in tensors.items():  # a NaN in the data would read as the model diverging at step 1
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ShardError(str(path), f"{name} holds NaN or infinite values")
 
 
 def read_shards(directory: str | Path) -> ScenarioBatch:

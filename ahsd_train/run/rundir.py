@@ -67,6 +67,11 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -
             holder = [str(run_dir)]
             torch.distributed.broadcast_object_list(holder, src=0)
             run_dir = Path(holder[0])
+    try:
+        str(run_dir).encode("utf-8")
+    except UnicodeEncodeError:  # argv bytes that are not UTF-8 arrive as lone surrogates
+        raise RunDirError(f"{run_dir}: the path holds bytes that are not UTF-8; TensorBoard and the run's files "
+                          "need a UTF-8 path: choose another --out") from None
     exists = (run_dir / runlog.RUN_JSON).exists()
     if opts.resume and not ckpt.has_checkpoint(run_dir / runlog.CHECKPOINTS) and not restartable(run_dir):
         raise RunDirError(f"--resume: {run_dir} holds no checkpoint to resume from"

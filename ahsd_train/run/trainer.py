@@ -135,22 +135,27 @@ class Trainer:
         self.progress = LoopState()
 
     def restore(self) -> None:
-        """--resume: latest good checkpoint, same config (or --force), every state exactly."""
+        """--resume: latest good checkpoint, same config (or --force), every state exactly. A
+        checkpoint whose parts do not load into this run falls back to the previous one."""
+        diff: list = []
+
+        def apply(payload: dict[str, Any]) -> None:
+            diff[:] = ckpt.check_resume_config(str(self.ckpt_dir), payload, self.config_json,
+                                               self.plan.data_json(), self.opts.force)
+            self.raw_model.load_state_dict(payload["model"])
+            self.optimizer.load_state_dict(payload["optimizer"])
+            self.warmup.load_state_dict(payload["warmup"])
+            self.plateau.load_state_dict(payload["plateau"])
+            self.monitor.state = hm.HealthState.from_state(payload["health"])
+            self.progress = LoopState.from_state(payload["progress"])
+            ckpt.restore_rng(payload["rng"])
+
         # on CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
-        payload, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location="cpu")
-        diff = ckpt.check_resume_config(str(self.ckpt_dir), payload, self.config_json,
-                                        self.plan.data_json(), self.opts.force)
+        _, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location="cpu", apply=apply)
         if diff:
             self.obs.warn("--force: resuming with a changed config: " +
                           ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in diff))
-        self.raw_model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.warmup.load_state_dict(payload["warmup"])
-        self.plateau.load_state_dict(payload["plateau"])
-        self.monitor.state = hm.HealthState.from_state(payload["health"])
         self.monitor.state.n_fallbacks += int(fell_back)
-        self.progress = LoopState.from_state(payload["progress"])
-        ckpt.restore_rng(payload["rng"])
 
     def save(self, *, best: bool = False, epoch_end: int | None = None) -> None:
         if not self.ctx.is_main:
