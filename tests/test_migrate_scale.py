@@ -21,6 +21,7 @@ from ahsd_config.api.diff import state_text
 from ahsd_config.input import loader
 from ahsd_config.input.loader import load_text
 from ahsd_config.migrate import apply, keys, store
+from ahsd_config.migrate.errors import RevisionFormatError
 from ahsd_config.migrate.graph import Step
 from ahsd_config.migrate.model import Change, Revision
 from ahsd_config.migrate.state import apply_plain, primitive
@@ -322,3 +323,20 @@ def _assert_valid(ops, a, b) -> None:
         assert tag != "equal" or a[i1:i2] == b[j1:j2]
         i, j = i2, j2
     assert (i, j) == (len(a), len(b))
+
+
+def test_a_revision_too_large_to_read_back_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    """Past the loader's node cap (~18,000 added keys at 200,000 nodes) the new revision file could
+    never be read again: refused as such, not as an alias bomb in a file that does not exist."""
+    folder = tmp_path / "chain"
+    shutil.copytree(CHAIN, folder)
+    chain = store.load_map(folder)
+    chain.by_id  # noqa: B018 - read before the cap is lowered
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(_unknown(C.show_text("head"), 100))
+    monkeypatch.setattr(loader, "MAX_EXPANDED_NODES", 1000)  # the config fits, its revision does not
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(RevisionFormatError) as caught:
+        C.new_revision("t", cfg, "vbig", rmap=chain, folder=folder)
+    assert "would not read back" in str(caught.value) and "nothing was written" in str(caught.value)
+    assert sorted(p.name for p in folder.iterdir()) == before
