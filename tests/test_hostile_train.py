@@ -4,6 +4,7 @@ a device or a huge file is refused at once (`ahsd-train run --resume --out DIR` 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -141,7 +142,10 @@ def test_resume_refuses_a_hostile_metrics_log_before_writing_anything(tmp_path, 
     res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--set",
                                    "output.generate_plots=false", "--device", "cpu", "--resume",
                                    "--max-steps", "5", "--out", str(run)])
-    assert res.exit_code == 2 and words in res.output, res.output
+    # the run folder's layout check (special files, folders) or the bounded reader (size, lines)
+    assert res.exit_code == 2 and str(run / runlog.METRICS) in res.output, res.output
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("error")]) == 1
+    assert kind in ("fifo", "/dev/zero", "directory") or words in res.output
     assert {p: p.read_bytes() for p in before} == before  # run.json still says what it said
 
 
@@ -359,3 +363,61 @@ def test_a_run_directory_that_is_not_utf8_is_one_line_before_anything_is_written
     with pytest.raises(RunDirError, match="the path holds bytes that are not UTF-8"):
         trainer.run(options(out, max_steps=1))
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------- run folders in the way, failures mid-run
+@pytest.mark.parametrize("name", ["run.json", "metrics.jsonl", "config.resolved.yaml", "report.json",
+                                  "checkpoints", "tb", "plots", "."])
+def test_a_run_folder_entry_of_the_wrong_kind_is_one_line_before_anything_is_written(tmp_path, name):
+    """`--out` holding a folder where run.json/metrics.jsonl go, or a file where checkpoints/ goes,
+    failed half-way: run.json already said "running" (metrics.jsonl: at open; checkpoints: at the
+    first save, after training)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from ahsd_train.run.rundir import LAYOUT
+    from test_train_support import CONFIG, TINY, set_args
+
+    out = tmp_path / "o"
+    if name == ".":
+        out.write_text("x")
+    else:
+        out.mkdir()
+        (out / name).mkdir() if LAYOUT[name] == "file" else (out / name).write_text("x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu",
+                                   "--max-steps", "1", "--out", str(out)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("error")]) == 1, res.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("where", ["metrics log", "step", "checkpoint", "report"])
+def test_a_run_that_fails_mid_way_says_failed_in_run_json(tmp_path, monkeypatch, where):
+    """ENOSPC (or any error) after run.json said "running" left it "running" for good: doctor then
+    read the run as killed, and nothing said why it ended."""
+    import errno
+
+    from ahsd_train.run import checkpoint as ckpt
+    from ahsd_train.run import report, trainer
+    from test_train_support import options
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device (injected)")
+
+    target = {"metrics log": (runlog.MetricsLog, "__init__"), "step": (trainer.Trainer, "train_step"),
+              "checkpoint": (ckpt, "save"), "report": (report, "write_report")}[where]
+    monkeypatch.setattr(*target, full)
+    out = tmp_path / "run"
+    with pytest.raises(OSError):
+        trainer.run(options(out, "output.generate_plots=false", max_steps=2))
+    info = json.loads((out / runlog.RUN_JSON).read_text())
+    assert info["status"] == "failed" and "No space left on device (injected)" in info["end_reason"]
+    assert restartable(out)  # --resume starts it again (or from its checkpoint)
+    if where == "step":  # doctor says why it ended (it read a "running" run as killed)
+        from typer.testing import CliRunner
+
+        from ahsd_train.cli import app
+
+        res = CliRunner().invoke(app, ["doctor", str(out)])
+        assert "stopped: the run failed: OSError: [Errno 28] No space left on device (injected)" in res.output
