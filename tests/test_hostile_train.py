@@ -421,3 +421,32 @@ def test_a_run_that_fails_mid_way_says_failed_in_run_json(tmp_path, monkeypatch,
 
         res = CliRunner().invoke(app, ["doctor", str(out)])
         assert "stopped: the run failed: OSError: [Errno 28] No space left on device (injected)" in res.output
+
+
+# ---------------------------------------------------- sizes that reach the allocator anyway
+@pytest.mark.parametrize("args", [
+    ["bench", "--batch-size", "999999999999", "--json"],
+    ["data", "generate", "--scenarios", "1000000000000", "--out", "{tmp}/d"],
+])
+def test_an_allocation_the_machine_refuses_is_one_line_exit_2(tmp_path, args):
+    """bench --batch-size 1e12 and data generate --scenarios 1e12 gave the allocator's RuntimeError
+    traceback: the CLI's one boundary words every out-of-memory (CPU, CUDA, MemoryError)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG
+
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[0] == "data":
+        args += ["--config", str(CONFIG)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "error: out of memory (" in res.output and "GiB asked for at once)" in res.output
+
+
+def test_only_allocation_failures_are_worded_as_out_of_memory():
+    from ahsd_train.cli import out_of_memory
+
+    assert out_of_memory(MemoryError()).startswith("out of memory: ")
+    assert out_of_memory(RuntimeError("std::bad_alloc")).startswith("out of memory: ")
+    assert out_of_memory(RuntimeError("shape '[2, 3]' is invalid for input of size 5")) is None
