@@ -500,7 +500,8 @@ def data_generate_command(
     physics: bool = typer.Option(False, "--physics",
                                  help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
                                       "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
-    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", help="Population and noise seed (default: the config's random_seed)."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", min=0, max=2**32 - 1,  # random_seed's range
+                                       help="Population and noise seed, 0 .. 2**32-1 (default: the config's random_seed)."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
                                 help="Worker processes (--physics; the bytes do not depend on it)."),
     shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),

@@ -450,3 +450,21 @@ def test_only_allocation_failures_are_worded_as_out_of_memory():
     assert out_of_memory(MemoryError()).startswith("out of memory: ")
     assert out_of_memory(RuntimeError("std::bad_alloc")).startswith("out of memory: ")
     assert out_of_memory(RuntimeError("shape '[2, 3]' is invalid for input of size 5")) is None
+
+
+@pytest.mark.parametrize("seed, ok", [("99999999999999999999999", False), ("-5", False), (str(2**32), False),
+                                      (str(2**32 - 1), True)])
+def test_data_generate_takes_the_seeds_random_seed_takes(tmp_path, seed, ok):
+    """--seed 1e23 gave "ValueError: Overflow when unpacking long long" from torch's generator; the
+    option has the schema's random_seed range now (0 .. 2**32-1)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG
+
+    res = CliRunner().invoke(app, ["data", "generate", "--config", str(CONFIG), "--set", "priority_net.use_strain=false",
+                                   "--scenarios", "4", "--seed", seed, "--out", str(tmp_path / "d")])
+    assert "Traceback" not in res.output and res.exit_code == (0 if ok else 2), res.output
+    if not ok:
+        assert "Invalid value for '--seed'" in res.output
+        assert ("4294967295" if seed != "-5" else "greater than or equal to 0") in res.output
