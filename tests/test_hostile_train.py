@@ -468,3 +468,16 @@ def test_data_generate_takes_the_seeds_random_seed_takes(tmp_path, seed, ok):
     if not ok:
         assert "Invalid value for '--seed'" in res.output
         assert ("4294967295" if seed != "-5" else "greater than or equal to 0") in res.output
+
+
+@pytest.mark.parametrize("text", ['{"n": 1' + "0" * 5000 + "}", "[" * 100_000, "\udcff", "{]"])
+def test_a_hostile_generate_plan_is_one_line(tmp_path, text):
+    """A physics dataset's generate.json with a 5000-digit number or nested past the parser gave a
+    ValueError/RecursionError traceback on the rerun that resumes it."""
+    pytest.importorskip("lalsimulation")
+    from ahsd_train.engine.physics.generate import PLAN, _claim
+    from ahsd_train.errors import AhsdTrainError
+
+    (tmp_path / PLAN).write_text(text, errors="surrogateescape")
+    with pytest.raises(AhsdTrainError, match="unreadable plan"):
+        _claim(tmp_path, {"n": 1})
