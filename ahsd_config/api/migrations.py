@@ -25,7 +25,7 @@ from ahsd_config.migrate.graph import RevisionMap, Step
 from ahsd_config.migrate.model import PLACEHOLDER, Revision, parse_revision
 from ahsd_config.migrate.order import frozen_key_order
 from ahsd_config.migrate.walk import StepRecord, replay_and_record
-from ahsd_config.values import MISSING
+from ahsd_config.values import MISSING, json_value
 
 
 # ----------------------------------------------------------------------------------- chain
@@ -145,7 +145,7 @@ def _restore_from_backup(path, text, source, target, rmap) -> Applied | None:
     byte for byte, the backup *is* the exact inverse (it keeps comments removed keys took along)."""
     bak = backup_path(path)
     try:
-        old = bak.read_text(encoding="utf-8")
+        old = read_text(bak)  # bounded: a FIFO or /dev/zero planted as FILE.bak is refused, not read
         old_data = load_text(old, str(bak)).plain()
         old_rev, _ = source_revision(str(bak), old_data, rmap)
         if old_rev != target:
@@ -272,7 +272,7 @@ class DiffResult:
 
 
 def _json(value: Any) -> Any:
-    return None if value is MISSING else to_plain(value)
+    return json_value(to_plain(value))  # strict JSON: no NaN, no date or set objects
 
 
 @dataclass

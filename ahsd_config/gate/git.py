@@ -218,7 +218,10 @@ class WorkTree:
         return {p: self.show(ref, p) for p in paths}
 
     def show(self, ref: str, path: str) -> str | None:
+        from ahsd_config.errors import InputError
+        from ahsd_config.input.loader import read_text
+
         try:
-            return (self.root / path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            return read_text(self.root / path)  # bounded: never blocks on a FIFO or reads /dev/zero
+        except InputError:
             return None

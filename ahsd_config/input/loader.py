@@ -177,6 +177,19 @@ def to_plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         return float(value)
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
+    """ruamel's round-trip objects for what YAML allows beyond plain scalars: `!!str 128` is the
+    string '128' (as PyYAML reads it), a `!!set` a set of its keys; dates stay dates."""
+    from collections.abc import Set
+
+    tag = getattr(value, "tag", None)
+    if type(value).__name__ == "TaggedScalar" and str(getattr(tag, "value", tag)) == "tag:yaml.org,2002:str":
+        return str(value.value or "")
+    if isinstance(value, Set) and not isinstance(value, (set, frozenset)):
+        return {to_plain(v) for v in value}
     return value
 
 
@@ -213,12 +226,12 @@ def read_text(path: str | Path) -> str:
 
     Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
     a FIFO or a device), through the project's one bounded reader."""
-    from ahsd_config.input.files import TooLarge, read_bounded
+    from ahsd_config.input.files import TooLarge, missing_file, read_bounded
 
     try:
         raw = read_bounded(path, MAX_BYTES)
     except FileNotFoundError:
-        raise InputError(path, f"no such file: {path}") from None
+        raise InputError(path, missing_file(path) or f"no such file: {path}") from None
     except IsADirectoryError:
         raise InputError(path, f"{path} is a directory, not a YAML file") from None
     except TooLarge as exc:
