@@ -74,7 +74,7 @@ class Git:
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH; the gate reads the pull request with git") from None
         if check and proc.returncode != 0:
-            raise GitError(f"`git {' '.join(args)}` failed: {proc.stderr.strip() or proc.stdout.strip()}")
+            raise GitError(f"`git {' '.join(args)}` failed: {_first_line(proc.stderr or proc.stdout)}")
         return proc
 
     def toplevel(self) -> Path:
@@ -127,7 +127,7 @@ class Git:
         """`git show REV:path` for a spec a user typed; GitError naming it when git cannot."""
         proc = self.run("show", "--no-textconv", "--end-of-options", revision_arg(spec, "git spec"), check=False)
         if proc.returncode != 0:
-            raise GitError(f"git show {spec} failed: {proc.stderr.strip() or 'unknown revision or path'}")
+            raise GitError(f"git show {spec} failed: {_first_line(proc.stderr) or 'unknown revision or path'}")
         return proc.stdout
 
     def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
@@ -180,6 +180,12 @@ class Git:
                 # A pure deletion (count 0) touches the line after which it happened.
                 current.update(range(start, start + count) if count else [max(start, 1)])
         return touched
+
+
+def _first_line(text: str) -> str:
+    """git's own first line of an error (its further lines are advice about git's command line,
+    which the user did not type): the error stays one line."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def show_at_commit(spec: str, config_revisions: Container[str], repo_dir: str | Path = ".") -> str:
