@@ -308,6 +308,8 @@ def doctor_command(
     from ahsd_train.review import doctor
 
     diagnosis = doctor.diagnose(run_dir)
+    for note in diagnosis.notes:
+        stdout.print(f"note: {note}", markup=False)
     print_checklist(diagnosis.report)
     if diagnosis.report.get("stop_reason"):
         stdout.print(f"stopped: {diagnosis.report['stop_reason']}", markup=False)
@@ -501,28 +503,63 @@ def data_generate_command(
     cfg = load_config(config or default_config(short=True), tuple(set_)).config
     progress = make_progress(quiet)
     try:
-        if physics:
-            from ahsd_train.engine.physics.generate import generate_physics
-
-            with progress.task("physics scenarios", total=scenarios) as bar:
-                result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
-                                          window_seconds=window_seconds, window_rate=window_rate,
-                                          on_progress=lambda done, status: bar.update(completed=done, status=status))
-            stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
-                         f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
-        else:
-            if window_seconds is not None or window_rate is not None:
-                raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
-            from ahsd_train.engine.data import SyntheticScenarioSource
-            from ahsd_train.engine.shards import write_shards
-
-            with progress.task("analytic scenarios"):
-                source = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed if seed is None else seed)
-                manifest = write_shards(source.generate(scenarios), out, shard_size)
-            stdout.print(f"{scenarios} analytic scenarios in {manifest.parent}", markup=False)
+        with _signals_interrupt(), _interrupted_generation(out, physics):
+            _generate(cfg, out, scenarios, physics, seed, workers, shard_size, window_seconds, window_rate, progress)
     finally:
         progress.close()
     return 0
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM (a scheduler's kill, `timeout`) interrupts like Ctrl-C: workers stop, kept shards stay."""
+    import signal
+
+    saved = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave the default
+        saved = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGTERM, saved)
+
+
+@contextlib.contextmanager
+def _interrupted_generation(out: Path, physics: bool):
+    """An interrupted `data generate` says what is on disk and how to finish (not "nothing was started")."""
+    from ahsd_train.errors import RunInterrupted
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        finish = ("the shards written so far are kept; the same command finishes the dataset" if physics else
+                  "it holds no manifest, so it is not a dataset yet; run the same command again")
+        raise RunInterrupted(f"interrupted: {out}: {finish}") from None
+
+
+def _generate(cfg, out: Path, scenarios: int, physics: bool, seed: int | None, workers: int, shard_size: int,
+              window_seconds: float | None, window_rate: int | None, progress) -> None:
+    """The analytic generator's shards, or LALSuite's (parallel, resumable), into `out`."""
+    if physics:
+        from ahsd_train.engine.physics.generate import generate_physics
+
+        with progress.task("physics scenarios", total=scenarios) as bar:
+            result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
+                                      window_seconds=window_seconds, window_rate=window_rate,
+                                      on_progress=lambda done, status: bar.update(completed=done, status=status))
+        stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
+                     f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
+    else:
+        if window_seconds is not None or window_rate is not None:
+            raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
+        from ahsd_train.engine.data import SyntheticScenarioSource
+        from ahsd_train.engine.shards import write_shards
+
+        with progress.task("analytic scenarios"):
+            source = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed if seed is None else seed)
+            manifest = write_shards(source.generate(scenarios), out, shard_size)
+        stdout.print(f"{scenarios} analytic scenarios in {manifest.parent}", markup=False)
 
 
 def _version(value: bool) -> None:

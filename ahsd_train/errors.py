@@ -85,6 +85,11 @@ class ResumeRefused(AhsdTrainError):
         self.diff = diff
 
 
+class RunFileError(AhsdTrainError):
+    """A run directory's file cannot be read: not a regular file, too large, or a line past the cap
+    (the message names the file, and the line where one is at fault)."""
+
+
 class DoctorError(AhsdTrainError):
     """`ahsd-train doctor RUN_DIR` got a directory that holds no run."""
 

@@ -247,7 +247,7 @@ _values = st.sampled_from([".nan", ".inf", "-.inf", "2001-12-14", "2001-12-14T21
 def test_diff_json_is_strict_json_for_every_value_yaml_builds(values):
     """`diff --format json` raised TypeError on a date, a set or a tagged string and wrote the
     invalid token NaN for .nan; every value now has a JSON spelling."""
-    from ahsd_config.api.migrations import DiffResult, KeyDiff
+    from ahsd_config.api.diff import DiffResult, KeyDiff
     from ahsd_config.input.loader import load_text
     from ahsd_config.render.migrate import json_text
 

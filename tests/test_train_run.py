@@ -347,7 +347,7 @@ def test_preflight_checks_the_strain_shape_the_data_brings(tmp_path, monkeypatch
     write_shards(SyntheticScenarioSource(made.data, made.priority_net, seed=7).generate(40),
                  tmp_path / "shards", shard_size=20)
     seen, real = [], trainer.preflight
-    monkeypatch.setattr(trainer, "preflight", lambda cfg, n, shape: (seen.append(shape), real(cfg, n, shape))[1])
+    monkeypatch.setattr(trainer, "preflight", lambda cfg, n, shape, **kw: (seen.append(shape), real(cfg, n, shape, **kw))[1])
     trainer.run(options(tmp_path / "run", "priority_net.use_strain=true", data_dir=tmp_path / "shards", max_steps=1))
     assert seen == [(3, 128)]  # the config says (2, 256)
     seen.clear()

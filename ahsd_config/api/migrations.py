@@ -9,33 +9,35 @@ import copy
 import datetime as _dt
 import difflib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Container
+from typing import Any
 
+from ahsd_config.api.chain import chain_or_load as _chain
+from ahsd_config.api.chain import load_chain
+from ahsd_config.api.diff import (  # noqa: F401 - `diff` lives in its own module; these names stay here
+    DiffResult,
+    Endpoint,
+    GitShow,
+    KeyDiff,
+    RuleCrossing,
+    diff,
+    endpoint,
+    returned_keys,
+)
 from ahsd_config.errors import UsageError
 from ahsd_config.input.files import atomic_write, backup_path, locked, write_backup
-from ahsd_config.input.loader import load_file, load_text, make_yaml, read_text, to_plain
+from ahsd_config.input.loader import load_file, load_text, make_yaml, paused_gc, read_text, to_plain
 
 from ahsd_config.migrate import keys, store
-from ahsd_config.migrate.apply import STAMP_KEY, Applied, apply_text, dump
+from ahsd_config.migrate.apply import STAMP_KEY, Applied, apply_text
 from ahsd_config.migrate.build import changes_between
 from ahsd_config.migrate.errors import MigrationInvalid, NotStamped
 from ahsd_config.migrate.graph import RevisionMap, Step
 from ahsd_config.migrate.model import PLACEHOLDER, Revision, parse_revision
 from ahsd_config.migrate.order import frozen_key_order
+from ahsd_config.migrate.state import apply_plain, check, primitive
 from ahsd_config.migrate.walk import StepRecord, replay_and_record
-from ahsd_config.values import MISSING, json_value
-
-
-# ----------------------------------------------------------------------------------- chain
-def load_chain(start: str | Path | None = None) -> RevisionMap:
-    """The revision graph of the repository around `start` (default: the working directory)."""
-    return store.load_map(store.find_migrations_dir(start))
-
-
-def _chain(rmap: RevisionMap | None) -> RevisionMap:
-    return rmap if rmap is not None else load_chain()
 
 
 # ----------------------------------------------------------------------------------- stamps
@@ -49,24 +51,41 @@ class Inference:
 
 def state_differences(data: dict, state: dict, implicit: frozenset[str] = frozenset()) -> list[str]:
     """Dotted keys where `data` (a file, stamp ignored) and a revision state disagree."""
-    a = {k: v for k, v in keys.flatten(data).items() if k != STAMP_KEY}
-    b = keys.flatten(state)
+    return _differences(_flat_config(data), keys.flatten(state), implicit)
+
+
+def _flat_config(data: Any) -> dict[str, Any]:
+    return {k: v for k, v in keys.flatten(data).items() if k != STAMP_KEY}
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any], implicit: frozenset[str]) -> list[str]:
     out = [k for k in a if k not in b or not keys.same(a[k], b[k])]
     out += [k for k in b if k not in a and k not in implicit]
     return out
 
 
 def infer(data: dict, rmap: RevisionMap | None = None) -> Inference:
-    """The revision whose full state matches `data` best (newest wins a tie)."""
+    """The revision whose full state matches `data` best (newest wins a tie).
+
+    The file is flattened once; a key no revision has differs from every one alike, so each
+    revision is compared on the chain's own keys only (work per revision: the chain's size, not
+    the file's)."""
     rmap = _chain(rmap)
-    best: Inference | None = None
-    for rid in rmap.order:
-        diff = state_differences(data, rmap.state(rid), rmap.implicit)
-        if best is None or len(diff) <= len(best.differing):
-            best = Inference(rid, not diff, diff)
-    if best is None:
+    flat = _flat_config(data)
+    states = [(rid, keys.flatten(rmap.state(rid))) for rid in rmap.order]
+    if not states:
         raise UsageError("there are no revisions to compare with")
-    return best
+    chain_keys = {k for _, state in states for k in state}
+    shared = [k for k in flat if k in chain_keys]
+    unknown = len(flat) - len(shared)
+    best, fewest = states[0], -1
+    for rid, state in states:
+        count = unknown + sum(1 for k in shared if k not in state or not keys.same(flat[k], state[k]))
+        count += sum(1 for k in state if k not in flat and k not in rmap.implicit)
+        if fewest < 0 or count <= fewest:
+            best, fewest = (rid, state), count
+    differing = _differences(flat, best[1], rmap.implicit)
+    return Inference(best[0], not differing, differing)
 
 
 def current(path: str | Path, rmap: RevisionMap | None = None) -> Inference:
@@ -133,30 +152,54 @@ def plan(path: str | Path, to: str = "head", on_conflict: str | None = None,
     source, inferred = source_revision(str(path), data, rmap)
     target = rmap.resolve(to)
     steps = rmap.path(source, target)
-    result = _restore_from_backup(path, text, source, target, rmap) if steps else None
+    result = _restore_from_backup(path, text, data, source, target, rmap) if steps else None
     if result is None:
         result = apply_text(text, steps, target=target, path=str(path), on_conflict=on_conflict,
                             implicit=rmap.implicit, key_order=frozen_key_order)
     return Plan(str(path), source, target, steps, text, result, inferred)
 
 
-def _restore_from_backup(path, text, source, target, rmap) -> Applied | None:
+def _restore_from_backup(path, text, data, source, target, rmap) -> Applied | None:
     """Going back to where FILE.bak was: if migrating the backup forward reproduces the file
-    byte for byte, the backup *is* the exact inverse (it keeps comments removed keys took along)."""
+    byte for byte, the backup *is* the exact inverse (it keeps comments removed keys took along).
+
+    The values are compared first (plain data, no parse of either text on the round-trip road):
+    a backup that cannot reproduce FILE's values cannot reproduce its bytes."""
     bak = backup_path(path)
     try:
-        old = read_text(bak)  # bounded: a FIFO or /dev/zero planted as FILE.bak is refused, not read
+        old = read_text(bak)
         old_data = load_text(old, str(bak)).plain()
         old_rev, _ = source_revision(str(bak), old_data, rmap)
         if old_rev != target:
             return None
-        forward = apply_text(old, rmap.path(old_rev, source), target=source, path=str(bak),
+        steps = rmap.path(old_rev, source)
+        if not _may_reproduce(old_data, steps, data, rmap):
+            return None
+        forward = apply_text(old, steps, target=source, path=str(bak),
                              implicit=rmap.implicit, key_order=frozen_key_order)
     except Exception:  # any doubt: fall back to applying the steps
         return None
     if forward.text != text:
         return None
     return Applied(old, old_data, [], old != text)
+
+
+def _may_reproduce(old_data: Any, steps: list[Step], data: Any, rmap: RevisionMap) -> bool:
+    """False when applying `steps` to the backup's values cannot give FILE's values (a conflict
+    stops the text migration; different values give different bytes). Loose on purpose (`==`, key
+    order and the stamp ignored): True only sends the case on to the byte-for-byte comparison."""
+    try:
+        values = copy.deepcopy(old_data)
+        for step in steps:
+            for change in (reversed(step.revision.changes) if step.down else step.revision.changes):
+                p = primitive(change, step.down)
+                if check(values, p, step.revision.id, rmap.implicit) is not None:
+                    return False
+                values = apply_plain(values, p, rmap.implicit)
+    except Exception:  # noqa: BLE001 - undecided: let the text migration answer
+        return True
+    strip = lambda d: {k: v for k, v in d.items() if k != STAMP_KEY} if isinstance(d, dict) else d  # noqa: E731
+    return strip(values) == strip(data)
 
 
 @dataclass
@@ -189,11 +232,16 @@ VALUE_ERRORS = ("AHSD902", "AHSD903")
 
 def schema_errors(doc: Any, codes: tuple[str, ...] = ("AHSD9",)) -> list[str]:
     """`key: message` for each schema error (codes starting with one of `codes`) of a loaded
-    document; rules' advice does not count. What migrate and revision refuse to write."""
-    from ahsd_config.api.validate import validate_document
+    document, in `validate`'s order, less what the file suppresses; rules' advice does not count,
+    so the rules are not run. What migrate and revision refuse to write."""
+    from ahsd_config.api.validate import apply_suppressions, schema_findings
+    from ahsd_config.findings import Finding
 
-    return [f"{f.key}: {f.message}" for f in validate_document(doc).findings
-            if f.severity == "error" and f.code.startswith(codes)]
+    with paused_gc():  # a finding per unknown key (see `validate.check_document`)
+        _, findings = schema_findings(doc, doc.plain())
+        kept, _ = apply_suppressions(doc, findings)
+        kept.sort(key=Finding.sort_key)
+    return [f"{f.key}: {f.message}" for f in kept if f.severity == "error" and f.code.startswith(codes)]
 
 
 def check_valid(path: str, text: str) -> None:
@@ -213,6 +261,18 @@ def apply_revision(text: str, revision: str, down: bool = False, rmap: RevisionM
                       implicit=rmap.implicit, key_order=frozen_key_order, stamp=target is not None)
 
 
+def apply_steps(text: str, steps: list[Step], rmap: RevisionMap | None = None, path: str = "<config>",
+                on_conflict: str | None = None) -> Applied:
+    """Apply a path of steps to a config text in one pass (one parse, one dump) and stamp where it
+    ends: what `migrate --to` writes, and what applying them one by one writes."""
+    rmap = _chain(rmap)
+    last = steps[-1] if steps else None
+    target = None if last is None else (last.revision.parents[0] if last.revision.parents else None) \
+        if last.down else last.revision.id
+    return apply_text(text, steps, target=target, path=path, on_conflict=on_conflict,
+                      implicit=rmap.implicit, key_order=frozen_key_order, stamp=target is not None)
+
+
 def roundtrip_ok(text: str, revision: str, rmap: RevisionMap | None = None) -> bool:
     """True when reverting `revision` from `text` and applying it again gives `text` byte for byte."""
     rmap = _chain(rmap)
@@ -224,153 +284,6 @@ def placeholder_changes(rmap: RevisionMap | None = None, revisions: list[str] | 
                         ) -> list[tuple[str, int, str]]:
     """(revision id, 1-based change index, key) of every change whose rationale is a placeholder."""
     return _chain(rmap).placeholder_changes(revisions)
-
-
-# ----------------------------------------------------------------------------------- diff
-@dataclass(frozen=True)
-class RuleCrossing:
-    """A rule whose finding on this key changes between A and B ("clean" = no finding)."""
-
-    code: str
-    old: str  # error | warning | info | clean
-    new: str
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.old} -> {self.new}"
-
-    def to_json(self) -> dict:
-        return {"code": self.code, "old": self.old, "new": self.new}
-
-
-@dataclass
-class KeyDiff:
-    key: str
-    kind: str  # added | removed | changed
-    old: Any
-    new: Any
-    steps: list[StepRecord] = field(default_factory=list)
-    returned: bool = False  # moved and came back within the range (only with history)
-    rules: list[RuleCrossing] = field(default_factory=list)  # shown as "AHSD101 error -> clean"
-
-
-@dataclass
-class DiffResult:
-    a: str
-    b: str
-    changes: list[KeyDiff]
-    a_revision: str | None = None
-    b_revision: str | None = None
-    revisions: list[Revision] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {"from": self.a, "to": self.b, "changes": [
-            {"key": c.key, "kind": c.kind, "old": _json(c.old), "new": _json(c.new),
-             "steps": [{"revision": s.label, "old": _json(s.old), "new": _json(s.new),
-                        "rationale": s.rationale} for s in c.steps],
-             "rules": [r.to_json() for r in c.rules]}  # additive to PRODUCT.md's contract
-            for c in self.changes]}
-
-
-def _json(value: Any) -> Any:
-    return json_value(to_plain(value))  # strict JSON: no NaN, no date or set objects
-
-
-@dataclass
-class Endpoint:
-    label: str
-    data: dict
-    revision: str | None
-
-
-GitShow = Callable[[str, Container[str]], str]  # (GITREV:path, the chain's ids) -> the file's text
-
-
-def endpoint(spec: str, rmap: RevisionMap, git_show: GitShow | None = None) -> Endpoint:
-    """A revision id / head / base, a file, or GITREV:path (the file at a git commit, read by
-    `git_show`: the caller passes `ahsd_config.gate.git.show_at_commit`; this layer runs no git)."""
-    if spec in ("head", "base") or spec in rmap:
-        rid = rmap.resolve(spec)
-        return Endpoint(spec, rmap.state(rid), rid)
-    if Path(spec).exists():
-        data = load_file(spec).plain()
-    elif ":" in spec and git_show is not None:
-        data = load_text(git_show(spec, rmap), spec).plain()
-    else:
-        known = ", ".join(rmap.order[-4:])
-        raise UsageError(f"{spec!r} is neither a file nor a revision (revisions end with {known}, head; "
-                         "`ahsd-config history --brief` lists them; GITREV:path reads a file at a git commit)")
-    stamp_value = data.get(STAMP_KEY) if isinstance(data, dict) else None
-    rid = str(stamp_value) if stamp_value is not None and str(stamp_value) in rmap else None
-    return Endpoint(spec, data, rid)
-
-
-def diff(a: str, b: str, history: bool = False, rmap: RevisionMap | None = None,
-         rules: bool = True, git_show: GitShow | None = None) -> DiffResult:
-    """Semantic per-key differences between A and B, with the chain's steps when both are revisions."""
-    rmap = _chain(rmap)
-    ea, eb = endpoint(a, rmap, git_show), endpoint(b, rmap, git_show)
-    flat_a = {k: v for k, v in keys.flatten(ea.data).items() if k != STAMP_KEY}
-    flat_b = {k: v for k, v in keys.flatten(eb.data).items() if k != STAMP_KEY}
-    steps: dict[str, list[StepRecord]] = {}
-    revisions: list[Revision] = []
-    if ea.revision and eb.revision:
-        revisions, steps = _walk_steps(rmap, ea.revision, eb.revision)
-    out: list[KeyDiff] = []
-    for k, v in flat_b.items():
-        if k not in flat_a:
-            out.append(KeyDiff(k, "added", MISSING, v, steps.get(k, [])))
-        elif not keys.same(flat_a[k], v):
-            out.append(KeyDiff(k, "changed", flat_a[k], v, steps.get(k, [])))
-        elif history and steps.get(k):
-            out.append(KeyDiff(k, "changed", flat_a[k], v, steps[k], returned=True))
-    for k, v in flat_a.items():
-        if k not in flat_b:
-            out.append(KeyDiff(k, "removed", v, MISSING, steps.get(k, [])))
-    result = DiffResult(a, b, out, ea.revision, eb.revision, revisions)
-    if rules and out:
-        _rule_crossings(result, ea.data, eb.data)
-    return result
-
-
-def returned_keys(a: str, b: str, rmap: RevisionMap | None = None, git_show: GitShow | None = None) -> list[str]:
-    """Keys whose value moved and came back between two revisions."""
-    return [c.key for c in diff(a, b, history=True, rmap=rmap, rules=False, git_show=git_show).changes if c.returned]
-
-
-def _walk_steps(rmap: RevisionMap, a: str, b: str) -> tuple[list[Revision], dict[str, list[StepRecord]]]:
-    path = rmap.path(a, b)
-    _, records = replay_and_record(rmap.state(a), path)
-    return [step.revision for step in path], records
-
-
-def _rule_crossings(result: DiffResult, a: dict, b: dict) -> None:
-    try:
-        from ahsd_config.api.validate import validate_document
-    except ImportError:  # pragma: no cover
-        return
-    def findings(data: dict) -> dict[str, list[tuple[str, str]]]:
-        out: dict[str, list[tuple[str, str]]] = {}
-        try:
-            report = validate_document(load_text(dump(make_yaml().load(_yaml_text(data))), "<state>"))
-        except Exception:
-            return out
-        for f in report.findings:
-            if not f.code.startswith("AHSD9") and f.code not in ("AHSD001",):
-                out.setdefault(f.key, []).append((f.code, f.severity))
-        return out
-    fa, fb = findings(a), findings(b)
-    for c in result.changes:
-        before, after = dict(fa.get(c.key, [])), dict(fb.get(c.key, []))
-        for code in sorted(set(before) | set(after)):
-            if before.get(code) != after.get(code):
-                c.rules.append(RuleCrossing(code, before.get(code, "clean"), after.get(code, "clean")))
-
-
-def _yaml_text(data: dict) -> str:
-    """Plain data as a YAML file (floats in `values.float_text`'s spelling: PyYAML reads them too)."""
-    buf = io.StringIO()
-    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------------- history
@@ -422,6 +335,13 @@ def heads(rmap: RevisionMap | None = None) -> list[Revision]:
     return [rmap.get(h) for h in rmap.heads]
 
 
+def _yaml_text(data: dict) -> str:
+    """Plain data as a YAML file (floats in `values.float_text`'s spelling: PyYAML reads them too)."""
+    buf = io.StringIO()
+    make_yaml().dump(copy.deepcopy(to_plain(data)), buf)
+    return buf.getvalue()
+
+
 # ----------------------------------------------------------------------------------- authoring
 def _folder(folder: str | Path | None) -> Path:
     """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
@@ -467,6 +387,11 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
     rev = Revision(rid, (head,), now, title, tuple(changes))
     parse_revision(rev.to_plain(), f"revision {rid}")  # a bad title is refused before any write
     return _with_path(rev, store.write_revision(folder, rev, rmap))
+
+
+def with_revision(rmap: RevisionMap, rev: Revision) -> RevisionMap:
+    """`rmap` and a revision just written to its folder, without reading the folder again."""
+    return RevisionMap([*rmap.by_id.values(), rev])
 
 
 def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,

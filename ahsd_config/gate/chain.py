@@ -9,7 +9,8 @@ This module is that seam, and nothing more:
   the placeholder, so the gate reports it like one: AHSD603 at its line, not a format error.
 - `Chain`: a `RevisionMap` over the located revisions (graph errors become data, not exceptions).
 - `replay(chain, text, rid, down)`: the engine's `apply_revision` on a config text (comments kept,
-  stamps written), conflicts returned instead of raised.
+  stamps written), conflicts returned instead of raised; `replay_steps` applies a run of steps
+  in one pass (one parse and one dump of the text, however many steps).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ahsd_config.api.migrations import apply_revision
+from ahsd_config.api.migrations import apply_revision, apply_steps
 from ahsd_config.input.loader import load_text
 from ahsd_config.migrate import (
     PLACEHOLDER,
@@ -40,7 +41,8 @@ from ahsd_config.migrate.state import apply_plain, check, primitive
 
 __all__ = [
     "MISSING", "PLACEHOLDER", "Chain", "Located", "RevisionFormatError", "Step",
-    "PlainReplay", "flatten", "is_placeholder", "key_path", "parse", "replay", "replay_plain", "same",
+    "PlainReplay", "flatten", "is_placeholder", "key_path", "parse", "replay", "replay_plain", "replay_steps",
+    "same",
 ]
 
 
@@ -148,6 +150,14 @@ def replay(chain: Chain, text: str, rid: str, down: bool = False, path: str = "<
         return None, [c.describe() for c in exc.conflicts]
     except RevisionApplyError as exc:  # written through a value, a transform on the wrong type
         return None, [exc.message]
+
+
+def replay_steps(chain: Chain, text: str, steps: list[Step], path: str = "<config>") -> str | None:
+    """Apply a run of steps on a config text in one pass (what `migrate` does); None on a conflict."""
+    try:
+        return apply_steps(text, steps, rmap=chain.map, path=path).text
+    except (MigrationConflict, RevisionApplyError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@
   same around an in-place edit of FILE, a held lock being one line (exit 2).
 - `write_backup` / `backup_path`: FILE.bak, the previous content of an edited file.
 - `read_bounded`: a regular file of at most `cap` bytes, checked before reading (never /dev/zero,
-  a FIFO or a device; never more than `cap` bytes read).
+  a FIFO or a device; never more than `cap` bytes read); `read_lines_bounded` the same, streamed
+  line by line with a cap per line (a log such as `metrics.jsonl`).
 
 `ahsd_config` (configs, revisions, schema, reports) and `ahsd_train` (checkpoints, shards, run
 files) both write and read through here.
@@ -464,15 +465,8 @@ def read_bounded(path: str | Path, cap: int) -> bytes:
     `TooLarge`. Opened non-blocking so a FIFO cannot hang the reader; the type and size are checked
     on the open descriptor, and at most `cap + 1` bytes are ever read.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    fd = _open_regular(path, cap)
     try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, f"is not a regular file ({_kind(st.st_mode)})", str(path))
-        if st.st_size > cap:
-            raise TooLarge(str(path), st.st_size, cap)
         chunks, total = [], 0
         while total <= cap:
             chunk = os.read(fd, min(1 << 20, cap + 1 - total))
@@ -487,10 +481,64 @@ def read_bounded(path: str | Path, cap: int) -> bytes:
         os.close(fd)
 
 
+def read_lines_bounded(path: str | Path, line_cap: int, file_cap: int) -> Iterator[tuple[int, bytes]]:
+    """(1-based number, bytes without the newline) of each line of a regular file of at most
+    `file_cap` bytes, checked as `read_bounded` checks (type and size before reading), streamed: a
+    line longer than `line_cap` raises `LineTooLong` naming it, without holding more than
+    `line_cap` + 1 MiB. An append-only log (metrics.jsonl) is read through here."""
+    fd = _open_regular(path, file_cap)
+    try:
+        pending, number, total = b"", 0, 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            total += len(chunk)
+            if total > file_cap:
+                raise TooLarge(str(path), total, file_cap)
+            if not chunk:
+                break
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                number += 1
+                if len(line) > line_cap:
+                    raise LineTooLong(str(path), number, line_cap)
+                yield number, line
+            if len(pending) > line_cap:
+                raise LineTooLong(str(path), number + 1, line_cap)
+        if pending:
+            yield number + 1, pending
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path: str | Path, cap: int) -> int:
+    """A read-only descriptor of `path` once it is known to be a regular file of at most `cap`
+    bytes (non-blocking open: a FIFO cannot hang it). Raises OSError or `TooLarge`."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"is not a regular file ({_kind(st.st_mode)})", str(path))
+        if st.st_size > cap:
+            raise TooLarge(str(path), st.st_size, cap)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 class TooLarge(Exception):
     def __init__(self, path: str, size: int, cap: int) -> None:
         super().__init__(f"{path} is {size} bytes or more; files larger than {cap} bytes are refused")
         self.path, self.size, self.cap = path, size, cap
+
+
+class LineTooLong(TooLarge):
+    def __init__(self, path: str, line: int, cap: int) -> None:
+        Exception.__init__(self, f"{path}:{line}: a line of more than {cap} bytes; lines longer than that are refused")
+        self.path, self.size, self.cap, self.line = path, cap + 1, cap, line
 
 
 def _kind(mode: int) -> str:

@@ -20,11 +20,15 @@ Two roads read the text, with one inspector and one set of refusals:
 - the round-trip road (`_load_roundtrip`: ruamel, comments and spelling kept in `doc.data`) serves
   the writers (`load_text(..., roundtrip=True)`: migrate edits that data; revision files keep their
   spelling) and every file the C road cannot answer exactly as it would: the C road *declines*
-  (anchors, explicit tags, merge keys, timestamps, block scalars, tabs, directives, ...: the list is
-  in `yaml_c.py`; and any parse error or refusal), and the round-trip road then gives the document,
-  or the refusal with its own message and position. So a refusal is always worded by one road, and
-  the C road only answers where both roads agree (tests/test_loader_roads.py checks that on every
-  corpus config and on generated and mutated YAML).
+  (tabs, directives, reused anchors, ...: the list and the reasons are in `yaml_c.py`), and the
+  round-trip road then gives the document, or the refusal with its own message and position.
+
+Refusals are worded as the round-trip road words them, on either road: the C road's tree is the
+round-trip road's, so the inspector refuses the same node with the same words; a forbidden
+character is found with ruamel's own pattern; a syntax error libyaml finds is handed to ruamel's
+parser from the line of the last key of the innermost open block before it (`_c_syntax_refusal`),
+not from the top of the file. tests/test_loader_roads.py checks that both roads agree on every
+corpus config and on generated and mutated YAML (documents, refusals, declines).
 """
 
 from __future__ import annotations
@@ -177,20 +181,13 @@ def to_plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         return float(value)
-    return _plain_other(value)
-
-
-def _plain_other(value: Any) -> Any:
-    """ruamel's round-trip objects for what YAML allows beyond plain scalars: `!!str 128` is the
-    string '128' (as PyYAML reads it), a `!!set` a set of its keys; dates stay dates."""
+    if type(value).__name__ == "TaggedScalar":  # `!!str 5`: the only tagged scalar the inspector lets in
+        return str(value.value)  # (ruamel keeps it to write the tag back; its value is the string)
     from collections.abc import Set
 
-    tag = getattr(value, "tag", None)
-    if type(value).__name__ == "TaggedScalar" and str(getattr(tag, "value", tag)) == "tag:yaml.org,2002:str":
-        return str(value.value or "")
-    if isinstance(value, Set) and not isinstance(value, (set, frozenset)):
+    if isinstance(value, Set) and not isinstance(value, (set, frozenset)):  # `!!set {a, b}`: ruamel's CommentedSet
         return {to_plain(v) for v in value}
-    return value
+    return value  # a date, a datetime, ruamel's TimeStamp
 
 
 def _represent_float(representer: Any, value: float) -> Any:
@@ -315,17 +312,10 @@ def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
     try:
         return yaml.compose(io.StringIO(text))
     except ReaderError as exc:  # unmarked: ruamel gives a character offset ("position 20905")
-        line, col = _offset_position(text, exc.position)
         code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
-        escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-        raise InputError(path, f"malformed YAML: character U+{code:04X} is not allowed in a YAML file "
-                               f'(inside double quotes, write it as "{escape}")', line, col) from None
+        raise _unprintable_refusal(text, path, exc.position, code) from None
     except MarkedYAMLError as exc:
-        line, col = _error_mark(exc)
-        problem = exc.problem or exc.context or "malformed YAML"
-        if "\t" in text and "\\t" in problem:
-            problem += " (YAML forbids tabs for indentation; use spaces)"
-        raise InputError(path, f"malformed YAML: {problem}", line, col) from None
+        raise _marked_refusal(exc, text, path) from None
     except YAMLError as exc:
         raise InputError(path, f"malformed YAML: {_one_line(exc)}") from None
     except RecursionError:
@@ -336,21 +326,172 @@ def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
                                f"{type(exc).__name__}: {_one_line(exc)}") from None
 
 
+def _unprintable_refusal(text: str, path: str, offset: int, code: int) -> InputError:
+    line, col = _offset_position(text, offset)
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return InputError(path, f"malformed YAML: character U+{code:04X} is not allowed in a YAML file "
+                            f'(inside double quotes, write it as "{escape}")', line, col)
+
+
+def _marked_refusal(exc: Any, text: str, path: str, line_offset: int = 0) -> InputError:
+    """ruamel's syntax error in one line; `line_offset` when it parsed only the text from that line."""
+    line, col = _error_mark(exc)
+    problem = exc.problem or exc.context or "malformed YAML"
+    if "\t" in text and "\\t" in problem:
+        problem += " (YAML forbids tabs for indentation; use spaces)"
+    return InputError(path, f"malformed YAML: {problem}", line + line_offset, col)
+
+
 def _load_c(text: str, path: str) -> YamlDocument | None:
-    """The C road; None when it declines (the round-trip road then answers, refusals included)."""
+    """The C road; None when it declines (the round-trip road then answers). A refusal is answered
+    here when this road can word it as the round-trip road would: the inspector's refusals (the
+    same tree, the same inspector; a file deeper than MAX_DEPTH excepted: ruamel's own recursion
+    limit may answer first), a forbidden character, and a syntax error (`_c_syntax_refusal`)."""
     from ahsd_config.input import yaml_c
 
     if not yaml_c.AVAILABLE or yaml_c.unusual_text(text):
         return None
     try:
         root = yaml_c.compose(text)
-        _check_root(root, path)
-        doc = YamlDocument(path=path, text=text, data=None, root=root)
+    except yaml_c.Decline:
+        return None
+    except Exception as exc:  # noqa: BLE001 - libyaml's error: worded as ruamel words it, or declined
+        refusal = _c_syntax_refusal(text, path, exc)
+        if refusal is None:
+            return None
+        raise refusal from None
+    _check_root(root, path)
+    doc = YamlDocument(path=path, text=text, data=None, root=root)
+    try:
         _Inspector(doc).run()
-        doc.data = yaml_c.construct(root)
-    except Exception:  # noqa: BLE001 - any failure here is the round-trip road's to word
+    except InputError as exc:
+        if exc.message.startswith(f"nesting is deeper than {MAX_DEPTH}"):
+            return None
+        raise
+    try:
+        doc.data = yaml_c.construct(root, text)
+    except Exception:  # noqa: BLE001 - Decline, or a value ruamel too fails to build (`._`): its words
         return None
     return doc
+
+
+def _c_syntax_refusal(text: str, path: str, exc: BaseException) -> InputError | None:
+    """The round-trip road's refusal of a text libyaml cannot parse, without ruamel reading it all.
+
+    ruamel checks every character before it parses: a forbidden one is found here by its own
+    pattern. Otherwise ruamel parses only from the line of the last key before the error, at the
+    key's indentation, as a document of its own (`_window_starts`): up to the first later line
+    indented less, ruamel's scanner and parser see the same tokens there as in the whole file, so
+    an error it finds before that line (with two lines of lookahead to spare) is the whole file's
+    error; past it, the next enclosing block is tried (the top level has no such line). Anything
+    else (ruamel takes the window): None, the whole file is read."""
+    from ruamel.yaml.reader import Reader
+
+    bad = Reader.NON_PRINTABLE.search(text)
+    if bad is not None:
+        return _unprintable_refusal(text, path, bad.start(), ord(bad.group()))
+    if getattr(exc, "problem_mark", None) is None:
+        return None
+    budget = len(text) + 65536  # past about one whole read, the round-trip road is as cheap
+    starts, anchors = _window_starts(text)
+    for index, first_line, indent in starts:
+        if budget <= 0:
+            return None
+        error = _ruamel_parse_error(text[index:], {name for at, name in anchors if at < index})
+        if error is None or error.problem_mark is None:
+            return None  # ruamel takes the rest: it may refuse something earlier, or nothing
+        budget -= error.problem_mark.index  # what ruamel read of the window
+        line = error.problem_mark.line + first_line
+        dedent = _first_dedent(text, index, indent)
+        if dedent is None or _content_lines_between(text, line, dedent) >= 2:
+            return _marked_refusal(error, text, path, line_offset=first_line)
+    return None  # the error lies past every open block's end (as ruamel reads it)
+
+
+def _ruamel_parse_error(text: str, anchors: set[str]) -> Any:
+    """ruamel's (round-trip) parser over `text`, with its composer's two checks on the way (an alias
+    to no anchor, given those defined before `text`; a second document), which the whole file's
+    reading would meet first: the error, or None when ruamel reads it all."""
+    from types import SimpleNamespace
+
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.events import AliasEvent, DocumentStartEvent
+
+    documents = 0
+    try:
+        for event in make_yaml().parse(io.StringIO(text)):
+            anchor = getattr(event, "anchor", None)
+            if isinstance(event, AliasEvent):
+                if anchor not in anchors:
+                    return SimpleNamespace(problem=f"found undefined alias {anchor!r}", context=None,
+                                           problem_mark=event.start_mark)
+            elif anchor is not None:
+                anchors.add(anchor)
+            elif isinstance(event, DocumentStartEvent):
+                documents += 1
+                if documents == 2:
+                    return SimpleNamespace(problem="but found another document", context=None,
+                                           problem_mark=event.start_mark)
+    except MarkedYAMLError as exc:
+        return exc
+    except Exception:  # noqa: BLE001 - ruamel's own defects: the whole file decides
+        return None
+    return None
+
+
+def _window_starts(text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, str]]]:
+    """(index of the line start, 0-based line, column) of the last key written first on its line
+    of each block mapping still open where libyaml fails, innermost first: from there to that
+    mapping's end, the text reads the same as a document of its own. And each anchor libyaml read,
+    with where."""
+    from ahsd_config.input import yaml_c
+
+    parser = yaml_c.CParser(text)
+    stack: list[list[Any]] = []  # [block mapping?, children so far, last key (index, line, column)]
+    anchors: list[tuple[int, str]] = []
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event).__name__
+            if kind != "AliasEvent" and getattr(event, "anchor", None) is not None:
+                anchors.append((event.start_mark.index, event.anchor))
+            if kind in ("ScalarEvent", "AliasEvent", "SequenceStartEvent", "MappingStartEvent") and stack:
+                top = stack[-1]
+                if top[0] and top[1] % 2 == 0:
+                    mark = event.start_mark
+                    line_start = text.rfind("\n", 0, mark.index) + 1
+                    if not text[line_start:mark.index].strip(" "):
+                        top[2] = (line_start, mark.line, mark.column)
+            if kind in ("ScalarEvent", "AliasEvent") and stack:
+                stack[-1][1] += 1
+            elif kind in ("SequenceStartEvent", "MappingStartEvent"):
+                stack.append([kind == "MappingStartEvent" and not event.flow_style, 0, None])
+            elif kind in ("SequenceEndEvent", "MappingEndEvent"):
+                stack.pop()
+                if stack:
+                    stack[-1][1] += 1
+    except Exception:  # noqa: BLE001 - the error the caller knows
+        pass
+    finally:
+        parser.dispose()
+    return [key for _, _, key in reversed(stack) if key is not None], anchors
+
+
+def _first_dedent(text: str, index: int, indent: int) -> int | None:
+    """0-based line of the first line after the one at `index` that holds something (not a
+    comment) indented less than `indent`: where a block at that indentation must have ended."""
+    line = text.count("\n", 0, index)
+    for number, content in enumerate(text[index:].split("\n")[1:], start=line + 1):
+        stripped = content.lstrip(" ")
+        if stripped and not stripped.startswith("#") and len(content) - len(stripped) < indent:
+            return number
+    return None
+
+
+def _content_lines_between(text: str, first: int, last: int) -> int:
+    """Lines strictly between 0-based lines `first` and `last` that hold something not a comment."""
+    lines = text.split("\n")[first + 1:last]
+    return sum(1 for content in lines if content.strip() and not content.strip().startswith("#"))
 
 
 class _Inspector:
@@ -468,7 +609,10 @@ class _Inspector:
         self.check_int(node, "integer")
         line, col = _mark(node)
         # PyYAML's C parser says '' for a plain scalar, ruamel None: one spelling here.
-        self.doc._scalars.append(ScalarInfo(path, node.value, node.style or None, str(node.tag), line, col))
+        text = node.value
+        if node.style == ">":  # ruamel's round-trip scanner marks each fold with "\a": not the text's
+            text = text.replace("\a", "")
+        self.doc._scalars.append(ScalarInfo(path, text, node.style or None, str(node.tag), line, col))
 
     def count(self, node: Node, n: int) -> None:
         self.expanded += n
@@ -528,7 +672,10 @@ def _kind(node: Node) -> str:
         return "list"
     if node.id == "mapping":
         return "mapping"
-    return f"scalar ({node.value!r:.40})" if node.id == "scalar" else "node"
+    if node.id != "scalar":
+        return "node"
+    value = node.value.replace("\a", "") if node.style == ">" else node.value  # ruamel's fold marks
+    return f"scalar ({value!r:.40})"
 
 
 def _one_line(exc: BaseException) -> str:

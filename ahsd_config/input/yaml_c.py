@@ -5,12 +5,40 @@ is YAML 1.2. So only the *syntax* is libyaml's here; what a plain scalar means c
 `RESOLVERS`, ruamel's own YAML 1.2 table (a test compares them pattern by pattern), and values are
 built the way ruamel's round-trip constructor builds them, then made plain (`loader.to_plain`).
 
-What this road cannot answer exactly as ruamel would, it declines (`Decline`), and the loader asks
-the round-trip road instead: anchors (ruamel keeps an anchored value's subclass), explicit tags,
-the non-specific tag on a collection (`! 5` reads as plain on both roads), merge keys, timestamps,
-block scalars (ruamel marks folds, and reads some headers otherwise), `[k: v]` pairs, a comment or
-an explicit key after an empty value, directives, tabs, and the line breaks YAML 1.1 and 1.2
-disagree on. tests/test_loader_roads.py has one example of each, and fuzzes the rest.
+Read here exactly as the round-trip road reads them (tests/test_loader_roads.py: an example each,
+and hypothesis over generated and mutated documents holding them):
+
+- anchors and aliases: an alias is the anchored node itself on both roads, so the inspector counts
+  its expansion the same way and refuses a bomb (in keys or values) before anything is built; each
+  node is built once. An anchored bool is ruamel's ScalarBoolean, an int: 1 or 0 once plain.
+  `!tag &anchor x` is placed at the anchor (PyYAML's parser does; libyaml places it at the tag).
+- merge keys: ruamel's rule (CommentedMap.add_yaml_merge): the mapping's own keys (the first of
+  duplicates wins), then each merged mapping's keys not yet present, the earlier mapping first.
+- block scalars, every header: libyaml's value is ruamel's (ruamel marks folds with "\a" in the
+  node, which the loader strips wherever it shows a value).
+- explicit standard tags and timestamps: built by ruamel's round-trip constructor itself, node by
+  node (ruamel is imported only for a file that has one); `!!str 5` is ruamel's TaggedScalar,
+  which `to_plain` makes the string it holds on both roads.
+
+Still declined (`Decline`: the loader asks the round-trip road, which reads the whole file at
+~3 s/MB), each because the two readers disagree and matching ruamel would mean re-implementing a
+part of its scanner:
+
+- on the text (`unusual_text`, before any parsing): directives (`%YAML`, `%TAG`), tabs, a lone CR,
+  U+0085/2028/2029 (line breaks to YAML 1.1 only), a BOM past the start, a block header with `#`
+  right after its indicators, a block scalar whose first blank line holds spaces and a later line
+  more (ruamel refuses it), a tag or an anchor/alias name with a character past its plain name
+  (`!!!x`, `[!a, b]`, `&k:`: each scanner ends the name elsewhere). These are text tests because a
+  syntax error further on is located by a partial ruamel read that trusts the text before it;
+- on the tree: the non-specific tag on a collection (`! [1]`), a mapping written in a flow list
+  (`[k: v]` pairs), an empty key, a comment or explicit key after an empty value, an empty
+  document, a reused anchor name (libyaml refuses it, ruamel takes the last), a second document,
+  a key tagged `!!str` (ruamel keeps each as its own key), `!!omap`/`!!set`/`!!pairs`, `=` and
+  `<<` as values;
+- while building, what ruamel refuses only then: a second merge key, a merge of something other
+  than mappings, a timestamp or tagged scalar its constructor cannot build (`2025-13-45`,
+  `!!int x`); and a file nested deeper than the inspector's limit (ruamel's own recursion limit
+  may answer first, at a depth that depends on the stack).
 """
 
 from __future__ import annotations
@@ -112,62 +140,154 @@ class _Parser(CParser):  # type: ignore[misc, valid-type]
         return SEQ if kind.id == "sequence" else MAP
 
 
-# The text-level signs of what this road declines. An anchor needs `&name` after a separator; a
-# comment like "MONITORING & OUTPUT" has none. U+0085/2028/2029 break lines in YAML 1.1, not 1.2;
+# The text-level signs of what this road declines. U+0085/2028/2029 break lines in YAML 1.1, not 1.2;
 # A lone CR, and tabs (libyaml takes `key\t: 1`, ruamel refuses it), are rare enough in a config not
 # to be worth proving alike. A BOM past the start (the loader strips a leading one) is a character
 # to libyaml but takes no column in ruamel's reader: every position after it would differ.
-_UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:?-])&[^\s\[\]{},]|^%|[\x85\u2028\u2029\ufeff]|\r(?!\n)|\t", re.M)
+# A block scalar header with `#` right after its indicators (`>#x`) is refused by ruamel, taken by
+# libyaml; a tag-like word with a character past its name (`!!!x`, `[!a, b]`), or an anchor or
+# alias name with a character libyaml does not take (`&k:`; ruamel takes more) is scanned otherwise
+# by each; ruamel refuses a block scalar whose first blank line holds spaces and a later line more
+# ("more indented follow up line"), libyaml takes it. Both are found on the text, not the tree: a syntax error further on is located by a
+# partial ruamel read that trusts the text before it to read alike.
+_UNUSUAL = re.compile(r"^%|[\x85\u2028\u2029\ufeff]|\r(?!\n)|\t|[|>][-+0-9]*#"
+                      r"|(?:^|[\s\[\]{},])!(?:![A-Za-z0-9_/:.\-]*[^A-Za-z0-9_/:.\-\s]"
+                      r"|[A-Za-z0-9_/:.\-]+[^A-Za-z0-9_/:.\-\s]|[^A-Za-z0-9_/:.\-\s!<])"
+                      r"|(?:^|[\s\[\]{},?:-])[&*][A-Za-z0-9_\-]*[^A-Za-z0-9_\-\s,\[\]{}]"
+                      r"|[|>][-+]?[ ]*(?:#[^\n]*)?\n( +)\n(?:[ ]*\n)*\1 ", re.M)
 
 
 def unusual_text(text: str) -> bool:
-    """True when the text may hold an anchor, a directive, a 1.1-only line break or a tab (then the
-    round-trip road reads it; a false alarm costs only speed)."""
+    """True when the text may hold a directive, a 1.1-only line break, a lone CR, an inner BOM or a
+    tab (then the round-trip road reads it; a false alarm costs only speed)."""
     return _UNUSUAL.search(text) is not None
 
 
 def compose(text: str) -> Any:
-    """The node tree of a one-document stream (None for an empty one); raises on bad syntax,
-    `Decline` on what the round-trip road must read."""
+    """The node tree of a one-document stream (None for an empty one); raises PyYAML's error on bad
+    syntax (the loader words it as the round-trip road would), `Decline` on what that road must read.
+    An alias is the anchored node itself, as on the round-trip road: the inspector counts its
+    expansion and refuses a bomb before anything is built."""
     parser = _Parser(text)
     try:
         root = parser.get_single_node()
+    except Exception as exc:  # noqa: BLE001
+        from yaml.composer import ComposerError
+
+        if isinstance(exc, ComposerError):  # a reused anchor (ruamel takes it) or a second document
+            raise Decline(f"composer: {exc.problem}") from None
+        raise
     finally:
         parser.dispose()
     if parser.declined:
         raise Decline("a non-specific tag")
     if root is not None:
-        _place_empty_values(root, text)
+        if root.id == "scalar" and root.value == "" and root.style == "":
+            raise Decline("an empty document")  # each road places its empty node elsewhere
+        _prepare(root, text)
     return root
 
 
 class _Mark(NamedTuple):
     line: int
     column: int
+    index: int = -1
 
 
-def _place_empty_values(root: Any, text: str) -> None:
-    """An empty block-mapping value (`key:` and nothing after) is placed by libyaml just after the
+def _prepare(root: Any, text: str) -> None:
+    """Make libyaml's tree the round-trip road's before the inspector sees it (so a refusal on this
+    road names the node that road names), or decline.
+
+    An empty block-mapping value (`key:` and nothing after) is placed by libyaml just after the
     colon, by ruamel at the next token (the next key, or where the block ends). ruamel's place is
     the one findings have always named, so move each such node there. With a comment in between,
     ruamel's place depends on which token it hangs the comment on: declined. In a flow mapping
     (`{k: }`) it is the other way round: libyaml places it at the next token, ruamel just after
-    the colon."""
-    stack = [root]
+    the colon. A mapping in a flow list (`[k: v]` pairs): libyaml takes more of them than ruamel.
+    Each node is visited once (an alias is the same node; a recursive one is the inspector's)."""
+    stack, seen = [root], set()
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node.tag) is not Tag or text[node.start_mark.index:node.start_mark.index + 1] == "!":
+            _check_written_tag(node, text)
+            if text[node.start_mark.index:node.start_mark.index + 1] == "!":
+                _mark_at_anchor(node, text)
         if node.id == "sequence":
+            if node.flow_style and any(_flow_pair(item, node, text) for item in node.value):
+                raise Decline("a mapping in a flow list")
             stack.extend(node.value)
         elif node.id == "mapping":
             for key_node, value_node in node.value:
                 if key_node.id == "scalar" and key_node.value == "" and key_node.style == "":
                     raise Decline("an empty key")  # `{? }`, `? `: each road places it elsewhere
                 stack.append(key_node)
-                if value_node.id == "scalar" and value_node.value == "" and value_node.style == "":
+                if value_node.id == "scalar" and value_node.value == "" and value_node.style == "" \
+                        and id(value_node) not in seen and not _has_properties(value_node, text):
+                    seen.add(id(value_node))
                     place = _ruamel_flow_empty_mark if node.flow_style else _ruamel_empty_mark
                     value_node.start_mark = place(text, value_node.start_mark)
                 else:
                     stack.append(value_node)
+
+
+def _flow_pair(item: Any, sequence: Any, text: str) -> bool:
+    """A mapping written inside a flow list other than as `{...}` (an alias to a mapping is not)."""
+    index = item.start_mark.index
+    return item.id == "mapping" and index > sequence.start_mark.index and text[index] != "{"
+
+
+# A tag as written that both scanners read alike: `!`, `!name`, `!!name`, `!<verbatim>` with ASCII
+# name characters. Others (a flow indicator ends ruamel's tag in a flow collection, libyaml's not;
+# `%21` escapes; `!!!x`; named handles) are refused on both roads, worded alike only by ruamel.
+_PLAIN_TAG = re.compile(r"!(?:!?[A-Za-z0-9_/:.\-]+)?$|!<[^>\s]+>$")
+
+
+def _check_written_tag(node: Any, text: str) -> None:
+    """Decline a tag written in a form the two scanners may read differently."""
+    index, end = node.start_mark.index, len(text)
+    while 0 <= index < end and text[index] in "&!":
+        start = index
+        while index < end and text[index] not in " \t\r\n":
+            index += 1
+        if text[start] == "!" and not _PLAIN_TAG.match(text, start, index):
+            raise Decline(f"the tag {text[start:index]}")
+        while index < end and text[index] in " \t\r\n":
+            index += 1
+
+
+def _mark_at_anchor(node: Any, text: str) -> None:
+    """`!tag &name value`: libyaml places the node at its tag, ruamel (PyYAML's parser) at the anchor."""
+    mark, end = node.start_mark, len(text)
+    index = mark.index
+    while index < end and text[index] not in " \t\r\n":
+        index += 1
+    while index < end and text[index] in " \t\r\n":
+        index += 1
+    if index < end and text[index] == "&":
+        line_start = text.rfind("\n", 0, index) + 1
+        node.start_mark = _Mark(mark.line + text.count("\n", mark.index, index), index - line_start, index)
+
+
+def _has_properties(node: Any, text: str) -> bool:
+    """An anchor or a tag starts the node (libyaml's mark is at the first property)."""
+    index = node.start_mark.index
+    return 0 <= index < len(text) and text[index] in "&!"
+
+
+def _anchored(node: Any, text: str) -> bool:
+    """`&name` among the node's properties (`&a !!bool x`, `!!bool &a x`)."""
+    index, end = node.start_mark.index, len(text)
+    while index < end and text[index] in "&!":
+        if text[index] == "&":
+            return True
+        while index < end and text[index] not in " \t\r\n":
+            index += 1
+        while index < end and text[index] in " \t\r\n":
+            index += 1
+    return False
 
 
 def _ruamel_empty_mark(text: str, mark: Any) -> Any:
@@ -206,39 +326,118 @@ def _ruamel_flow_empty_mark(text: str, mark: Any) -> Any:
     return _Mark(text.count("\n", 0, index), index - start)
 
 
-def construct(node: Any) -> Any:
-    """Plain data from an inspected tree (keys are scalars, depth is bounded: the inspector ran)."""
-    if type(node.tag) is not Tag:
-        raise Decline(f"explicit tag {node.tag}")
-    if node.id == "scalar":
-        return _scalar(node)
-    if node.id == "sequence":
-        if node.flow_style and any(item.id == "mapping" for item in node.value):
-            raise Decline("a mapping in a flow list")  # `[k: v]` pairs: libyaml takes more of them
-        return [construct(item) for item in node.value]
-    out: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = construct(key_node)
-        value = construct(value_node)
-        out.setdefault(key, value)  # a duplicate keeps the first value, as ruamel does (AHSD002 says so)
-    return out
+def construct(root: Any, text: str) -> Any:
+    """Plain data from an inspected tree (keys are scalars, depth is bounded, aliases are counted:
+    the inspector ran). Each node is built once, so an alias is the same object, as on the
+    round-trip road (`to_plain` copies both alike)."""
+    return _Builder(text).build(root)
 
 
-def _scalar(node: Any) -> Any:
-    tag, value = node.tag, node.value
-    if tag is STR:
-        if node.style in ("|", ">"):
-            raise Decline("block scalar")  # ruamel marks folds, and reads some headers (`|#`) otherwise
+class _Builder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.built: dict[int, Any] = {}
+        self._ruamel: Any = None
+
+    def build(self, node: Any) -> Any:
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if node.id == "scalar":
+            value = self.scalar(node)
+        elif node.id == "sequence":
+            if node.tag != SEQ:
+                raise Decline(f"explicit tag {node.tag}")  # !!omap, !!set, !!pairs
+            value = [self.build(item) for item in node.value]
+        else:
+            if node.tag != MAP:
+                raise Decline(f"explicit tag {node.tag}")
+            value = self.mapping(node)
+        self.built[key] = value
         return value
-    if tag == _P + "int":
-        return _int(value)
-    if tag == _P + "float":
-        return _float(value)
-    if tag == _P + "bool":
-        return value.lower() == "true"
-    if tag == _P + "null":
-        return None
-    raise Decline(tag)  # merge, timestamp, value, yaml
+
+    def mapping(self, node: Any) -> dict[Any, Any]:
+        """ruamel's round-trip mapping: the first of duplicate keys wins (AHSD002 says so); a merge
+        (`<<: *base`, `<<: [*a, *b]`) then adds each merged mapping's keys not already present, in
+        order, the earlier mapping first (ruamel's CommentedMap.add_yaml_merge)."""
+        out: dict[Any, Any] = {}
+        merged: list[dict[Any, Any]] | None = None
+        for key_node, value_node in node.value:
+            if key_node.tag == _P + "merge":
+                if merged is not None:
+                    raise Decline("a second merge key")  # ruamel refuses it while building
+                merged = self.merges(value_node)
+                continue
+            if key_node.tag == STR and type(key_node.tag) is not Tag:
+                raise Decline("a key tagged !!str")  # ruamel's TaggedScalar key: each one a new key
+            key = self.build(key_node)
+            value = self.build(value_node)
+            out.setdefault(key, value)
+        for source in merged or ():
+            for key, value in source.items():
+                if key not in out:
+                    out[key] = value
+        return out
+
+    def merges(self, node: Any) -> list[dict[Any, Any]]:
+        if node.id == "mapping":
+            return [self.build(node)]
+        if node.id == "sequence" and all(item.id == "mapping" for item in node.value):
+            self.build(node)  # ruamel builds the list too (its items are the same objects)
+            return [self.build(item) for item in node.value]
+        raise Decline("a merge of something other than mappings")  # ruamel refuses it while building
+
+    def scalar(self, node: Any) -> Any:
+        tag, value = node.tag, node.value
+        if type(tag) is not Tag:
+            return self.ruamel_scalar(node)
+        if tag is STR:
+            return value
+        if tag == _P + "int":
+            return _int(value)
+        if tag == _P + "float":
+            return _float(value)
+        if tag == _P + "bool":
+            truth = value.lower() == "true"
+            # ruamel keeps an anchored bool as ScalarBoolean, an int: plain, it is 1 or 0
+            return int(truth) if _has_properties(node, self.text) and _anchored(node, self.text) else truth
+        if tag == _P + "null":
+            return None
+        if tag == _P + "timestamp":
+            return self.ruamel_scalar(node)
+        raise Decline(tag)  # merge (as a value), value, yaml
+
+    def ruamel_scalar(self, node: Any) -> Any:
+        """An explicitly tagged scalar or a timestamp, built by ruamel's round-trip constructor
+        itself (imported only for such a file), then made plain as `loader.to_plain` does."""
+        if self._ruamel is None:
+            from ruamel.yaml import YAML
+            from ruamel.yaml.nodes import ScalarNode as RuamelScalar
+
+            self._ruamel = (YAML(typ="rt").constructor, RuamelScalar)
+        constructor, make = self._ruamel
+        anchor = "a" if _has_properties(node, self.text) and _anchored(node, self.text) else None
+        try:
+            value = constructor.construct_object(make(str(node.tag), node.value, style=node.style or None,
+                                                      anchor=anchor), deep=True)
+        except Exception as exc:  # noqa: BLE001 - a bad timestamp, `!!int x`: that road's refusal
+            raise Decline(f"cannot build {node.tag}") from exc
+        return plain_scalar(value)
+
+
+def plain_scalar(value: Any) -> Any:
+    """A ruamel scalar as `loader.to_plain` makes it (kept in step with it by the road tests)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if type(value).__name__ == "TaggedScalar":  # `!!str 5`: the only tagged scalar the inspector lets in
+        return str(value.value)
+    return value  # a date, a datetime or ruamel's TimeStamp, as the round-trip road leaves it
 
 
 def _int(text: str) -> int:

@@ -53,7 +53,10 @@ def apply_text(text: str, steps: Sequence[Step], *, target: str | None, path: st
     norm = _blank_lines(text)
     doc = load_text(norm, path, roundtrip=True)  # the writer edits ruamel's comment-carrying data
     data = doc.data
-    before = dump(make_yaml().load(norm), text)
+    # ruamel's rendering of the text as read, dumped before any edit (dumping leaves the data as
+    # it was: the representer resets the comment marks the emitter sets), so the text is parsed
+    # once however many steps follow
+    before = dump(data, text)
     conflicts: list[Conflict] = []
     said: set[tuple[str, str]] = set()  # one rationale comment per revision and reason
     for step in steps:
@@ -153,22 +156,27 @@ def _add(data: Any, dotted: str, value: Any, after: str | None, above: str,
 
 def _position(node: Any, section: str, name: str, after: str | None,
               key_order: KeyOrder | None) -> int:
-    """Right after `after`; else after the nearest earlier schema field present; else at the end."""
-    order = [str(k) for k in node.keys()]
-    if after is not None and after in order:
-        return order.index(after) + 1
+    """Right after `after`; else after the nearest earlier schema field present; else at the end.
+
+    One pass over the section's keys (a name's first position), then lookups: a section of
+    20,000 keys costs one pass per added key, not one per schema field."""
+    at: dict[str, int] = {}
+    for i, k in enumerate(node):
+        at.setdefault(str(k), i)
+    if after is not None and after in at:
+        return at[after] + 1
     if after is None and key_order is not None:
         fields = key_order(section)
         if name in fields:
             earlier = fields[: fields.index(name)]
             for prev in reversed(earlier):
-                if prev in order:
-                    return order.index(prev) + 1
+                if prev in at:
+                    return at[prev] + 1
             later = fields[fields.index(name) + 1:]
-            present_later = [order.index(f) for f in later if f in order]
+            present_later = [at[f] for f in later if f in at]
             if present_later:
                 return min(present_later)
-    return len(order)
+    return len(node)
 
 
 def _prune(data: Any, dotted: str) -> None:
@@ -246,7 +254,7 @@ def splice(original: str, old_dump: str, new_dump: str) -> str:
     unit_of: list[int] = [0] * len(D)
     units: list[list[str]] = []
     pending: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, O, D, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(O, D):
         if tag == "equal":
             for k in range(i2 - i1):
                 units.append(pending + [O[i1 + k]])
@@ -261,7 +269,7 @@ def splice(original: str, old_dump: str, new_dump: str) -> str:
                 unit_of[j] = len(units) - 1
     tail = pending
     kept = [False] * len(D)
-    ops = difflib.SequenceMatcher(None, D, M, autojunk=False).get_opcodes()
+    ops = line_opcodes(D, M)
     for tag, i1, i2, _, _ in ops:
         if tag == "equal":
             for i in range(i1, i2):
@@ -285,3 +293,118 @@ def splice(original: str, old_dump: str, new_dump: str) -> str:
             out += M[j1:j2]
     out += tail
     return "".join(out)
+
+
+# difflib's matcher visits, for each line of one side, every equal line of the other: a file whose
+# lines repeat (a list of 8,000 equal items) made `splice` quadratic (49 s). Past this many visits
+# the alignment is anchored instead; below it (every ordinary config) difflib's answer is kept.
+MATCHER_VISITS = 1_000_000
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def line_opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """`difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()`, in linear-ish time on
+    lines that repeat: equal ends are matched first, then lines found once on each side anchor the
+    rest (patience diff), and difflib aligns each stretch between anchors that is cheap for it."""
+    if _visits(a, 0, len(a), b, 0, len(b)) <= MATCHER_VISITS:
+        return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    blocks: list[tuple[int, int, int]] = []
+    _match(a, 0, len(a), b, 0, len(b), blocks)
+    return _opcodes(blocks, len(a), len(b))
+
+
+def _visits(a: list[str], alo: int, ahi: int, b: list[str], blo: int, bhi: int) -> int:
+    counts: dict[str, int] = {}
+    for line in b[blo:bhi]:
+        counts[line] = counts.get(line, 0) + 1
+    return sum(counts.get(line, 0) for line in a[alo:ahi])
+
+
+def _match(a: list[str], alo: int, ahi: int, b: list[str], blo: int, bhi: int,
+           out: list[tuple[int, int, int]]) -> None:
+    """Append the matching blocks (i, j, n) of a[alo:ahi] and b[blo:bhi], in order."""
+    head = 0
+    while alo + head < ahi and blo + head < bhi and a[alo + head] == b[blo + head]:
+        head += 1
+    if head:
+        out.append((alo, blo, head))
+    alo, blo = alo + head, blo + head
+    tail = 0
+    while alo < ahi - tail and blo < bhi - tail and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
+        tail += 1
+    ahi, bhi = ahi - tail, bhi - tail
+    if alo < ahi and blo < bhi:
+        if _visits(a, alo, ahi, b, blo, bhi) <= MATCHER_VISITS:
+            matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            out.extend((alo + i, blo + j, n) for i, j, n in matcher.get_matching_blocks() if n)
+        else:
+            i0, j0 = alo, blo
+            for i, j in _anchors(a, alo, ahi, b, blo, bhi):
+                _match(a, i0, i, b, j0, j, out)
+                out.append((i, j, 1))
+                i0, j0 = i + 1, j + 1
+            if (i0, j0) != (alo, blo):  # no anchor left the stretch unmatched: no recursion
+                _match(a, i0, ahi, b, j0, bhi, out)
+    if tail:
+        out.append((ahi, bhi, tail))
+
+
+def _anchors(a: list[str], alo: int, ahi: int, b: list[str], blo: int, bhi: int) -> list[tuple[int, int]]:
+    """Lines found exactly once on each side, the longest run of them in the same order on both."""
+    once_a: dict[str, int | None] = {}
+    for i in range(alo, ahi):
+        once_a[a[i]] = None if a[i] in once_a else i
+    once_b: dict[str, int | None] = {}
+    for j in range(blo, bhi):
+        once_b[b[j]] = None if b[j] in once_b else j
+    pairs = [(i, once_b[line]) for line, i in once_a.items()
+             if i is not None and once_b.get(line) is not None]
+    pairs.sort()
+    # longest increasing run of j (patience sorting): tails[k] = pair index ending a run of k + 1
+    tails: list[int] = []
+    back: list[int] = []
+    for n, (_, j) in enumerate(pairs):
+        k = _bisect(pairs, tails, j)
+        back.append(tails[k - 1] if k else -1)
+        if k == len(tails):
+            tails.append(n)
+        else:
+            tails[k] = n
+    run, n = [], tails[-1] if tails else -1
+    while n >= 0:
+        run.append(pairs[n])
+        n = back[n]
+    return run[::-1]
+
+
+def _bisect(pairs: list[tuple[int, int]], tails: list[int], j: int) -> int:
+    """The first run length whose smallest last j is not below `j`."""
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pairs[tails[mid]][1] < j:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _opcodes(blocks: list[tuple[int, int, int]], la: int, lb: int) -> list[Opcode]:
+    """difflib's `get_opcodes` from matching blocks (adjacent blocks joined, as difflib does)."""
+    joined: list[tuple[int, int, int]] = []
+    for i, j, n in blocks:
+        if joined and joined[-1][0] + joined[-1][2] == i and joined[-1][1] + joined[-1][2] == j:
+            joined[-1] = (joined[-1][0], joined[-1][1], joined[-1][2] + n)
+        else:
+            joined.append((i, j, n))
+    ops: list[Opcode] = []
+    i = j = 0
+    for ai, bj, size in joined + [(la, lb, 0)]:
+        tag = "replace" if i < ai and j < bj else "delete" if i < ai else "insert" if j < bj else ""
+        if tag:
+            ops.append((tag, i, ai, j, bj))
+        i, j = ai + size, bj + size
+        if size:
+            ops.append(("equal", ai, i, bj, j))
+    return ops

@@ -20,21 +20,61 @@ def changes_between(a: dict, b: dict, rationale: str = PLACEHOLDER, renames: boo
     sets: list[Change] = []
     _walk(a, b, (), removed, added, sets, rationale)
     found: list[Change] = []
-    for r in list(removed):
-        matches = [x for x in added if keys.same(x[1], r[1]) and x[0].rsplit(".", 1)[-1] == r[0].rsplit(".", 1)[-1]]
+    by_name = _Index(added, lambda dotted: dotted.rsplit(".", 1)[-1])
+    by_section = _Index(added, lambda dotted: dotted.rpartition(".")[0])
+    renamed: set[int] = set()  # positions in `removed` / `added` that became renames
+    taken: set[int] = set()
+    for i, r in enumerate(removed):
+        matches = by_name.matches(r, taken)
         if not matches and renames:
-            matches = [x for x in added if keys.same(x[1], r[1]) and x[0].rpartition(".")[0] == r[0].rpartition(".")[0]]
+            matches = by_section.matches(r, taken)
         if len(matches) == 1 and _rename_worthy(r[1]):
-            x = matches[0]
-            removed.remove(r)
-            added.remove(x)
+            j = matches[0]
+            x = added[j]
+            renamed.add(i)
+            taken.add(j)
             same_section = x[0].rpartition(".")[0] == r[0].rpartition(".")[0]
             found.append(Change("rename", rationale, key=r[0], to=x[0],
                                   after=None if same_section else x[2], was_after=None if same_section else r[2]))
+    removed = [r for i, r in enumerate(removed) if i not in renamed]
+    added = [x for j, x in enumerate(added) if j not in taken]
     out = [Change("remove", rationale, key=k, old=v, after=after) for k, v, after in reversed(removed)]
     out += found + sets
     out += [Change("add", rationale, key=k, value=v, after=after) for k, v, after in added]
     return out
+
+
+class _Index:
+    """The added keys by (name part, value), so matching each removed key costs its few
+    candidates, not a pass over every added key (a file with 20,000 new keys)."""
+
+    def __init__(self, added: list[tuple[str, Any, str | None]], part) -> None:
+        self.part = part
+        self.buckets: dict[Any, list[int]] = {}
+        for j, (dotted, value, _) in enumerate(added):
+            self.buckets.setdefault((part(dotted), _canonical(value)), []).append(j)
+        self.added = added
+
+    def matches(self, r: tuple[str, Any, str | None], taken: set[int]) -> list[int]:
+        """Positions of the added keys not yet taken whose part and value match `r`, in order."""
+        bucket = self.buckets.get((self.part(r[0]), _canonical(r[1])), ())
+        return [j for j in bucket if j not in taken and keys.same(self.added[j][1], r[1])]
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable stand-in that two values `keys.same` calls equal always share (2 and 2.0 do;
+    true and 1 do not). Unhashable leftovers share one bucket, compared one by one."""
+    if isinstance(value, bool) or value is None:
+        return ("b", value)
+    if isinstance(value, (int, float)):
+        return ("n", value) if value == value else ("nan",)  # 2 == 2.0 and hash(2) == hash(2.0)
+    if isinstance(value, str):
+        return ("s", str(value))
+    if isinstance(value, dict):
+        return ("d", frozenset(value.keys()))  # `same` compares mappings' keys as sets
+    if isinstance(value, (list, tuple)):
+        return ("l", len(value))
+    return ("?",)
 
 
 def _rename_worthy(value: Any) -> bool:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+import stat
 from pathlib import Path
 
 import torch
@@ -119,14 +121,31 @@ def _read(path: Path, cap: int, what: str) -> bytes:
         raise ShardError(str(path), f"unreadable {what}: {e.strerror or e}") from None
 
 
+def _no_dataset(root: Path) -> ShardError:
+    """Why `root` is not a dataset, with the command that makes one there (or finishes one)."""
+    make = f"ahsd-train data generate --out {shlex.quote(str(root))} --scenarios N"
+    if not root.exists() and not root.is_symlink():
+        return ShardError(str(root), f"no such dataset folder; make one with `{make}` (add --physics for "
+                                     "LALSuite waveforms and detector noise)")
+    if not root.is_dir():
+        return ShardError(str(root), "not a folder: --data takes a dataset folder (its manifest.json and shards)")
+    if any(root.glob("shard-*.safetensors")):
+        return ShardError(str(root / MANIFEST), "no manifest: the shards here are an interrupted `ahsd-train data "
+                                                "generate`; rerun it with the same arguments to finish the dataset")
+    return ShardError(str(root / MANIFEST), f"no manifest: not a scenario dataset; make one with `{make}` "
+                                            "(add --physics for LALSuite waveforms and detector noise)")
+
+
 def _read_manifest(root: Path) -> dict:
     path = root / MANIFEST
-    if not (root / MANIFEST).exists() and not (root / MANIFEST).is_symlink():
-        raise ShardError(str(path), "no manifest: not a scenario dataset (write one with write_shards)")
+    if not root.is_dir() or (not path.exists() and not path.is_symlink()):
+        raise _no_dataset(root)
     try:
         manifest = json.loads(_read(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ShardError(str(path), f"unreadable manifest: {e}") from None
+    except RecursionError:
+        raise ShardError(str(path), "unreadable manifest: nested deeper than JSON's parser goes") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise ShardError(str(path), f"not an {FORMAT} v{VERSION} manifest")
     if manifest.get("feature_names") != list(FEATURE_NAMES):
@@ -134,7 +153,8 @@ def _read_manifest(root: Path) -> dict:
     shards, fields_ = manifest.get("shards"), manifest.get("fields")
     if not isinstance(shards, list) or not shards:
         raise ShardError(str(path), "`shards` must be a non-empty list of {file, n_scenarios, sha256}")
-    if not isinstance(fields_, list) or not set(_DTYPES) - {"strain"} <= set(fields_) <= set(_DTYPES):
+    if (not isinstance(fields_, list) or not all(isinstance(f, str) for f in fields_)
+            or not set(_DTYPES) - {"strain"} <= set(fields_) <= set(_DTYPES)):
         raise ShardError(str(path), f"`fields` must list {sorted(set(_DTYPES) - {'strain'})} (and optionally strain)")
     for i, e in enumerate(shards):
         ok = (isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("sha256"), str)
@@ -142,6 +162,13 @@ def _read_manifest(root: Path) -> dict:
         if not ok or Path(e["file"]).name != e["file"] or e["file"].startswith("."):
             raise ShardError(str(path), f"shards[{i}] must be {{file: a file name in {root}, n_scenarios: int, "
                                         f"sha256: str}}, got {e!r:.120}")
+    files = [e["file"] for e in shards]
+    if len(set(files)) != len(files):  # one shard twice would put the same scenarios in train and test
+        twice = sorted({f for f in files if files.count(f) > 1})
+        raise ShardError(str(path), f"shards list {', '.join(twice)} more than once")
+    total = sum(e["n_scenarios"] for e in shards)
+    if manifest.get("n_scenarios") != total:
+        raise ShardError(str(path), f"n_scenarios = {manifest.get('n_scenarios')!r:.40} but the shards hold {total}")
     return manifest
 
 
@@ -156,6 +183,20 @@ def strain_shape_of(root: str | Path) -> tuple[int, int] | None:
     if not (isinstance(shape, list) and len(shape) == 2 and all(type(n) is int and n > 0 for n in shape)):
         raise ShardError(str(root / MANIFEST), f"`strain_shape` must be [detectors, samples], got {shape!r:.60}")
     return (shape[0], shape[1])
+
+
+def dataset_bytes(root: str | Path) -> int:
+    """The size of a dataset's shard files as its manifest lists them (what reading it holds in
+    memory, at least); files that are missing or not regular count 0 (the reader names them)."""
+    root = Path(root)
+    total = 0
+    for entry in _read_manifest(root)["shards"]:
+        try:
+            st = (root / entry["file"]).stat()
+        except OSError:
+            continue
+        total += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return total
 
 
 # ScenarioBatch field -> (dtype, rank); (n, S, ...) scenario-major
@@ -187,6 +228,15 @@ def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fi
     if n and (int(tensors["edge_type"].min()) < 0 or int(tensors["n_signals"].min()) < 0
               or int(tensors["n_signals"].max()) > (width or 0)):
         raise ShardError(str(path), "edge_type below 0, or n_signals outside [0, signal slots]")
+    for name, t in tensors.items():  # a NaN in the data would read as the model diverging at step 1
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ShardError(str(path), f"{name} holds NaN or infinite values")
+    slots = torch.arange(width or 0) < tensors["n_signals"].unsqueeze(-1)  # (n, S): the first n_signals slots
+    if n and not torch.equal(tensors["mask"], slots):
+        raise ShardError(str(path), "mask does not mark exactly the first n_signals slots of each scenario")
+    priority = tensors["priority"]
+    if n and not bool(((priority >= 0) & (priority <= 1)).all()):
+        raise ShardError(str(path), "priority labels outside [0, 1]")
 
 
 def read_shards(directory: str | Path) -> ScenarioBatch:

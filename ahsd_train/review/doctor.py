@@ -47,6 +47,7 @@ class Diagnosis:
     config: Any  # TrainingConfig
     status: str
     fixes: list[Fix] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the run folder was read (an older format)
 
     @property
     def gradients_high(self) -> bool:
@@ -109,34 +110,46 @@ def diagnose(run_dir: Path) -> Diagnosis:
     if not resolved.is_file():
         raise DoctorError(f"{run_dir}: not a run directory (no {runlog.RESOLVED}); "
                           "pass the folder `ahsd-train run` printed")
-    config = run_config(resolved)
+    notes: list[str] = []
+    config = run_config(resolved, notes)
     info = _run_file(run_dir / runlog.RUN_JSON, runlog.read_json, dict)
     saved = _run_file(run_dir / runlog.REPORT, runlog.read_json, dict)
     status = info.get("status", "unknown")
     stop_reason = saved.get("stop_reason")
     if status == "running" and not saved:
         stop_reason = "the run ended without a report (killed or crashed); resume it with --resume"
+    elif status == "failed" and not saved:
+        stop_reason = f"the run {info.get('end_reason', 'failed')}; fix that, then resume it with --resume"
     records = runlog.read_metrics(run_dir)
     items = checklist_for(records, config, bool(info.get("has_batchnorm", config.priority_net.use_strain)),
                           stop_reason=stop_reason)
     report = {"checklist": [v.to_json() for v in items], "metrics": saved.get("metrics", {}),
               "stop_reason": stop_reason, "status": status}
-    diagnosis = Diagnosis(run_dir, report, config, status)
+    diagnosis = Diagnosis(run_dir, report, config, status, notes=notes)
     if diagnosis.gradients_high:
         bn = next(i for i in report["checklist"] if i["name"] == "batchnorm_train_mode")
         diagnosis.fixes = escalation(config.priority_net, bn)
     return diagnosis
 
 
-def run_config(resolved: Path):
+def run_config(resolved: Path, notes: list[str] | None = None):
     """The `TrainingConfig` a run ran with, read from its config.resolved.yaml by the one road from
     YAML to a config (`ahsd_config.api.load_config`). Error findings do not stop a diagnosis (a
-    forced run has them); a file the schema rejects, or cannot read, is DoctorError naming it."""
+    forced run has them); a file the schema rejects, or cannot read, is DoctorError naming it.
+
+    A run folder written before 2ea7544 (Nov 30 2026) spelled integer mapping keys as strings
+    (`per_param_tail_bounds: {'0': 3.0}`: a JSON-mode dump); those maps are read back with their
+    integer keys, given as `--set`-style overrides on the same road, and `notes` says so."""
     from ahsd_config.api import load_config
     from ahsd_config.errors import AhsdConfigError
 
     try:
         loaded = load_config(resolved, refuse_errors=False)
+        if loaded.config is None and (upgrade := _digit_key_overrides(loaded)):
+            loaded = load_config(resolved, tuple(upgrade.values()), refuse_errors=False)
+            if loaded.config is not None and notes is not None:
+                notes.append(f"{resolved} was written before ahsd-train 2ea7544, with integer keys as "
+                             f"strings ({', '.join(upgrade)}); read with them as integers")
     except AhsdConfigError as exc:
         raise DoctorError(f"{resolved}: unreadable ({' '.join(exc.message.split())[:200]})") from None
     if loaded.config is None:
@@ -144,6 +157,35 @@ def run_config(resolved: Path):
         why = f"{first.code} {first.message}" if first else "the schema rejects it"
         raise DoctorError(f"{resolved}: not a config this version can read ({why})")
     return loaded.config
+
+
+def _digit_key_overrides(loaded) -> dict[str, str]:
+    """{dotted map: "map={0: v, ...}"} for each mapping whose keys are all digit strings and every
+    one of them refused by the schema (AHSD902 at `map.KEY`): an older JSON-mode dump of an
+    integer-keyed map, unambiguous to read back."""
+    import json
+
+    from ahsd_config.input.loader import format_key
+
+    refused = {f.key for f in loaded.report.findings if f.severity == "error" and f.code == "AHSD902"}
+    out: dict[str, str] = {}
+
+    def walk(node: Any, path: tuple) -> None:
+        if not isinstance(node, dict):
+            return
+        dotted = format_key(path) if path else ""
+        keys = list(node)
+        if (path and keys and all(isinstance(k, str) and k.isdigit() and k.isascii() for k in keys)
+                and all(f"{dotted}.{k}" in refused for k in keys)):
+            body = ", ".join(f"{int(k)}: {json.dumps(v)}" for k, v in node.items())
+            out[dotted] = f"{dotted}={{{body}}}"
+            return
+        for k, v in node.items():
+            if isinstance(k, str):
+                walk(v, (*path, k))
+
+    walk(loaded.document.plain(), ())
+    return out
 
 
 def draft_revision(diagnosis: Diagnosis, parent: str | None = None, today: dt.date | None = None,

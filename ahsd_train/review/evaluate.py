@@ -7,7 +7,8 @@ one table row per run (the README's results and ablation tables are its output, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +23,85 @@ REQUIRED = ("tau_detectable", "snr_baseline_tau_detectable", "gain_vs_snr", "pai
 class RunMetrics:
     name: str
     metrics: dict[str, Any]
+    row: list[str] = field(default_factory=list)  # the table's cells, checked when the report was read
 
 
 def load_run(run_dir: Path) -> RunMetrics:
-    """The test metrics of a finished run; AhsdTrainError (exit 2) naming what is missing."""
+    """The test metrics of a finished run; AhsdTrainError (exit 2) naming what is missing or not of
+    the shape `ahsd-train run` writes (a hand-edited or foreign report.json is one line, not a
+    TypeError deep in the table)."""
     path = Path(run_dir) / runlog.REPORT
     if not path.is_file():
         raise AhsdTrainError(f"{path}: no report (the run did not finish; `ahsd-train doctor {run_dir}` says why)")
     try:
         report = runlog.read_json(path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise AhsdTrainError(f"{path}: unreadable report ({exc})") from None
     metrics = report.get("metrics") if isinstance(report, dict) else None
     missing = [k for k in REQUIRED if not isinstance(metrics, dict) or k not in metrics]
     if missing:
         raise AhsdTrainError(f"{path}: no benchmark metrics ({', '.join(missing)}); it was written by an "
                              "older ahsd-train or by a stopped run: re-run it")
-    return RunMetrics(Path(run_dir).name, metrics)
+    name = Path(run_dir).name
+    try:
+        row = table_row(RunMetrics(name, metrics))
+    except ReportShape as exc:
+        what = "is missing" if exc.found == "absent" else f"is {exc.found}, not {exc.expected}"
+        raise AhsdTrainError(f"{path}: metrics.{exc.where} {what} as `ahsd-train run` writes it; "
+                             "re-run the run (or restore its report.json)") from None
+    return RunMetrics(name, metrics, row)
 
 
-def _ci(d: dict[str, Any], signed: bool = False) -> str:
+class ReportShape(Exception):
+    """A report value that is not what `ahsd-train run` writes there (`where` is its dotted path)."""
+
+    def __init__(self, where: str, found: Any, expected: str) -> None:
+        shown = ("absent" if found is ABSENT else "null" if found is None
+                 else f"{type(found).__name__} {json.dumps(found, default=str)[:40]}")
+        super().__init__(where)
+        self.where, self.found, self.expected = where, shown, expected
+
+
+def _at(m: dict[str, Any], where: str) -> Any:
+    node: Any = m
+    parts = where.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            raise ReportShape(".".join(parts[:i]), node, "a mapping")
+        if part not in node:
+            raise ReportShape(".".join(parts[:i + 1]), ABSENT, "")
+        node = node[part]
+    return node
+
+
+ABSENT = object()
+
+
+def _number(m: dict[str, Any], where: str, fmt: str) -> str:
+    """A number cell; JSON null is how a NaN metric is written (n/a)."""
+    value = _at(m, where)
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ReportShape(where, value, "a number")
+    return fmt.format(value)
+
+
+def _ci(m: dict[str, Any], where: str, signed: bool = False) -> str:
     fmt = "{:+.3f}" if signed else "{:.3f}"
-    lo, hi = d["ci95"]
-    return f"{fmt.format(d['estimate'])} [{fmt.format(lo)}, {fmt.format(hi)}]"
+    ci = _at(m, f"{where}.ci95")
+    if not isinstance(ci, list) or len(ci) != 2:
+        raise ReportShape(f"{where}.ci95", ci, "[low, high]")
+    lo, hi = (_bound(v, f"{where}.ci95", fmt) for v in ci)
+    return f"{_number(m, f'{where}.estimate', fmt)} [{lo}, {hi}]"
+
+
+def _bound(value: Any, where: str, fmt: str) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ReportShape(where, value, "[low, high] numbers")
+    return fmt.format(value)
 
 
 COLUMNS = ("run", "tau, detectable (95 % CI)", "SNR-sort tau", "gain vs SNR-sort (paired CI)",
@@ -52,27 +109,27 @@ COLUMNS = ("run", "tau, detectable (95 % CI)", "SNR-sort tau", "gain vs SNR-sort
 
 
 def table_row(run: RunMetrics) -> list[str]:
-    m = run.metrics
-    rank = m["benchmark"]["ranking"]
-    top1 = rank["top1_accuracy"]
+    """The run's cells; ReportShape naming the first value that is not where or what it should be."""
+    m, rank = run.metrics, "benchmark.ranking"
     return [
         run.name,
-        _ci(rank["tau_detectable"]["model"]),
-        _ci(rank["tau_detectable"]["snr_sort"]),
-        _ci(m["gain_vs_snr"], signed=True),
-        _ci(m["gain_vs_effective_snr"], signed=True) if "gain_vs_effective_snr" in m else "n/a (older report)",
-        _ci(rank["pair_accuracy_5plus"]["gain"], signed=True),
-        f"{top1['model']['estimate']:.3f} / {top1['snr_sort']['estimate']:.3f}",
-        f"{m['pair_brier']:.4f} ({m['constant_pair_brier']:.4f})",
-        f"{m['pair_auroc_misordered']:.3f}",
-        f"{m['n_test_scenarios']:,}",
+        _ci(m, f"{rank}.tau_detectable.model"),
+        _ci(m, f"{rank}.tau_detectable.snr_sort"),
+        _ci(m, "gain_vs_snr", signed=True),
+        _ci(m, "gain_vs_effective_snr", signed=True) if "gain_vs_effective_snr" in m else "n/a (older report)",
+        _ci(m, f"{rank}.pair_accuracy_5plus.gain", signed=True),
+        f"{_number(m, f'{rank}.top1_accuracy.model.estimate', '{:.3f}')} / "
+        f"{_number(m, f'{rank}.top1_accuracy.snr_sort.estimate', '{:.3f}')}",
+        f"{_number(m, 'pair_brier', '{:.4f}')} ({_number(m, 'constant_pair_brier', '{:.4f}')})",
+        _number(m, "pair_auroc_misordered", "{:.3f}"),
+        _number(m, "n_test_scenarios", "{:,}"),
     ]
 
 
 def results_table(runs: list[RunMetrics]) -> str:
     """A Markdown table, one row per run."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(table_row(r)) + " |" for r in runs]
+    lines += ["| " + " | ".join(r.row or table_row(r)) + " |" for r in runs]
     return "\n".join(lines)
 
 

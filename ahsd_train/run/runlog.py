@@ -24,7 +24,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ahsd_config.input.files import TooLarge, atomic_write, read_bounded
+from ahsd_config.input.files import LineTooLong, TooLarge, atomic_write, read_bounded, read_lines_bounded
+from ahsd_train.errors import RunFileError
 from ahsd_train.run.records import Record, from_json
 
 RUN_JSON = "run.json"
@@ -82,41 +83,53 @@ def _lists(value: Any) -> Any:
     return value
 
 
-def read_yaml(path: Path) -> Any:
-    from ruamel.yaml import YAML
-
-    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-
-
 def read_metrics(run_dir: Path) -> list[Record]:
     """Every complete record of `metrics.jsonl`, typed (a torn last line from a kill is ignored, and
-    so is a hand-edited line that is not a step or epoch record)."""
+    so is a hand-edited line that is not a step or epoch record). RunFileError when the file is not
+    one a run writes: a FIFO or a device, past MAX_METRICS_BYTES, or a line past MAX_LINE_BYTES."""
     return [r for r in (from_json(raw) for raw in _raw_lines(run_dir)) if r is not None]
 
 
+MAX_METRICS_BYTES = 1 << 30  # ~1.5 million step records; the reader holds them all as records
+MAX_LINE_BYTES = 1 << 20  # a step record is under 1 kB; an epoch record a few kB
+
+
 def _raw_lines(run_dir: Path) -> list[dict[str, Any]]:
-    """The JSON objects of `metrics.jsonl` as written (a resume keeps them byte for byte)."""
+    """The JSON objects of `metrics.jsonl` as written (a resume keeps them byte for byte), read
+    through the bounded line reader: never /dev/zero, a FIFO, or one line until memory runs out."""
     path = run_dir / METRICS
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
     records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
+    try:
+        for _, line in read_lines_bounded(path, MAX_LINE_BYTES, MAX_METRICS_BYTES):
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the parser
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    except LineTooLong as exc:
+        raise RunFileError(f"{exc.path}:{exc.line}: a line of more than {exc.cap} bytes is not a "
+                           "metrics record; remove that line (or move the file away) and try again") from None
+    except TooLarge as exc:
+        raise RunFileError(f"{path}: {exc.size} bytes or more, past the {exc.cap} bytes a metrics log "
+                           "is read up to") from None
+    except OSError as exc:
+        raise RunFileError(f"{path}: unreadable metrics log ({exc.strerror or exc})") from None
     return records
 
 
 class MetricsLog:
     """Append-only JSONL plus TensorBoard scalars; only rank 0 creates one."""
 
-    def __init__(self, run_dir: Path, resume_step: int | None = None, tensorboard: bool = True) -> None:
+    def __init__(self, run_dir: Path, resume_step: int | None = None, tensorboard: bool = True,
+                 kept: list[dict[str, Any]] | None = None) -> None:
+        """`resume_step`: rewrite the log without the records past it (`kept`, when the caller
+        read them already, before writing anything: `lines_through`)."""
         self.path = run_dir / METRICS
         if resume_step is not None:
-            kept = [r for r in _raw_lines(run_dir) if _step_of(r) <= resume_step]
+            kept = lines_through(run_dir, resume_step) if kept is None else kept
             atomic_write(self.path, "".join(json.dumps(r) + "\n" for r in kept))
         self.file = open(self.path, "a", encoding="utf-8")
         self.tb = None
@@ -149,6 +162,12 @@ class MetricsLog:
         self.file.close()
         if self.tb is not None:
             self.tb.close()
+
+
+def lines_through(run_dir: Path, step: int) -> list[dict[str, Any]]:
+    """The log's records up to `step` (what a resume from that step keeps); RunFileError as
+    `read_metrics`."""
+    return [r for r in _raw_lines(run_dir) if _step_of(r) <= step]
 
 
 def _step_of(raw: dict[str, Any]) -> int:

@@ -11,39 +11,49 @@ from ahsd_config.input.loader import YamlDocument
 
 
 def replay_added(run: GateRun, path: str, base_doc: YamlDocument, steps: list[chain.Step]) -> None:
-    """Walk the base text up the chain; each added revision must apply, then revert to the same bytes."""
+    """Walk the base text up the chain; each added revision must apply, then revert to the same bytes.
+
+    The revisions between two checked ones are applied in one pass (as `migrate` does), so the text
+    is parsed once per checked revision, not once per step; nothing is applied after the last."""
     if stamp_of(base_doc) not in run.chain:
         return  # unstamped text cannot be replayed byte for byte; the chain's state stands in
     text: str | None = base_doc.text
+    passing: list[chain.Step] = []  # steps not checked here, applied together before the next check
     for step in steps:
-        if step.down or text is None:
+        if step.down:
             return
         rid = step.revision.id
-        check = rid in run.added and rid not in run.replayed
-        if check:
-            run.replayed.add(rid)
-        text = _replay(run, rid, text, path, check)
+        if rid not in run.added or rid in run.replayed:
+            passing.append(step)
+            continue
+        if passing:
+            text = chain.replay_steps(run.chain, text, passing, path=path)
+            passing = []
+        if text is None:
+            return
+        run.replayed.add(rid)
+        text = _replay(run, rid, text, path)
+        if text is None:
+            return
 
 
-def _replay(run: GateRun, rid: str, text: str, witness: str, check: bool) -> str | None:
+def _replay(run: GateRun, rid: str, text: str, witness: str) -> str | None:
     loc = run.chain.located[rid]
     applied, conflicts = chain.replay(run.chain, text, rid, path=witness)
     if applied is None:
-        if check:
-            parent = ", ".join(loc.revision.parents) or "an empty config"
-            run.add("apply-revert", loc.path, NO_APPLY,
-                    f"revision {rid} does not apply to {witness} at {parent}: " + "; ".join(conflicts),
-                    line=loc.id_position[0], hint="each change's `old:` must be the value the parent state holds")
+        parent = ", ".join(loc.revision.parents) or "an empty config"
+        run.add("apply-revert", loc.path, NO_APPLY,
+                f"revision {rid} does not apply to {witness} at {parent}: " + "; ".join(conflicts),
+                line=loc.id_position[0], hint="each change's `old:` must be the value the parent state holds")
         return None
-    if check:
-        reverted, conflicts = chain.replay(run.chain, applied, rid, down=True, path=witness)
-        if reverted != text:
-            detail = "; ".join(conflicts) if conflicts else _first_difference(text, reverted or "")
-            run.add("apply-revert", loc.path, NO_REVERT,
-                    f"revision {rid} does not revert byte-identically on {witness}: {detail}",
-                    line=loc.id_position[0],
-                    hint="give a `remove` the `after:` sibling it had, a rename its `was_after:`, "
-                         "and a transform an inverse that undoes it")
+    reverted, conflicts = chain.replay(run.chain, applied, rid, down=True, path=witness)
+    if reverted != text:
+        detail = "; ".join(conflicts) if conflicts else _first_difference(text, reverted or "")
+        run.add("apply-revert", loc.path, NO_REVERT,
+                f"revision {rid} does not revert byte-identically on {witness}: {detail}",
+                line=loc.id_position[0],
+                hint="give a `remove` the `after:` sibling it had, a rename its `was_after:`, "
+                     "and a transform an inverse that undoes it")
     return applied
 
 
