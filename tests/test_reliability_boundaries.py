@@ -317,3 +317,36 @@ def test_a_lone_surrogate_in_an_override_is_one_line(tmp_path):
             load_config(CONFIG, [item])
         assert len(safe_text(refused.value.render()).splitlines()) == 1
         safe_text(refused.value.render()).encode("utf-8")
+
+
+# ------------------------------------------------- revision --from: both writes or neither
+@pytest.mark.parametrize("fault", ["read-only config", "config is a directory link", "stamp fails (ENOSPC)"])
+def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeypatch, fault):
+    """`revision --from FILE` wrote the revision file, then failed to stamp a read-only FILE: exit
+    2 with the chain changed. Now FILE is checked first, and a stamp that fails anyway takes the
+    revision back."""
+    import errno
+
+    from ahsd_config.api import migrations as C
+
+    tmp = _project(tmp_path)
+    monkeypatch.chdir(tmp)
+    cfg = tmp / "configs" / "c.yaml"
+    cfg.write_text(cfg.read_text().replace("  batch_size: 128", "  batch_size: 96", 1))
+    if fault == "read-only config":
+        cfg.chmod(0o444)
+    elif fault == "config is a directory link":
+        (tmp / "d").mkdir()
+        os.symlink(tmp / "d", tmp / "configs" / "d.yaml")
+        cfg = tmp / "configs" / "d.yaml"
+    else:
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device (injected)", str(cfg))
+        monkeypatch.setattr(C, "stamp", full)
+    chain = {p.name: p.read_bytes() for p in (tmp / "migrations").iterdir()}
+    before = cfg.read_bytes() if cfg.is_file() else None
+    result = runner.invoke(app, ["revision", "-m", "t", "--from", str(cfg.relative_to(tmp)), "--id", "vz"])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert {p.name: p.read_bytes() for p in (tmp / "migrations").iterdir()} == chain
+    assert (cfg.read_bytes() if cfg.is_file() else None) == before

@@ -401,6 +401,16 @@ def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
                                "held); try again") from None
 
 
+def check_replaceable(path: str | Path) -> None:
+    """Raise what a replacement of `path` would raise before anything is written (a broken link:
+    InputError; a read-only file, a directory, a FIFO: OSError), so a command that writes two
+    things can refuse before the first."""
+    why = missing_file(path)
+    if why is not None:
+        raise InputError(path, why)
+    _existing_mode(write_target(path))
+
+
 def missing_file(path: str | Path) -> str | None:
     """Why `path` names no file (a dangling or looping symbolic link says so), or None."""
     try:
