@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ahsd_config.errors import InputError
 from ahsd_config.input.files import commit_files, recover
 from ahsd_config.input.loader import load_file, make_yaml
 from ahsd_config.input.project import SHIPPED_CHAIN, find_chain
@@ -76,7 +77,11 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
         name = file_name(rev)
         path = folder / name
         text = dump_revision(rev)
-        parse_revision(_reload(text, str(path)), str(path))  # what we write must read back
+        try:
+            parse_revision(_reload(text, str(path)), str(path))  # what we write must read back
+        except InputError as exc:  # e.g. more nodes than the loader reads: say it was never written
+            raise RevisionFormatError(str(path), f"would not read back ({exc.message}); nothing was "
+                                                 "written") from None
         if name in writes or (path.exists() and name not in removing):
             raise RevisionFormatError(str(path), "exists already; revision files are never edited after they land")
         writes[name] = text.encode("utf-8")
