@@ -90,12 +90,33 @@ def reports_errors(func: F) -> F:
             stderr.print(f"error: ahsd-train needs the training extra ({exc.name} is not installed): "
                          "pip install 'ahsd[train]'", markup=False)
             raise typer.Exit(2) from None
+        except (MemoryError, RuntimeError) as exc:  # the allocator's refusal, wherever a size reached it
+            message = out_of_memory(exc)
+            if message is None:
+                raise
+            stderr.print(safe_text(f"error: {message}"), markup=False)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
             stderr.print("interrupted; nothing was started", markup=False)
             raise typer.Exit(130) from None
         raise typer.Exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def out_of_memory(exc: BaseException) -> str | None:
+    """One line for an allocation the machine refused (Python's MemoryError, torch's CPU allocator,
+    CUDA's OutOfMemoryError, a C++ bad_alloc); None for any other error, which is not ours to word."""
+    import re
+
+    text = " ".join(str(exc).split())
+    if not (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+            or "can't allocate memory" in text or "std::bad_alloc" in text):
+        return None
+    asked = re.search(r"allocate (\d+) bytes", text)
+    size = f" ({int(asked.group(1)) / 2**30:,.1f} GiB asked for at once)" if asked else ""
+    return (f"out of memory{size}: a size from the command line or the config is too large for this machine; "
+            "lower it (--batch-size, --scenarios, data.synthetic.*, priority_net widths)")
 
 
 # --- run ---------------------------------------------------------------------------------------
@@ -479,7 +500,8 @@ def data_generate_command(
     physics: bool = typer.Option(False, "--physics",
                                  help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
                                       "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
-    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", help="Population and noise seed (default: the config's random_seed)."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", min=0, max=2**32 - 1,  # random_seed's range
+                                       help="Population and noise seed, 0 .. 2**32-1 (default: the config's random_seed)."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
                                 help="Worker processes (--physics; the bytes do not depend on it)."),
     shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),
@@ -503,28 +525,63 @@ def data_generate_command(
     cfg = load_config(config or default_config(short=True), tuple(set_)).config
     progress = make_progress(quiet)
     try:
-        if physics:
-            from ahsd_train.engine.physics.generate import generate_physics
-
-            with progress.task("physics scenarios", total=scenarios) as bar:
-                result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
-                                          window_seconds=window_seconds, window_rate=window_rate,
-                                          on_progress=lambda done, status: bar.update(completed=done, status=status))
-            stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
-                         f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
-        else:
-            if window_seconds is not None or window_rate is not None:
-                raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
-            from ahsd_train.engine.data import SyntheticScenarioSource
-            from ahsd_train.engine.shards import write_shards
-
-            with progress.task("analytic scenarios"):
-                source = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed if seed is None else seed)
-                manifest = write_shards(source.generate(scenarios), out, shard_size)
-            stdout.print(f"{scenarios} analytic scenarios in {manifest.parent}", markup=False)
+        with _signals_interrupt(), _interrupted_generation(out, physics):
+            _generate(cfg, out, scenarios, physics, seed, workers, shard_size, window_seconds, window_rate, progress)
     finally:
         progress.close()
     return 0
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM (a scheduler's kill, `timeout`) interrupts like Ctrl-C: workers stop, kept shards stay."""
+    import signal
+
+    saved = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave the default
+        saved = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGTERM, saved)
+
+
+@contextlib.contextmanager
+def _interrupted_generation(out: Path, physics: bool):
+    """An interrupted `data generate` says what is on disk and how to finish (not "nothing was started")."""
+    from ahsd_train.errors import RunInterrupted
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        finish = ("the shards written so far are kept; the same command finishes the dataset" if physics else
+                  "it holds no manifest, so it is not a dataset yet; run the same command again")
+        raise RunInterrupted(f"interrupted: {out}: {finish}") from None
+
+
+def _generate(cfg, out: Path, scenarios: int, physics: bool, seed: int | None, workers: int, shard_size: int,
+              window_seconds: float | None, window_rate: int | None, progress) -> None:
+    """The analytic generator's shards, or LALSuite's (parallel, resumable), into `out`."""
+    if physics:
+        from ahsd_train.engine.physics.generate import generate_physics
+
+        with progress.task("physics scenarios", total=scenarios) as bar:
+            result = generate_physics(cfg, scenarios, out, seed=seed, workers=workers, shard_size=shard_size,
+                                      window_seconds=window_seconds, window_rate=window_rate,
+                                      on_progress=lambda done, status: bar.update(completed=done, status=status))
+        stdout.print(f"{result.n_scenarios} physics scenarios in {result.n_shards} shard(s) in {result.out} "
+                     f"({result.kept} kept from an earlier run, {result.written} written)", markup=False)
+    else:
+        if window_seconds is not None or window_rate is not None:
+            raise AhsdTrainError("--window-seconds and --window-rate shape the --physics strain; add --physics")
+        from ahsd_train.engine.data import SyntheticScenarioSource
+        from ahsd_train.engine.shards import write_shards
+
+        with progress.task("analytic scenarios"):
+            source = SyntheticScenarioSource(cfg.data, cfg.priority_net, cfg.random_seed if seed is None else seed)
+            manifest = write_shards(source.generate(scenarios), out, shard_size)
+        stdout.print(f"{scenarios} analytic scenarios in {manifest.parent}", markup=False)
 
 
 def _version(value: bool) -> None:

@@ -4,6 +4,7 @@ a device or a huge file is refused at once (`ahsd-train run --resume --out DIR` 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -105,7 +106,8 @@ def finished_run(tmp_path_factory):
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("hostile") / "run"
-    trainer.run(options(out, "output.generate_plots=false", max_steps=3))
+    trainer.run(options(out, "output.generate_plots=false", max_steps=3, checkpoint_every_steps=1))
+    assert (out / "checkpoints" / "last.prev.pt").is_file()
     return out
 
 
@@ -140,7 +142,10 @@ def test_resume_refuses_a_hostile_metrics_log_before_writing_anything(tmp_path, 
     res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--set",
                                    "output.generate_plots=false", "--device", "cpu", "--resume",
                                    "--max-steps", "5", "--out", str(run)])
-    assert res.exit_code == 2 and words in res.output, res.output
+    # the run folder's layout check (special files, folders) or the bounded reader (size, lines)
+    assert res.exit_code == 2 and str(run / runlog.METRICS) in res.output, res.output
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("error")]) == 1
+    assert kind in ("fifo", "/dev/zero", "directory") or words in res.output
     assert {p: p.read_bytes() for p in before} == before  # run.json still says what it said
 
 
@@ -279,3 +284,200 @@ def test_evaluate_of_any_edited_report_value_is_a_row_or_one_line(finished_run, 
         assert str(run / runlog.REPORT) in exc.message and "\n" not in exc.message
     else:
         assert table.count("\n") == 2
+
+
+# ------------------------------------------ checkpoints whose parts do not load into the run
+def _other(name: str, value):
+    """A well-typed checkpoint part that cannot load into the tiny run's objects."""
+    import torch
+
+    return {
+        "model": {"extractor.blocks.0.proj.weight": torch.zeros(3, 3)},  # another model's shape
+        "optimizer": {"state": {}, "param_groups": [{"params": [0]}]},  # another model's groups
+        "plateau": {"mode": 5, "best": "x"},
+        "health": {"recent_losses": "x"},
+        "progress": {**value, "best_val_loss": "x"},
+        "rng": {"torch": torch.zeros(3, dtype=torch.uint8)},
+    }[name]
+
+
+CHECKPOINT_PARTS = ["model", "optimizer", "plateau", "health", "progress", "rng"]
+
+
+@pytest.mark.parametrize("part", CHECKPOINT_PARTS)
+def test_a_checkpoint_part_that_does_not_load_falls_back_then_refuses_in_one_line(tmp_path, finished_run, part):
+    """load_state_dict / restore_rng / from_state raised RuntimeError, KeyError or TypeError
+    tracebacks; a checkpoint whose part does not fit the run is a bad checkpoint like a corrupt one."""
+    import torch
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG, TINY, set_args
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    ckdir = run / "checkpoints"
+    for name in ("last.pt", "last.prev.pt"):
+        payload = torch.load(ckdir / name, weights_only=True)
+        payload[part] = _other(part, payload[part])
+        torch.save(payload, ckdir / name)
+    before = {p: p.read_bytes() for p in [run / runlog.RUN_JSON, *ckdir.iterdir()]}
+    res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--set",
+                                   "output.generate_plots=false", "--device", "cpu", "--resume",
+                                   "--max-steps", "5", "--out", str(run)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert f"{ckdir / 'last.pt'}: does not fit this run" in res.output and "falling back to" in res.output
+    assert f"and the previous one: {ckdir / 'last.prev.pt'}: does not fit this run" in res.output
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("physics", [False, True])
+def test_an_interrupted_data_generate_says_what_is_on_disk_exit_130(tmp_path, monkeypatch, physics):
+    """It said "interrupted; nothing was started" after shards were written."""
+    from typer.testing import CliRunner
+
+    from ahsd_train import cli
+    from test_train_support import CONFIG
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_generate", interrupted)
+    if physics:
+        monkeypatch.setattr("ahsd_train.engine.physics.require_lal", lambda: None)
+    res = CliRunner().invoke(cli.app, ["data", "generate", "--config", str(CONFIG), "--scenarios", "4",
+                                       "--out", str(tmp_path / "d"), *(["--physics"] if physics else [])])
+    assert res.exit_code == 130 and "nothing was started" not in res.output, res.output
+    assert (f"interrupted: {tmp_path / 'd'}: the shards written so far are kept; the same command finishes"
+            if physics else "it holds no manifest, so it is not a dataset yet") in res.output
+
+
+def test_a_run_directory_that_is_not_utf8_is_one_line_before_anything_is_written(tmp_path):
+    """`--out` with non-UTF-8 bytes (a lone surrogate in Python) got a UnicodeEncodeError traceback
+    from TensorBoard's writer after run.json and the resolved config were written."""
+    from ahsd_train.errors import RunDirError
+    from ahsd_train.run import trainer
+    from test_train_support import options
+
+    out = tmp_path / "r\udcff"
+    with pytest.raises(RunDirError, match="the path holds bytes that are not UTF-8"):
+        trainer.run(options(out, max_steps=1))
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------- run folders in the way, failures mid-run
+@pytest.mark.parametrize("name", ["run.json", "metrics.jsonl", "config.resolved.yaml", "report.json",
+                                  "checkpoints", "tb", "plots", "."])
+def test_a_run_folder_entry_of_the_wrong_kind_is_one_line_before_anything_is_written(tmp_path, name):
+    """`--out` holding a folder where run.json/metrics.jsonl go, or a file where checkpoints/ goes,
+    failed half-way: run.json already said "running" (metrics.jsonl: at open; checkpoints: at the
+    first save, after training)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from ahsd_train.run.rundir import LAYOUT
+    from test_train_support import CONFIG, TINY, set_args
+
+    out = tmp_path / "o"
+    if name == ".":
+        out.write_text("x")
+    else:
+        out.mkdir()
+        (out / name).mkdir() if LAYOUT[name] == "file" else (out / name).write_text("x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu",
+                                   "--max-steps", "1", "--out", str(out)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("error")]) == 1, res.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("where", ["metrics log", "step", "checkpoint", "report"])
+def test_a_run_that_fails_mid_way_says_failed_in_run_json(tmp_path, monkeypatch, where):
+    """ENOSPC (or any error) after run.json said "running" left it "running" for good: doctor then
+    read the run as killed, and nothing said why it ended."""
+    import errno
+
+    from ahsd_train.run import checkpoint as ckpt
+    from ahsd_train.run import report, trainer
+    from test_train_support import options
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device (injected)")
+
+    target = {"metrics log": (runlog.MetricsLog, "__init__"), "step": (trainer.Trainer, "train_step"),
+              "checkpoint": (ckpt, "save"), "report": (report, "write_report")}[where]
+    monkeypatch.setattr(*target, full)
+    out = tmp_path / "run"
+    with pytest.raises(OSError):
+        trainer.run(options(out, "output.generate_plots=false", max_steps=2))
+    info = json.loads((out / runlog.RUN_JSON).read_text())
+    assert info["status"] == "failed" and "No space left on device (injected)" in info["end_reason"]
+    assert restartable(out)  # --resume starts it again (or from its checkpoint)
+    if where == "step":  # doctor says why it ended (it read a "running" run as killed)
+        from typer.testing import CliRunner
+
+        from ahsd_train.cli import app
+
+        res = CliRunner().invoke(app, ["doctor", str(out)])
+        assert "stopped: the run failed: OSError: [Errno 28] No space left on device (injected)" in res.output
+
+
+# ---------------------------------------------------- sizes that reach the allocator anyway
+@pytest.mark.parametrize("args", [
+    ["bench", "--batch-size", "999999999999", "--json"],
+    ["data", "generate", "--scenarios", "1000000000000", "--out", "{tmp}/d"],
+])
+def test_an_allocation_the_machine_refuses_is_one_line_exit_2(tmp_path, args):
+    """bench --batch-size 1e12 and data generate --scenarios 1e12 gave the allocator's RuntimeError
+    traceback: the CLI's one boundary words every out-of-memory (CPU, CUDA, MemoryError)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG
+
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[0] == "data":
+        args += ["--config", str(CONFIG)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "error: out of memory (" in res.output and "GiB asked for at once)" in res.output
+
+
+def test_only_allocation_failures_are_worded_as_out_of_memory():
+    from ahsd_train.cli import out_of_memory
+
+    assert out_of_memory(MemoryError()).startswith("out of memory: ")
+    assert out_of_memory(RuntimeError("std::bad_alloc")).startswith("out of memory: ")
+    assert out_of_memory(RuntimeError("shape '[2, 3]' is invalid for input of size 5")) is None
+
+
+@pytest.mark.parametrize("seed, ok", [("99999999999999999999999", False), ("-5", False), (str(2**32), False),
+                                      (str(2**32 - 1), True)])
+def test_data_generate_takes_the_seeds_random_seed_takes(tmp_path, seed, ok):
+    """--seed 1e23 gave "ValueError: Overflow when unpacking long long" from torch's generator; the
+    option has the schema's random_seed range now (0 .. 2**32-1)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG
+
+    res = CliRunner().invoke(app, ["data", "generate", "--config", str(CONFIG), "--set", "priority_net.use_strain=false",
+                                   "--scenarios", "4", "--seed", seed, "--out", str(tmp_path / "d")])
+    assert "Traceback" not in res.output and res.exit_code == (0 if ok else 2), res.output
+    if not ok:
+        assert "Invalid value for '--seed'" in res.output
+        assert ("4294967295" if seed != "-5" else "greater than or equal to 0") in res.output
+
+
+@pytest.mark.parametrize("text", ['{"n": 1' + "0" * 5000 + "}", "[" * 100_000, "\udcff", "{]"])
+def test_a_hostile_generate_plan_is_one_line(tmp_path, text):
+    """A physics dataset's generate.json with a 5000-digit number or nested past the parser gave a
+    ValueError/RecursionError traceback on the rerun that resumes it."""
+    pytest.importorskip("lalsimulation")
+    from ahsd_train.engine.physics.generate import PLAN, _claim
+    from ahsd_train.errors import AhsdTrainError
+
+    (tmp_path / PLAN).write_text(text, errors="surrogateescape")
+    with pytest.raises(AhsdTrainError, match="unreadable plan"):
+        _claim(tmp_path, {"n": 1})

@@ -165,3 +165,22 @@ def test_a_folder_that_is_not_a_physics_dataset_is_refused(tmp_path):
     (tmp_path / "mine" / "generate.json").write_text("{not json")
     result = CliRunner().invoke(app, ["data", "generate", "--physics", "--scenarios", "2", "--out", str(tmp_path / "mine")])
     assert result.exit_code == 2 and "generate.json: unreadable plan (" in result.output
+
+
+def test_an_interrupt_stops_the_worker_pool_and_keeps_the_written_shards(tmp_path):
+    """Ctrl-C / SIGTERM during `data generate --physics --workers 2` used to wait in the pool's
+    `with` exit for every queued shard (the run went on to the end); it drops the queue now."""
+    pytest.importorskip("lalsimulation", reason=REASON)
+    from ahsd_train.engine.physics.generate import generate_physics
+
+    def interrupt(done, status):
+        if status.startswith("shard"):
+            raise KeyboardInterrupt
+
+    out = tmp_path / "d"
+    with pytest.raises(KeyboardInterrupt):
+        generate_physics(CFG, 24, out, seed=7, workers=2, shard_size=1, window_seconds=1.0, window_rate=256,
+                         on_progress=interrupt)
+    shards = sorted(out.glob("shard-*.safetensors"))
+    assert 1 <= len(shards) < 24 and not (out / "manifest.json").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no worker's temp file left

@@ -187,7 +187,19 @@ SHARD_BREAKS = {
     "wrong width": (lambda ds: _retensor(ds, lambda t: t.update(features=t["features"][:, :, :3].contiguous())),
                     "features has 3 columns"),
     "negative edge": (lambda ds: _retensor(ds, lambda t: t["edge_type"].fill_(-4)), "edge_type below 0"),
-    "count mismatch": (lambda ds: _manifest(ds, lambda m: m["shards"][0].update(n_scenarios=7)),
+    "nan features": (lambda ds: _retensor(ds, lambda t: t["features"].fill_(float("nan"))), "features holds NaN"),
+    "inf label": (lambda ds: _retensor(ds, lambda t: t["priority"].fill_(float("inf"))), "priority holds NaN or infinite values"),
+    "label above 1": (lambda ds: _retensor(ds, lambda t: t["priority"].masked_fill_(t["mask"], 7.0)), "outside [0, 1]"),
+    "mask vs count": (lambda ds: _retensor(ds, lambda t: t["n_signals"].fill_(1)), "mask does not mark exactly"),
+    "no signal marked": (lambda ds: _retensor(ds, lambda t: t["mask"].fill_(False)), "mask does not mark exactly"),
+    "total mismatch": (lambda ds: _manifest(ds, lambda m: m.update(n_scenarios=10**30)), "but the shards hold 10"),
+    "a shard twice": (lambda ds: _manifest(ds, lambda m: m["shards"].append(m["shards"][0])), "more than once"),
+    "fields not names": (lambda ds: _manifest(ds, lambda m: m.update(fields=[["mask"]])), "`fields` must list"),
+    "nested manifest": (lambda ds: (ds / "manifest.json").write_text("[" * 100_000), "nested deeper"),
+    "5000-digit number": (lambda ds: (ds / "manifest.json").write_text('{"version": 1' + "0" * 5000 + "}"),
+                          "unreadable manifest: Exceeds the limit"),
+    "count mismatch": (lambda ds: _manifest(ds, lambda m: (m["shards"][0].update(n_scenarios=7),
+                                                           m.update(n_scenarios=m["n_scenarios"] + 2))),
                        "holds 5 scenarios; the manifest says 7"),
     "fifo shard": (lambda ds: ((ds / "shard-00000.safetensors").unlink(), os.mkfifo(ds / "shard-00000.safetensors")),
                    "not a regular file (a FIFO)"),
@@ -195,6 +207,22 @@ SHARD_BREAKS = {
                                    (ds / "shard-00000.safetensors").symlink_to("/dev/zero")),
                        "not a regular file (a character device)"),
 }
+
+
+def test_edge_ids_past_the_models_embedding_are_one_line_before_training(tmp_path):
+    """A dataset made for more edge types than this config's embedding rows: an IndexError
+    traceback at the first step before; one line naming the dataset and the key now."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+
+    ds = _dataset(tmp_path)
+    _retensor(ds, lambda t: t["edge_type"].masked_fill_(t["mask"], 40))
+    res = CliRunner().invoke(app, ["run", "--config", str(CONFIG), *set_args(TINY), "--data", str(ds), "--device",
+                                   "cpu", "--max-steps", "1", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert f"{ds}: edge_type ids reach 40, but priority_net.n_edge_types = 19" in res.output
+    assert not (tmp_path / "r" / "metrics.jsonl").exists()
 
 
 @pytest.mark.parametrize("what", list(SHARD_BREAKS))

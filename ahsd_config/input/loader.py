@@ -20,11 +20,15 @@ Two roads read the text, with one inspector and one set of refusals:
 - the round-trip road (`_load_roundtrip`: ruamel, comments and spelling kept in `doc.data`) serves
   the writers (`load_text(..., roundtrip=True)`: migrate edits that data; revision files keep their
   spelling) and every file the C road cannot answer exactly as it would: the C road *declines*
-  (anchors, explicit tags, merge keys, timestamps, block scalars, tabs, directives, ...: the list is
-  in `yaml_c.py`; and any parse error or refusal), and the round-trip road then gives the document,
-  or the refusal with its own message and position. So a refusal is always worded by one road, and
-  the C road only answers where both roads agree (tests/test_loader_roads.py checks that on every
-  corpus config and on generated and mutated YAML).
+  (tabs, directives, reused anchors, ...: the list and the reasons are in `yaml_c.py`), and the
+  round-trip road then gives the document, or the refusal with its own message and position.
+
+Refusals are worded as the round-trip road words them, on either road: the C road's tree is the
+round-trip road's, so the inspector refuses the same node with the same words; a forbidden
+character is found with ruamel's own pattern; a syntax error libyaml finds is handed to ruamel's
+parser from the line of the last key of the innermost open block before it (`_c_syntax_refusal`),
+not from the top of the file. tests/test_loader_roads.py checks that both roads agree on every
+corpus config and on generated and mutated YAML (documents, refusals, declines).
 """
 
 from __future__ import annotations
@@ -179,6 +183,10 @@ def to_plain(value: Any) -> Any:
         return float(value)
     if type(value).__name__ == "TaggedScalar":  # `!!str 5`: the only tagged scalar the inspector lets in
         return str(value.value)  # (ruamel keeps it to write the tag back; its value is the string)
+    from collections.abc import Set
+
+    if isinstance(value, Set) and not isinstance(value, (set, frozenset)):  # `!!set {a, b}`: ruamel's CommentedSet
+        return {to_plain(v) for v in value}
     return value  # a date, a datetime, ruamel's TimeStamp
 
 
@@ -215,12 +223,12 @@ def read_text(path: str | Path) -> str:
 
     Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
     a FIFO or a device), through the project's one bounded reader."""
-    from ahsd_config.input.files import TooLarge, read_bounded
+    from ahsd_config.input.files import TooLarge, missing_file, read_bounded
 
     try:
         raw = read_bounded(path, MAX_BYTES)
     except FileNotFoundError:
-        raise InputError(path, f"no such file: {path}") from None
+        raise InputError(path, missing_file(path) or f"no such file: {path}") from None
     except IsADirectoryError:
         raise InputError(path, f"{path} is a directory, not a YAML file") from None
     except TooLarge as exc:
@@ -362,7 +370,7 @@ def _load_c(text: str, path: str) -> YamlDocument | None:
         raise
     try:
         doc.data = yaml_c.construct(root, text)
-    except yaml_c.Decline:
+    except Exception:  # noqa: BLE001 - Decline, or a value ruamel too fails to build (`._`): its words
         return None
     return doc
 

@@ -5,12 +5,40 @@ is YAML 1.2. So only the *syntax* is libyaml's here; what a plain scalar means c
 `RESOLVERS`, ruamel's own YAML 1.2 table (a test compares them pattern by pattern), and values are
 built the way ruamel's round-trip constructor builds them, then made plain (`loader.to_plain`).
 
-What this road cannot answer exactly as ruamel would, it declines (`Decline`), and the loader asks
-the round-trip road instead: anchors (ruamel keeps an anchored value's subclass), explicit tags,
-the non-specific tag on a collection (`! 5` reads as plain on both roads), merge keys, timestamps,
-block scalars (ruamel marks folds, and reads some headers otherwise), `[k: v]` pairs, a comment or
-an explicit key after an empty value, directives, tabs, and the line breaks YAML 1.1 and 1.2
-disagree on. tests/test_loader_roads.py has one example of each, and fuzzes the rest.
+Read here exactly as the round-trip road reads them (tests/test_loader_roads.py: an example each,
+and hypothesis over generated and mutated documents holding them):
+
+- anchors and aliases: an alias is the anchored node itself on both roads, so the inspector counts
+  its expansion the same way and refuses a bomb (in keys or values) before anything is built; each
+  node is built once. An anchored bool is ruamel's ScalarBoolean, an int: 1 or 0 once plain.
+  `!tag &anchor x` is placed at the anchor (PyYAML's parser does; libyaml places it at the tag).
+- merge keys: ruamel's rule (CommentedMap.add_yaml_merge): the mapping's own keys (the first of
+  duplicates wins), then each merged mapping's keys not yet present, the earlier mapping first.
+- block scalars, every header: libyaml's value is ruamel's (ruamel marks folds with "\a" in the
+  node, which the loader strips wherever it shows a value).
+- explicit standard tags and timestamps: built by ruamel's round-trip constructor itself, node by
+  node (ruamel is imported only for a file that has one); `!!str 5` is ruamel's TaggedScalar,
+  which `to_plain` makes the string it holds on both roads.
+
+Still declined (`Decline`: the loader asks the round-trip road, which reads the whole file at
+~3 s/MB), each because the two readers disagree and matching ruamel would mean re-implementing a
+part of its scanner:
+
+- on the text (`unusual_text`, before any parsing): directives (`%YAML`, `%TAG`), tabs, a lone CR,
+  U+0085/2028/2029 (line breaks to YAML 1.1 only), a BOM past the start, a block header with `#`
+  right after its indicators, a block scalar whose first blank line holds spaces and a later line
+  more (ruamel refuses it), a tag or an anchor/alias name with a character past its plain name
+  (`!!!x`, `[!a, b]`, `&k:`: each scanner ends the name elsewhere). These are text tests because a
+  syntax error further on is located by a partial ruamel read that trusts the text before it;
+- on the tree: the non-specific tag on a collection (`! [1]`), a mapping written in a flow list
+  (`[k: v]` pairs), an empty key, a comment or explicit key after an empty value, an empty
+  document, a reused anchor name (libyaml refuses it, ruamel takes the last), a second document,
+  a key tagged `!!str` (ruamel keeps each as its own key), `!!omap`/`!!set`/`!!pairs`, `=` and
+  `<<` as values;
+- while building, what ruamel refuses only then: a second merge key, a merge of something other
+  than mappings, a timestamp or tagged scalar its constructor cannot build (`2025-13-45`,
+  `!!int x`); and a file nested deeper than the inspector's limit (ruamel's own recursion limit
+  may answer first, at a depth that depends on the stack).
 """
 
 from __future__ import annotations

@@ -142,8 +142,10 @@ def _read_manifest(root: Path) -> dict:
         raise _no_dataset(root)
     try:
         manifest = json.loads(_read(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except ValueError as e:  # not UTF-8, not JSON, an integer past Python's 4300 digits
         raise ShardError(str(path), f"unreadable manifest: {e}") from None
+    except RecursionError:
+        raise ShardError(str(path), "unreadable manifest: nested deeper than JSON's parser goes") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise ShardError(str(path), f"not an {FORMAT} v{VERSION} manifest")
     if manifest.get("feature_names") != list(FEATURE_NAMES):
@@ -151,7 +153,8 @@ def _read_manifest(root: Path) -> dict:
     shards, fields_ = manifest.get("shards"), manifest.get("fields")
     if not isinstance(shards, list) or not shards:
         raise ShardError(str(path), "`shards` must be a non-empty list of {file, n_scenarios, sha256}")
-    if not isinstance(fields_, list) or not set(_DTYPES) - {"strain"} <= set(fields_) <= set(_DTYPES):
+    if (not isinstance(fields_, list) or not all(isinstance(f, str) for f in fields_)
+            or not set(_DTYPES) - {"strain"} <= set(fields_) <= set(_DTYPES)):
         raise ShardError(str(path), f"`fields` must list {sorted(set(_DTYPES) - {'strain'})} (and optionally strain)")
     for i, e in enumerate(shards):
         ok = (isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("sha256"), str)
@@ -159,6 +162,13 @@ def _read_manifest(root: Path) -> dict:
         if not ok or Path(e["file"]).name != e["file"] or e["file"].startswith("."):
             raise ShardError(str(path), f"shards[{i}] must be {{file: a file name in {root}, n_scenarios: int, "
                                         f"sha256: str}}, got {e!r:.120}")
+    files = [e["file"] for e in shards]
+    if len(set(files)) != len(files):  # one shard twice would put the same scenarios in train and test
+        twice = sorted({f for f in files if files.count(f) > 1})
+        raise ShardError(str(path), f"shards list {', '.join(twice)} more than once")
+    total = sum(e["n_scenarios"] for e in shards)
+    if manifest.get("n_scenarios") != total:
+        raise ShardError(str(path), f"n_scenarios = {manifest.get('n_scenarios')!r:.40} but the shards hold {total}")
     return manifest
 
 
@@ -218,6 +228,15 @@ def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fi
     if n and (int(tensors["edge_type"].min()) < 0 or int(tensors["n_signals"].min()) < 0
               or int(tensors["n_signals"].max()) > (width or 0)):
         raise ShardError(str(path), "edge_type below 0, or n_signals outside [0, signal slots]")
+    for name, t in tensors.items():  # a NaN in the data would read as the model diverging at step 1
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ShardError(str(path), f"{name} holds NaN or infinite values")
+    slots = torch.arange(width or 0) < tensors["n_signals"].unsqueeze(-1)  # (n, S): the first n_signals slots
+    if n and not torch.equal(tensors["mask"], slots):
+        raise ShardError(str(path), "mask does not mark exactly the first n_signals slots of each scenario")
+    priority = tensors["priority"]
+    if n and not bool(((priority >= 0) & (priority <= 1)).all()):
+        raise ShardError(str(path), "priority labels outside [0, 1]")
 
 
 def read_shards(directory: str | Path) -> ScenarioBatch:

@@ -118,6 +118,8 @@ def diagnose(run_dir: Path) -> Diagnosis:
     stop_reason = saved.get("stop_reason")
     if status == "running" and not saved:
         stop_reason = "the run ended without a report (killed or crashed); resume it with --resume"
+    elif status == "failed" and not saved:
+        stop_reason = f"the run {info.get('end_reason', 'failed')}; fix that, then resume it with --resume"
     records = runlog.read_metrics(run_dir)
     items = checklist_for(records, config, bool(info.get("has_batchnorm", config.priority_net.use_strain)),
                           stop_reason=stop_reason)

@@ -52,7 +52,9 @@ def load_data(config: TrainingConfig, plan: Plan, device: torch.device) -> tuple
     if plan.data_dir:
         from ahsd_train.engine.shards import read_shards
 
-        data = read_shards(plan.data_dir).to(device)
+        data = read_shards(plan.data_dir)
+        check_edge_types(data, config, plan.data_dir)
+        data = data.to(device)
         if config.priority_net.use_strain and data.strain is not None:
             strain_shape = tuple(data.strain.shape[2:])
     else:
@@ -62,6 +64,18 @@ def load_data(config: TrainingConfig, plan: Plan, device: torch.device) -> tuple
         return Splits(train, val, test_set(config, plan.n_test, device)), strain_shape
     train, val, test = split(data, config.data.validation_split, config.data.test_split)
     return Splits(train, val, test), strain_shape
+
+
+def check_edge_types(data, config: TrainingConfig, where: str) -> None:
+    """A dataset's edge-case ids must have rows in the model's edge embedding (the synthetic source
+    clamps its own to `n_edge_types - 1`; a dataset made with another config may not)."""
+    from ahsd_train.errors import ModelInputError
+
+    pn = config.priority_net
+    if pn.use_edge_conditioning and len(data) and int(data.edge_type.max()) >= pn.n_edge_types:
+        raise ModelInputError(f"{where}: edge_type ids reach {int(data.edge_type.max())}, but "
+                              f"priority_net.n_edge_types = {pn.n_edge_types} gives the edge embedding "
+                              f"rows 0..{pn.n_edge_types - 1}; raise n_edge_types or regenerate the dataset")
 
 
 def epoch_training_data(config: TrainingConfig, plan: Plan, data: Splits, epoch: int, device: torch.device):

@@ -148,17 +148,21 @@ def payload_problem(payload: Any) -> str | None:
         return f"incomplete checkpoint: {', '.join(missing)} missing"
     wrong = [f"{k} is {type(payload[k]).__name__}, not {_REQUIRED[k].__name__}"
              for k in _REQUIRED if not isinstance(payload[k], _REQUIRED[k])]
-    bad_progress = [k for k in _PROGRESS if not isinstance(payload["progress"].get(k), int)]
+    bad_progress = [k for k in _PROGRESS if not _count(payload["progress"].get(k))]
     if bad_progress:
-        wrong.append(f"progress.{', progress.'.join(bad_progress)} not an integer")
+        wrong.append(f"progress.{', progress.'.join(bad_progress)} not an integer >= 0")
     for k in ("config_json", "run_options_json"):
         if isinstance(payload[k], str):
             try:
                 if not isinstance(json.loads(payload[k]), dict):
                     wrong.append(f"{k} is not a JSON object")
-            except ValueError:
+            except (ValueError, RecursionError):
                 wrong.append(f"{k} is not JSON")
     return f"malformed checkpoint: {'; '.join(wrong)}" if wrong else None
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
 
 
 def load_file(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -178,24 +182,40 @@ def load_file(path: Path, map_location: str | torch.device = "cpu") -> dict[str,
     return payload
 
 
-def load_latest(folder: Path, warn: Callable[[str], None],
-                map_location: str | torch.device = "cpu") -> tuple[dict[str, Any], bool]:
+def load_latest(folder: Path, warn: Callable[[str], None], map_location: str | torch.device = "cpu",
+                apply: Callable[[dict[str, Any]], None] | None = None) -> tuple[dict[str, Any], bool]:
     """`last.pt`, or `last.prev.pt` with a warning naming why when `last.pt` is missing or bad.
 
+    `apply(payload)` puts a checkpoint into the run (model, optimizer, schedulers, RNG): one whose
+    parts do not load there (another model's shapes, an RNG state of the wrong size, a hand-edited
+    optimizer state) is as bad as a corrupt file and falls back the same way. An AhsdTrainError
+    from `apply` (a resume refused for a changed config) is not a fault of the file: it propagates.
     Returns (payload, fell_back)."""
     if folder.exists() and not folder.is_dir():
         raise CheckpointError(f"{folder}: not a folder of checkpoints")
     sweep_stale_temps(folder)
     try:
-        return load_file(folder / LAST, map_location), False
+        return _load_applied(folder / LAST, map_location, apply), False
     except CheckpointError as first:
         if not (folder / PREV).is_file():
             raise CheckpointError(f"{first.message}; no previous checkpoint to fall back to") from None
         warn(f"{first.message}; falling back to {folder / PREV}")
         try:
-            return load_file(folder / PREV, map_location), True
+            return _load_applied(folder / PREV, map_location, apply), True
         except CheckpointError as second:
             raise CheckpointError(f"{first.message}; and the previous one: {second.message}") from None
+
+
+def _load_applied(path: Path, map_location: str | torch.device,
+                  apply: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
+    payload = load_file(path, map_location)
+    if apply is not None:
+        try:
+            apply(payload)
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise CheckpointError(f"{path}: does not fit this run ({type(exc).__name__}: {first})") from None
+    return payload
 
 
 # --- config comparison on resume -----------------------------------------------------------------

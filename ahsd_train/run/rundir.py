@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,12 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -
             holder = [str(run_dir)]
             torch.distributed.broadcast_object_list(holder, src=0)
             run_dir = Path(holder[0])
+    try:
+        str(run_dir).encode("utf-8")
+    except UnicodeEncodeError:  # argv bytes that are not UTF-8 arrive as lone surrogates
+        raise RunDirError(f"{run_dir}: the path holds bytes that are not UTF-8; TensorBoard and the run's files "
+                          "need a UTF-8 path: choose another --out") from None
+    check_layout(run_dir)
     exists = (run_dir / runlog.RUN_JSON).exists()
     if opts.resume and not ckpt.has_checkpoint(run_dir / runlog.CHECKPOINTS) and not restartable(run_dir):
         raise RunDirError(f"--resume: {run_dir} holds no checkpoint to resume from"
@@ -76,13 +83,38 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -
     return run_dir
 
 
+# What a run folder holds, by kind: a folder in the way of a file (or the reverse) is refused before
+# anything is written, not found half-way (run.json already "running", the first checkpoint failing).
+LAYOUT = {runlog.RUN_JSON: "file", runlog.RESOLVED: "file", runlog.METRICS: "file", runlog.REPORT: "file",
+          runlog.CHECKPOINTS: "folder", "tb": "folder", "plots": "folder"}
+
+
+def check_layout(run_dir: Path) -> None:
+    """RunDirError naming the first entry of the run folder (or the folder itself) of the wrong kind."""
+    import stat
+
+    for path, kind in [(run_dir, "folder"), *((run_dir / name, kind) for name, kind in LAYOUT.items())]:
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            if path.is_symlink():
+                raise RunDirError(f"{path}: a dangling symbolic link where a {kind} is needed") from None
+            continue
+        except OSError as exc:  # ENOTDIR: a file above it; ELOOP; EACCES
+            raise RunDirError(f"{path}: cannot be used as the run's {kind} ({exc.strerror})") from None
+        ok = stat.S_ISDIR(mode) if kind == "folder" else stat.S_ISREG(mode)
+        if not ok:
+            found = "a folder" if stat.S_ISDIR(mode) else "a regular file" if stat.S_ISREG(mode) else "a special file"
+            raise RunDirError(f"{path}: {found} where the run needs a {kind}; move it away or choose another --out")
+
+
 def restartable(run_dir: Path) -> bool:
-    """A run interrupted (or killed) before its first checkpoint: --resume starts it again there."""
+    """A run interrupted, killed or failed before its first checkpoint: --resume starts it again there."""
     try:
         status = runlog.read_json(run_dir / runlog.RUN_JSON).get("status")
     except Exception:  # noqa: BLE001 - a missing or unreadable run.json is simply not restartable
         return False
-    return status in ("interrupted", "running")
+    return status in ("interrupted", "running", "failed")
 
 
 def resolved_yaml(p: Prepared) -> str:

@@ -22,6 +22,7 @@ schedulers). Rendering lives in the CLI: the loop reports through an `Observer`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -135,22 +136,27 @@ class Trainer:
         self.progress = LoopState()
 
     def restore(self) -> None:
-        """--resume: latest good checkpoint, same config (or --force), every state exactly."""
+        """--resume: latest good checkpoint, same config (or --force), every state exactly. A
+        checkpoint whose parts do not load into this run falls back to the previous one."""
+        diff: list = []
+
+        def apply(payload: dict[str, Any]) -> None:
+            diff[:] = ckpt.check_resume_config(str(self.ckpt_dir), payload, self.config_json,
+                                               self.plan.data_json(), self.opts.force)
+            self.raw_model.load_state_dict(payload["model"])
+            self.optimizer.load_state_dict(payload["optimizer"])
+            self.warmup.load_state_dict(payload["warmup"])
+            self.plateau.load_state_dict(payload["plateau"])
+            self.monitor.state = hm.HealthState.from_state(payload["health"])
+            self.progress = LoopState.from_state(payload["progress"])
+            ckpt.restore_rng(payload["rng"])
+
         # on CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
-        payload, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location="cpu")
-        diff = ckpt.check_resume_config(str(self.ckpt_dir), payload, self.config_json,
-                                        self.plan.data_json(), self.opts.force)
+        _, fell_back = ckpt.load_latest(self.ckpt_dir, self.obs.warn, map_location="cpu", apply=apply)
         if diff:
             self.obs.warn("--force: resuming with a changed config: " +
                           ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in diff))
-        self.raw_model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.warmup.load_state_dict(payload["warmup"])
-        self.plateau.load_state_dict(payload["plateau"])
-        self.monitor.state = hm.HealthState.from_state(payload["health"])
         self.monitor.state.n_fallbacks += int(fell_back)
-        self.progress = LoopState.from_state(payload["progress"])
-        ckpt.restore_rng(payload["rng"])
 
     def save(self, *, best: bool = False, epoch_end: int | None = None) -> None:
         if not self.ctx.is_main:
@@ -200,14 +206,14 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write(self.run_dir / runlog.RESOLVED, resolved_yaml(self.prepared))
             self.write_run_json("running")
-            log = runlog.MetricsLog(self.run_dir, self.progress.step if self.resume else None, kept=kept)
-        self.last_saved_step = self.progress.step if self.resume else -1
-        total_steps = self.plan.epochs * self.steps_per_epoch
-        if self.plan.max_steps is not None:
-            total_steps = min(total_steps, self.plan.max_steps)
-        self.obs.start(self.run_dir, total_steps, self.progress.step, self.steps_per_epoch)
-        stop_reason, end_reason = None, "completed"
-        try:
+        try:  # from here on run.json says "running": every way out says what happened instead
+            if self.ctx.is_main:
+                log = runlog.MetricsLog(self.run_dir, self.progress.step if self.resume else None, kept=kept)
+            self.last_saved_step = self.progress.step if self.resume else -1
+            total_steps = self.plan.epochs * self.steps_per_epoch
+            if self.plan.max_steps is not None:
+                total_steps = min(total_steps, self.plan.max_steps)
+            self.obs.start(self.run_dir, total_steps, self.progress.step, self.steps_per_epoch)
             try:
                 stop_reason, end_reason = self.loop(log)
             finally:
@@ -215,6 +221,20 @@ class Trainer:
             return self.finish(log, stop_reason, end_reason)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
             raise self.interrupted(log) from None
+        except Exception as exc:  # a full disk, a folder that went away, a bug: recorded, then raised
+            self.failed(log, exc)
+            raise
+
+    def failed(self, log, exc: Exception) -> None:
+        """run.json says "failed" with the error and the checkpoint a resume would use (best effort:
+        the write can fail for the same reason; the error itself still reaches the user)."""
+        with contextlib.suppress(Exception):
+            if log is not None:
+                log.close()
+        with contextlib.suppress(Exception):
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            self.write_run_json("failed", {"end_reason": f"failed: {reason}",
+                                           "checkpoint_step": ckpt.newest_step(self.ckpt_dir), "failed": now()})
 
     def interrupted(self, log) -> RunInterrupted:
         """Record the interruption in run.json and say what is true about resuming."""

@@ -122,7 +122,7 @@ def _claim(out: Path, plan: dict) -> None:
     if path.exists():
         try:
             old = json.loads(read_bounded(path, MAX_PLAN_BYTES).decode("utf-8"))
-        except (OSError, TooLarge, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (OSError, TooLarge, ValueError, RecursionError) as e:  # ValueError: UTF-8, JSON, a 5000-digit int
             raise AhsdTrainError(f"{path}: unreadable plan ({e}); delete the folder or choose another --out") from None
         if old != plan:
             keys = sorted(k for k in set(old) | set(plan) if old.get(k) != plan.get(k)) if isinstance(old, dict) else ["?"]
@@ -162,10 +162,17 @@ def _run(jobs: list[tuple], workers: int):
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # never fork a process that has run torch's thread pools
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init)
+    try:
         futures = {pool.submit(build_shard, *job): job[3] for job in jobs}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failed shard: drop the queued shards (`with` would wait for every
+        # one of them, so an interrupted run went on to the end); shards written so far are kept
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _worker_init() -> None:
