@@ -57,7 +57,7 @@ def from_os_error(exc: OSError) -> InputError:
 
     where = exc.filename if exc.filename is not None else "<file>"
     why = exc.strerror or str(exc)
-    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and "folder" not in why:
         why = f"a file is in the way where a folder is needed ({why})"
     elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
         why = f"cannot write here: {why}; nothing was replaced"

@@ -61,6 +61,24 @@ def show(value: Any, width: int | None = None) -> str:
     return text
 
 
+def json_value(value: Any) -> Any:
+    """`value` as JSON data that any strict JSON reader takes: dicts (keys as their YAML spelling
+    when not strings), lists, strings, integers, booleans, null and finite floats; `.nan`/`.inf`
+    and whatever YAML builds beyond that (a date, a set, a tagged scalar) as their `show` text.
+    `MISSING` is null."""
+    if value is MISSING or value is None or isinstance(value, (bool, int)):
+        return None if value is MISSING else value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, float):
+        return value if value - value == 0 else float_text(value)  # inf - inf and nan - nan are nan
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else _flow(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    return _flow(value)
+
+
 def _flow(value: Any) -> str:
     if value is MISSING:
         return ABSENT

@@ -515,3 +515,32 @@ def test_sarif_into_a_folder_and_a_bad_step_summary_are_one_line(repo: Repo, tmp
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))
     result = ci()
     assert result.exit_code == 2 and str(tmp_path) in out(result) and "Traceback" not in out(result)
+
+
+@pytest.mark.parametrize("where", ["other/new.yaml", "configs/new.yml", "configs/New.YAML", "configs/sub/x.yml"])
+def test_a_config_outside_the_globs_is_gated_all_the_same(repo: Repo, where: str):
+    """Hostile pass 3: a bad config added where `config_globs` does not look (another folder, .yml,
+    upper case) passed the gate, exit 0, while `validate` failed on it. A top-level priority_net
+    makes a file a training config wherever it lies."""
+    repo.write(where, set_line(repo.read(), "priority_net", "batch_size", "6"))
+    repo.commit("a config the globs miss")
+    result = ci()
+    assert result.exit_code == 1, out(result)
+    assert f"{where}:" in result.stdout and "AHSD101 error priority_net.batch_size = 6" in result.stdout
+    assert (f"note: {where} is a training config (top-level priority_net) outside [tool.ahsd] config_globs: "
+            "gated like a watched one") in result.stdout
+
+
+def test_other_yaml_outside_the_globs_is_not_a_config(repo: Repo):
+    repo.write(".github/workflows/ci.yaml", "on: push\njobs: {}\n")
+    repo.write("other/notes.yml", "priority: high\npriority_net_notes: x\n")
+    repo.commit("not configs")
+    result = ci()
+    assert result.exit_code == 0, out(result)
+    assert "nothing to check" in result.stdout or "gate passed" in result.stdout
+
+
+def test_a_git_error_is_one_line(repo: Repo):
+    result = CliRunner().invoke(app, ["diff", ":", "head"])
+    assert result.exit_code == 2
+    assert len(out(result).strip().splitlines()) == 1, out(result)

@@ -22,7 +22,7 @@ from ahsd_config.migrate.apply import STAMP_KEY
 from ahsd_config.migrate.graph import RevisionMap
 from ahsd_config.migrate.model import Revision
 from ahsd_config.migrate.walk import StepRecord, replay_and_record
-from ahsd_config.values import MISSING, float_text
+from ahsd_config.values import MISSING, float_text, json_value
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class DiffResult:
 
 
 def _json(value: Any) -> Any:
-    return None if value is MISSING else to_plain(value)
+    return json_value(to_plain(value))  # strict JSON: no NaN, no date or set objects
 
 
 @dataclass

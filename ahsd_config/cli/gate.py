@@ -30,14 +30,17 @@ def ci(
     from ahsd_config.gate.result import GateFailed
     from ahsd_config.gate.run import run_gate
     from ahsd_config.input.files import append_text, atomic_write
+    from ahsd_config.input.project import refuse_report_over_input
     from ahsd_config.render import gate as report
 
+    summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY") or None
+    for option, target in (("--sarif", sarif), ("--summary" if summary else "GITHUB_STEP_SUMMARY", summary_path)):
+        refuse_report_over_input(target, option, starts=(None, repo))  # before the gate runs: nothing written
     result = run_gate(repo, base, head)
     text = report.render_github(result) if fmt is GateFormat.github else report.render_text(result)
     stdout.print(safe_text(text), markup=False, end="")
     if sarif is not None:
         atomic_write(sarif, report.sarif_text(result))
-    summary_path = summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         append_text(summary_path, safe_text(report.render_summary(result)))
     if not result.passed:

@@ -47,30 +47,14 @@ def run_validate(paths: list[str], fmt: str = "text", fail_on: str = "error", ou
     from ahsd_config.api.validate import validate_files
     from ahsd_config.render import render
 
+    from ahsd_config.input.project import refuse_report_over_input
+
     result = validate_files(paths)
-    _refuse_report_over_a_config(output, [report.path for report in result.reports])
+    refuse_report_over_input(output, "--output", [report.path for report in result.reports])
     write_output(render(fmt, result.reports), output)
     for message in result.input_errors:
         sys.stderr.write(message + "\n")
     return result.exit_code(fail_on)
-
-
-def _refuse_report_over_a_config(output: Path | None, paths: list[str]) -> None:
-    """`-o` naming one of the configs being validated would replace the config by its report."""
-    import os
-
-    from ahsd_config.errors import UsageError
-
-    if output is None or str(output) == "-" or not output.exists():
-        return
-    for path in paths:
-        try:
-            same = os.path.samefile(path, output)
-        except OSError:
-            continue
-        if same:
-            raise UsageError(f"--output {output} is {path}, a config being validated; "
-                             "the report would replace it (write the report elsewhere)")
 
 
 def parse_plain_validate(args: list[str]) -> dict[str, Any] | None:

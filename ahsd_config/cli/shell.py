@@ -5,6 +5,7 @@ consoles, and writing a command's output."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -82,7 +83,10 @@ def write_output(text: str, path: Path | None) -> None:
     try:
         atomic_write(target, text)
     except OSError as exc:
-        raise InputError(target, f"cannot write {target}: {exc.strerror or exc}") from None
+        why = exc.strerror or str(exc)
+        if exc.filename is not None and os.fsdecode(exc.filename) != str(target):
+            why = f"{os.fsdecode(exc.filename)} {why}"  # the part of the path that failed (a parent)
+        raise InputError(target, f"cannot write {target}: {why}") from None
 
 
 def package_version() -> str:

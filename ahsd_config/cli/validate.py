@@ -76,14 +76,19 @@ def schema(
         typer.echo(render_json_schema(), nl=False)
         return
     if check:
-        if not output.is_file():  # like a stale file: --check exits 1 when writing would change it
+        if not output.exists():  # like a stale file: --check exits 1 when writing would change it
             typer.echo(f"{output} does not exist; create it with `ahsd-config schema --output {output}`", err=True)
             raise typer.Exit(1)
-        if output.read_text(encoding="utf-8") == render_json_schema():
+        from ahsd_config.input.loader import read_text
+
+        if read_text(output) == render_json_schema():  # bounded: never blocks on a FIFO
             typer.echo(f"{output} is up to date")
             return
         typer.echo(f"{output} is stale; run `ahsd-config schema --output {output}`", err=True)
         raise typer.Exit(1)
+    from ahsd_config.input.project import refuse_report_over_input
+
+    refuse_report_over_input(output, "--output")
     write_json_schema(output)
     typer.echo(f"wrote {output}")
 

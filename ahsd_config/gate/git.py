@@ -74,7 +74,7 @@ class Git:
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH; the gate reads the pull request with git") from None
         if check and proc.returncode != 0:
-            raise GitError(f"`git {' '.join(args)}` failed: {proc.stderr.strip() or proc.stdout.strip()}")
+            raise GitError(f"`git {' '.join(args)}` failed: {_first_line(proc.stderr or proc.stdout)}")
         return proc
 
     def toplevel(self) -> Path:
@@ -127,7 +127,7 @@ class Git:
         """`git show REV:path` for a spec a user typed; GitError naming it when git cannot."""
         proc = self.run("show", "--no-textconv", "--end-of-options", revision_arg(spec, "git spec"), check=False)
         if proc.returncode != 0:
-            raise GitError(f"git show {spec} failed: {proc.stderr.strip() or 'unknown revision or path'}")
+            raise GitError(f"git show {spec} failed: {_first_line(proc.stderr) or 'unknown revision or path'}")
         return proc.stdout
 
     def show_many(self, ref: str, paths: list[str]) -> dict[str, str | None]:
@@ -182,6 +182,12 @@ class Git:
         return touched
 
 
+def _first_line(text: str) -> str:
+    """git's own first line of an error (its further lines are advice about git's command line,
+    which the user did not type): the error stays one line."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def show_at_commit(spec: str, config_revisions: Container[str], repo_dir: str | Path = ".") -> str:
     """`git show GITREV:path` for `ahsd-config diff`. A config revision before the colon
     (v13:configs/x.yaml) is refused clearly unless git knows that name too (a tag): git would only
@@ -218,7 +224,10 @@ class WorkTree:
         return {p: self.show(ref, p) for p in paths}
 
     def show(self, ref: str, path: str) -> str | None:
+        from ahsd_config.errors import InputError
+        from ahsd_config.input.loader import read_text
+
         try:
-            return (self.root / path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            return read_text(self.root / path)  # bounded: never blocks on a FIFO or reads /dev/zero
+        except InputError:
             return None

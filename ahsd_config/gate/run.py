@@ -9,6 +9,7 @@ as the gate judges added revisions.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def run_gate(repo_dir: str = ".", base: str = "origin/main", head: str = "HEAD",
     changed = git.changed_paths(base_id, head_id)
     configs = [c for c in changed if settings.is_config(c.path) or (c.old_path and settings.is_config(c.old_path))]
     revision_paths = [c for c in changed if settings.is_revision(c.path) or (c.old_path and settings.is_revision(c.old_path))]
+    strays = _configs_outside_globs(git, head_id, [c for c in changed if c not in configs and c not in revision_paths])
+    for c in strays:
+        result.note("validate", f"{c.path} is a training config (top-level priority_net) outside [tool.ahsd] "
+                                "config_globs: gated like a watched one")
+    configs += strays
     result.configs = [c.path for c in configs if c.status != "D"]
     validate.report_deleted(result, configs)
     if not configs and not revision_paths and not settings_changed:
@@ -45,6 +51,19 @@ def run_gate(repo_dir: str = ".", base: str = "origin/main", head: str = "HEAD",
     result.touched = git.touched_lines(base_id, head_id, sorted({f.path for f in result.findings}))
     result.seconds = time.perf_counter() - started
     return result
+
+
+_CONFIG_LIKE = re.compile(r"^\ufeff?priority_net[ \t]*:", re.MULTILINE)
+
+
+def _configs_outside_globs(git: Git, head: str, changed: list[ChangedPath]) -> list[ChangedPath]:
+    """Added or edited YAML files the globs miss (`other/new.yaml`, `configs/x.yml`) that are
+    training configs all the same: a pull request must not get a bad config past the gate by
+    choosing its name. A top-level `priority_net:` is what makes a file one (`ahsd-train run`
+    trains that section)."""
+    candidates = [c for c in changed if c.status != "D" and c.path.lower().endswith((".yaml", ".yml"))]
+    texts = git.show_many(head, [c.path for c in candidates])
+    return [c for c in candidates if _CONFIG_LIKE.search(texts.get(c.path) or "")]
 
 
 def _run_checks(run: GateRun) -> None:

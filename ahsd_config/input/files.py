@@ -49,6 +49,20 @@ def write_target(path: str | Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def make_folder(folder: Path) -> None:
+    """`mkdir -p folder`; a file (or a dangling link) where a folder is needed is named as such
+    (mkdir only says "File exists", about the folder it could not make)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for above in (folder, *folder.parents):
+            if os.path.lexists(above) and not above.is_dir():
+                what = ("is a symbolic link to a missing folder" if above.is_symlink() and not above.exists()
+                        else "is a file, not a folder")
+                raise NotADirectoryError(errno.ENOTDIR, what, str(above)) from None
+        raise
+
+
 def _new_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -107,7 +121,7 @@ def atomic_write_bytes(path: str | Path, payload: Payload, follow_symlinks: bool
         raise OSError(errno.ELOOP, "is a symbolic link; refusing to write through it", str(path))
     path = write_target(path)
     folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     mode = _existing_mode(path)
     sweep_stale_temps(folder, path.name)  # what a killed writer of this file left
     with _named(path):
@@ -212,17 +226,76 @@ def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Seque
 
 
 def _read_or_none(path: Path) -> bytes | None:
+    """The old content of a file of the set (bounded: a FIFO or a device in its place is refused)."""
     try:
-        return path.read_bytes()
+        return read_bounded(path, MAX_SET_FILE)
     except FileNotFoundError:
         return None
+    except TooLarge as exc:
+        raise OSError(errno.EFBIG, f"is {exc.size} bytes or more, too large for a revision file", str(path)) from None
+
+
+MAX_SET_FILE = 8 * 1024 * 1024  # a revision file is a few kB; the cap only keeps a planted file from filling memory
+MAX_JOURNAL = 1 << 20
+
+
+class JournalError(InputError):
+    """A journal this tool did not write (garbage, another shape, names that leave the folder): it
+    is never acted on; the folder stays as it is until a person looks (exit 2)."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(path, f"{why}; it is not a journal ahsd-config wrote, so nothing was done: a "
+                               "squash/merge/revision interrupted here would have left a JSON journal of "
+                               "staged temp files; inspect the folder, then remove this file")
+
+
+def _read_journal(folder: Path) -> dict | None:
+    """The journal a killed commit left, checked against the only shape `commit_files` writes:
+    {"writes": {NAME: ".NAME.PID.X.tmp"}, "removes": [NAME]}, every NAME a plain file name of the
+    folder. Anything else (a journal planted in a pull request, a hand edit) is refused, never
+    followed: a journal names files to rename and delete."""
+    path = folder / JOURNAL
+    try:
+        raw = read_bounded(path, MAX_JOURNAL)
+    except FileNotFoundError:
+        return None  # another process completed it meanwhile
+    except TooLarge as exc:
+        raise JournalError(path, f"is {exc.size} bytes or more") from None
+    except OSError as exc:
+        raise JournalError(path, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        journal = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise JournalError(path, f"is not JSON ({exc})") from None
+    if not (isinstance(journal, dict) and set(journal) == {"writes", "removes"}
+            and isinstance(journal["writes"], dict) and isinstance(journal["removes"], list)):
+        raise JournalError(path, "does not hold exactly `writes` (a mapping) and `removes` (a list)")
+    for name, tmp in journal["writes"].items():
+        m = _TEMP.match(tmp) if isinstance(tmp, str) else None
+        if not _plain_name(name) or m is None or m.group("name") != name or "/" in tmp or "\\" in tmp:
+            raise JournalError(path, f"names a write {name!r} <- {tmp!r} that is not a staged temp file of this folder")
+    for name in journal["removes"]:
+        if not isinstance(name, str) or not _plain_name(name):
+            raise JournalError(path, f"names a removal {name!r} that is not a plain file name of this folder")
+    return journal
+
+
+def _plain_name(name: str) -> bool:
+    try:
+        _check_name(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _complete(folder: Path, journal: dict) -> None:
     """Roll a committed journal forward (idempotent: a step already done is skipped)."""
     for name, tmp in journal["writes"].items():
-        if (folder / tmp).exists():
-            os.replace(folder / tmp, folder / _check_name(name))
+        staged = folder / tmp
+        if staged.exists() or staged.is_symlink():
+            if not stat.S_ISREG(os.lstat(staged).st_mode):
+                raise OSError(errno.EINVAL, "a staged file of the journal is not a regular file", str(staged))
+            os.replace(staged, folder / _check_name(name))
     for name in journal["removes"]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(folder / _check_name(name))
@@ -259,10 +332,7 @@ def recover(folder: str | Path, locked: bool = False) -> bool:
     done = False
     if (folder / JOURNAL).exists():
         with contextlib.nullcontext() if locked else file_lock(folder / ".ahsd", timeout=30.0):
-            try:
-                journal = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                journal = None  # another process completed it meanwhile
+            journal = _read_journal(folder)
             if journal is not None:
                 _complete(folder, journal)
                 done = True
@@ -320,6 +390,9 @@ def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
     """Hold FILE.lock while editing FILE in place (a migrate, a stamp); a second editor of the same
     file waits, then gives up with one line (exit 2). The lock sits next to the file actually
     written (a symlink's target)."""
+    why = missing_file(path)
+    if why is not None:  # before any lock file is made: the message names FILE, not FILE.lock
+        raise InputError(path, why)
     try:
         with file_lock(write_target(path), timeout=timeout):
             yield
@@ -328,13 +401,57 @@ def locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
                                "held); try again") from None
 
 
+def check_replaceable(path: str | Path) -> None:
+    """Raise what a replacement of `path` would raise before anything is written (a broken link:
+    InputError; a read-only file, a directory, a FIFO: OSError), so a command that writes two
+    things can refuse before the first."""
+    why = missing_file(path)
+    if why is not None:
+        raise InputError(path, why)
+    _existing_mode(write_target(path))
+
+
+def missing_file(path: str | Path) -> str | None:
+    """Why `path` names no file (a dangling or looping symbolic link says so), or None."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"no such file: {path} is a symbolic link to {os.readlink(path)}, which does not exist"
+        return f"no such file: {path}"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path} is a symbolic link that loops (it never reaches a file)"
+    return None
+
+
 # --------------------------------------------------------------------------------- appends
 def append_text(path: str | Path, text: str) -> None:
-    """Append in one write (a step summary file is appended to, never replaced), then fsync."""
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append in one write (a step summary file is appended to, never replaced), then fsync.
+
+    Only to a regular file (created when missing) or a character device such as /dev/stdout:
+    opened non-blocking and checked on the descriptor, so a FIFO nobody reads cannot hang the
+    command and a directory or socket is one line."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0),
+                     0o666)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # ENXIO: a FIFO that nobody reads
+            raise
+        raise OSError(errno.EINVAL, "is not a regular file (a FIFO); nothing was appended", str(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
+            raise OSError(errno.EINVAL, f"is not a regular file ({_kind(mode)}); nothing was appended", str(path))
+        os.set_blocking(fd, True)
+        data = text.encode("utf-8")
+        with _named(Path(path)):
+            while data:
+                data = data[os.write(fd, data):]
+            if stat.S_ISREG(mode):
+                os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------------- backups

@@ -183,6 +183,10 @@ def to_plain(value: Any) -> Any:
         return float(value)
     if type(value).__name__ == "TaggedScalar":  # `!!str 5`: the only tagged scalar the inspector lets in
         return str(value.value)  # (ruamel keeps it to write the tag back; its value is the string)
+    from collections.abc import Set
+
+    if isinstance(value, Set) and not isinstance(value, (set, frozenset)):  # `!!set {a, b}`: ruamel's CommentedSet
+        return {to_plain(v) for v in value}
     return value  # a date, a datetime, ruamel's TimeStamp
 
 
@@ -219,12 +223,12 @@ def read_text(path: str | Path) -> str:
 
     Only regular files of at most MAX_BYTES are read (checked before reading: never /dev/zero,
     a FIFO or a device), through the project's one bounded reader."""
-    from ahsd_config.input.files import TooLarge, read_bounded
+    from ahsd_config.input.files import TooLarge, missing_file, read_bounded
 
     try:
         raw = read_bounded(path, MAX_BYTES)
     except FileNotFoundError:
-        raise InputError(path, f"no such file: {path}") from None
+        raise InputError(path, missing_file(path) or f"no such file: {path}") from None
     except IsADirectoryError:
         raise InputError(path, f"{path} is a directory, not a YAML file") from None
     except TooLarge as exc:

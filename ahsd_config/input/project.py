@@ -22,9 +22,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ahsd_config.errors import InputError, UsageError
+from ahsd_config.input.files import TooLarge, read_bounded
 
 PYPROJECT = "pyproject.toml"
 SHIPPED_CHAIN = Path(__file__).resolve().parent.parent / "chain"
@@ -32,6 +33,7 @@ SHIPPED_CHAIN = Path(__file__).resolve().parent.parent / "chain"
 DEFAULT_MIGRATIONS = "migrations"
 DEFAULT_CONFIG_GLOBS = ("configs/**/*.yaml",)
 DEFAULT_CONFIG = "configs/enhanced_training.yaml"
+MAX_PYPROJECT = 4 * 1024 * 1024
 
 
 class NoProject(UsageError):
@@ -138,12 +140,10 @@ def find_project(start: str | Path | None = None) -> Project | None:
         here = here.parent
     for folder in (here, *here.parents):
         pyproject = folder / PYPROJECT
-        try:
-            text = pyproject.read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
-            continue
-        except (OSError, UnicodeDecodeError):
-            continue  # unreadable: not a project we can use; keep walking like git does
+        try:  # bounded: a FIFO, a device or a huge file named pyproject.toml never hangs a command
+            text = read_bounded(pyproject, MAX_PYPROJECT).decode("utf-8")
+        except (OSError, UnicodeDecodeError, TooLarge):
+            continue  # missing or unreadable: not a project we can use; keep walking like git does
         settings = parse_settings(text, pyproject)
         if settings is not None:
             return Project(folder, settings)
@@ -178,3 +178,45 @@ def writable_chain(start: str | Path | None = None) -> Path:
     if folder.resolve() == SHIPPED_CHAIN:  # pragma: no cover - a project rooted inside the package
         raise UsageError(f"{folder} is the chain shipped with ahsd; it is read-only")
     return folder
+
+
+def report_target_problem(output: str | Path, inputs: Sequence[str | Path] = (),
+                          starts: Sequence[str | Path | None] = (None,)) -> str | None:
+    """Why a report (validate -o, schema -o, ci --sarif/--summary) must not be written to `output`,
+    or None. A report never replaces what the tools read: the command's own inputs, an existing
+    YAML file (a config or a revision), anything in a project's revision folder, its
+    pyproject.toml, or a file its `config_globs` watch (projects found from each of `starts`)."""
+    import glob
+    import os
+
+    real = os.path.realpath(output)
+    for path in inputs:
+        if os.path.realpath(path) == real:
+            return f"it is {path}, an input of this command"
+    if os.path.isfile(real) and real.endswith((".yaml", ".yml")):
+        return "it is an existing YAML file (a config or a revision file)"
+    for start in starts:
+        project = find_project(start)
+        if project is None:
+            continue
+        root = os.path.realpath(project.root)
+        migrations = os.path.realpath(project.migrations)
+        if real == os.path.realpath(project.pyproject):
+            return f"it is the project's {PYPROJECT}"
+        if real == migrations or real.startswith(migrations + os.sep):
+            return f"it is in the project's revision folder {project.migrations}"
+        for pattern in project.settings.config_globs:
+            matches = glob.glob(os.path.join(glob.escape(root), pattern), recursive=True)
+            if any(os.path.realpath(m) == real for m in matches):
+                return f"it is a config the project watches ([tool.ahsd] config_globs {pattern!r})"
+    return None
+
+
+def refuse_report_over_input(output: str | Path | None, option: str, inputs: Sequence[str | Path] = (),
+                             starts: Sequence[str | Path | None] = (None,)) -> None:
+    """`report_target_problem` as the one-line UsageError (exit 2) every report option gives."""
+    if output is None or str(output) == "-":
+        return
+    why = report_target_problem(output, inputs, starts)
+    if why is not None:
+        raise UsageError(f"{option} {output}: {why}; a report never replaces an input (write it elsewhere)")

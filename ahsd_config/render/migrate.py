@@ -41,7 +41,7 @@ def json_text(result: DiffResult) -> str:
     """PRODUCT.md's `diff --format json` contract."""
     import json
 
-    return json.dumps(result.to_json(), indent=2)
+    return json.dumps(result.to_json(), indent=2, allow_nan=False)
 
 
 def markdown(result: DiffResult) -> str:

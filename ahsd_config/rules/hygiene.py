@@ -47,13 +47,25 @@ def check_revision_stamp(ctx: RuleContext) -> Iterator[Violation]:
 )
 def check_duplicate_keys(ctx: RuleContext) -> Iterator[Violation]:
     for dup in ctx.doc.duplicates:
+        path = _as_written(ctx, dup)
         yield Violation(
-            dup.path,
-            f"{format_key(dup.path)} is given twice (first on line {dup.first_line}); "
+            path,
+            f"{format_key(path)} is given twice (first on line {dup.first_line}); "
             f"ahsd-config keeps the first value, PyYAML the last",
             hint=f"delete this line or line {dup.first_line}, keeping the value you mean",
             at=(dup.line, dup.column),
         )
+
+
+def _as_written(ctx: RuleContext, dup) -> tuple:
+    """A duplicate is always a mapping key; one YAML made a number, a boolean or null (`1:`, `yes:`,
+    `~:`) is named as written (`priority_net.1`, like AHSD902), never as a list index
+    (`priority_net[1]`)."""
+    key = dup.path[-1]
+    if isinstance(key, str):
+        return dup.path
+    written = re.match(r"[^\s:#,\]}]+", ctx.doc.line_text(dup.line)[dup.column - 1:])
+    return dup.path[:-1] + (written.group() if written else str(key),)
 
 
 # What PyYAML (YAML 1.1) accepts as a float: a dot in the mantissa and a signed exponent.
