@@ -481,3 +481,32 @@ def test_a_hostile_generate_plan_is_one_line(tmp_path, text):
     (tmp_path / PLAN).write_text(text, errors="surrogateescape")
     with pytest.raises(AhsdTrainError, match="unreadable plan"):
         _claim(tmp_path, {"n": 1})
+
+
+class _Marker:
+    """A pickle payload that would create a file when unpickled (if anything ever unpickled it)."""
+
+    path = ""
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_checkpoint_holding_code_is_refused_in_one_line_and_never_run(tmp_path):
+    """weights_only=True refused it already; the message was torch's paragraph, which suggests
+    reloading with weights_only=False."""
+    import torch
+
+    from ahsd_train.errors import CheckpointError
+    from ahsd_train.run import checkpoint as ckpt
+
+    folder, marker = tmp_path / "checkpoints", tmp_path / "EXECUTED"
+    folder.mkdir()
+    _Marker.path = str(marker)
+    for name in ("last.pt", "last.prev.pt"):
+        torch.save({"format": 1, "x": _Marker()}, folder / name)
+    with pytest.raises(CheckpointError) as info:
+        ckpt.load_latest(folder, lambda message: None)
+    assert not marker.exists()
+    message = info.value.message
+    assert "\n" not in message and "weights_only=False" not in message and "refused: it holds Python objects" in message
