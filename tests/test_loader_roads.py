@@ -177,6 +177,8 @@ DECLINED = {
     "YAML 1.1 line break": "a: x\u2028y\n",
     "reused anchor": "a: &x 1\nb: &x 2\nc: *x\n",
     "second document": "a: 1\n---\nb: 2\n",
+    # ruamel's parser may read past the alias and find a syntax error first (`k: *a\nb: [*a]\nc: - `)
+    "undefined alias": "a: *nothing\n",
     "duplicate merge key": HOSTILE["duplicate merge key"],
     "merge of a scalar": HOSTILE["merge of a scalar"],
     "bad timestamp": "a: 2025-13-45\n",
@@ -493,14 +495,30 @@ def construct_mapping(draw, indent: int = 0, depth: int = 0) -> str:
     return "\n".join(entries)
 
 
+def unique_anchors(text: str) -> str:
+    """Number each anchor (`&a` -> `&a3`) and point each alias at the latest anchor of its letter
+    before it, so that most documents have no reused anchor and no undefined alias (both of which
+    the C road declines)."""
+    count, latest = iter(range(10**6)), {}
+
+    def rename(match: re.Match[str]) -> str:
+        sign, name = match.group(1), match.group(2)
+        if sign == "&":
+            latest[name] = f"{name}{next(count)}"
+            return "&" + latest[name]
+        return "*" + latest.get(name, name)
+
+    return re.sub(r"([&*])([abck])\b", rename, text)
+
+
 @SETTINGS
-@given(construct_mapping())
+@given(construct_mapping().map(unique_anchors))
 def test_generated_anchors_merges_blocks_tags_and_timestamps_read_alike(text):
     check_roads(text + "\n")
 
 
 @SETTINGS
-@given(construct_mapping(), st.lists(st.tuples(st.integers(0, 10**4), st.sampled_from(
+@given(construct_mapping().map(unique_anchors), st.lists(st.tuples(st.integers(0, 10**4), st.sampled_from(
     [" ", "\n", ":", "- ", "#", "'", '"', "[", "]", "{", "}", ",", "?", "|", ">", "&", "*", "!", "<<: ", "  "])), max_size=3))
 def test_mutated_construct_documents_read_alike(text, edits):
     for position, insert in edits:
