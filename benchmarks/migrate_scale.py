@@ -70,7 +70,7 @@ def run(args):
     code = 0
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         try:
-            app(args, standalone_mode=False)
+            code = app(args, standalone_mode=False) or 0  # click returns a command's exit code
         except SystemExit as exc:
             code = exc.code or 0
         except Exception as exc:  # click's Exit
