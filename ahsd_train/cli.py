@@ -90,12 +90,33 @@ def reports_errors(func: F) -> F:
             stderr.print(f"error: ahsd-train needs the training extra ({exc.name} is not installed): "
                          "pip install 'ahsd[train]'", markup=False)
             raise typer.Exit(2) from None
+        except (MemoryError, RuntimeError) as exc:  # the allocator's refusal, wherever a size reached it
+            message = out_of_memory(exc)
+            if message is None:
+                raise
+            stderr.print(safe_text(f"error: {message}"), markup=False)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
             stderr.print("interrupted; nothing was started", markup=False)
             raise typer.Exit(130) from None
         raise typer.Exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def out_of_memory(exc: BaseException) -> str | None:
+    """One line for an allocation the machine refused (Python's MemoryError, torch's CPU allocator,
+    CUDA's OutOfMemoryError, a C++ bad_alloc); None for any other error, which is not ours to word."""
+    import re
+
+    text = " ".join(str(exc).split())
+    if not (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+            or "can't allocate memory" in text or "std::bad_alloc" in text):
+        return None
+    asked = re.search(r"allocate (\d+) bytes", text)
+    size = f" ({int(asked.group(1)) / 2**30:,.1f} GiB asked for at once)" if asked else ""
+    return (f"out of memory{size}: a size from the command line or the config is too large for this machine; "
+            "lower it (--batch-size, --scenarios, data.synthetic.*, priority_net widths)")
 
 
 # --- run ---------------------------------------------------------------------------------------
@@ -479,7 +500,8 @@ def data_generate_command(
     physics: bool = typer.Option(False, "--physics",
                                  help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
                                       "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
-    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", help="Population and noise seed (default: the config's random_seed)."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", min=0, max=2**32 - 1,  # random_seed's range
+                                       help="Population and noise seed, 0 .. 2**32-1 (default: the config's random_seed)."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
                                 help="Worker processes (--physics; the bytes do not depend on it)."),
     shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),

@@ -421,3 +421,92 @@ def test_a_run_that_fails_mid_way_says_failed_in_run_json(tmp_path, monkeypatch,
 
         res = CliRunner().invoke(app, ["doctor", str(out)])
         assert "stopped: the run failed: OSError: [Errno 28] No space left on device (injected)" in res.output
+
+
+# ---------------------------------------------------- sizes that reach the allocator anyway
+@pytest.mark.parametrize("args", [
+    ["bench", "--batch-size", "999999999999", "--json"],
+    ["data", "generate", "--scenarios", "1000000000000", "--out", "{tmp}/d"],
+])
+def test_an_allocation_the_machine_refuses_is_one_line_exit_2(tmp_path, args):
+    """bench --batch-size 1e12 and data generate --scenarios 1e12 gave the allocator's RuntimeError
+    traceback: the CLI's one boundary words every out-of-memory (CPU, CUDA, MemoryError)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG
+
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[0] == "data":
+        args += ["--config", str(CONFIG)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "error: out of memory (" in res.output and "GiB asked for at once)" in res.output
+
+
+def test_only_allocation_failures_are_worded_as_out_of_memory():
+    from ahsd_train.cli import out_of_memory
+
+    assert out_of_memory(MemoryError()).startswith("out of memory: ")
+    assert out_of_memory(RuntimeError("std::bad_alloc")).startswith("out of memory: ")
+    assert out_of_memory(RuntimeError("shape '[2, 3]' is invalid for input of size 5")) is None
+
+
+@pytest.mark.parametrize("seed, ok", [("99999999999999999999999", False), ("-5", False), (str(2**32), False),
+                                      (str(2**32 - 1), True)])
+def test_data_generate_takes_the_seeds_random_seed_takes(tmp_path, seed, ok):
+    """--seed 1e23 gave "ValueError: Overflow when unpacking long long" from torch's generator; the
+    option has the schema's random_seed range now (0 .. 2**32-1)."""
+    from typer.testing import CliRunner
+
+    from ahsd_train.cli import app
+    from test_train_support import CONFIG
+
+    res = CliRunner().invoke(app, ["data", "generate", "--config", str(CONFIG), "--set", "priority_net.use_strain=false",
+                                   "--scenarios", "4", "--seed", seed, "--out", str(tmp_path / "d")])
+    assert "Traceback" not in res.output and res.exit_code == (0 if ok else 2), res.output
+    if not ok:
+        assert "Invalid value for '--seed'" in res.output
+        assert ("4294967295" if seed != "-5" else "greater than or equal to 0") in res.output
+
+
+@pytest.mark.parametrize("text", ['{"n": 1' + "0" * 5000 + "}", "[" * 100_000, "\udcff", "{]"])
+def test_a_hostile_generate_plan_is_one_line(tmp_path, text):
+    """A physics dataset's generate.json with a 5000-digit number or nested past the parser gave a
+    ValueError/RecursionError traceback on the rerun that resumes it."""
+    pytest.importorskip("lalsimulation")
+    from ahsd_train.engine.physics.generate import PLAN, _claim
+    from ahsd_train.errors import AhsdTrainError
+
+    (tmp_path / PLAN).write_text(text, errors="surrogateescape")
+    with pytest.raises(AhsdTrainError, match="unreadable plan"):
+        _claim(tmp_path, {"n": 1})
+
+
+class _Marker:
+    """A pickle payload that would create a file when unpickled (if anything ever unpickled it)."""
+
+    path = ""
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_checkpoint_holding_code_is_refused_in_one_line_and_never_run(tmp_path):
+    """weights_only=True refused it already; the message was torch's paragraph, which suggests
+    reloading with weights_only=False."""
+    import torch
+
+    from ahsd_train.errors import CheckpointError
+    from ahsd_train.run import checkpoint as ckpt
+
+    folder, marker = tmp_path / "checkpoints", tmp_path / "EXECUTED"
+    folder.mkdir()
+    _Marker.path = str(marker)
+    for name in ("last.pt", "last.prev.pt"):
+        torch.save({"format": 1, "x": _Marker()}, folder / name)
+    with pytest.raises(CheckpointError) as info:
+        ckpt.load_latest(folder, lambda message: None)
+    assert not marker.exists()
+    message = info.value.message
+    assert "\n" not in message and "weights_only=False" not in message and "refused: it holds Python objects" in message

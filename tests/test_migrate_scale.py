@@ -121,16 +121,18 @@ def test_revision_reads_the_file_once_per_road_and_the_chain_once(tmp_path, monk
 
 # ------------------------------------------------------------------------------ N vs 4N
 def _best_of(runs: int, fn) -> float:
+    """The least CPU time of this process over `runs` calls: what other processes on a shared box
+    do costs wall time, not this process's CPU time."""
     best = float("inf")
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
 def _ratio(make, run, n: int = 400) -> float:
-    """Time of `run(make(4n))` over `run(make(n))`, best of 2 each: ~4 when linear, ~16 quadratic."""
+    """CPU time of `run(make(4n))` over `run(make(n))`, best of 2 each: ~4 when linear, ~16 quadratic."""
     small, large = make(n), make(4 * n)
     run(large)  # warm-up
     return _best_of(2, lambda: run(large)) / _best_of(2, lambda: run(small))
@@ -158,7 +160,7 @@ def test_migrate_of_a_list_of_equal_items_is_linear(tmp_path, rmap):
         cfg.write_text(text)
         C.migrate(cfg, "head", rmap=rmap)
 
-    assert _ratio(same, run, n=1000) < 8.0
+    assert _ratio(same, run, n=1500) < 8.0
 
 
 def test_diff_is_linear_in_the_file(tmp_path, rmap):

@@ -196,6 +196,8 @@ SHARD_BREAKS = {
     "a shard twice": (lambda ds: _manifest(ds, lambda m: m["shards"].append(m["shards"][0])), "more than once"),
     "fields not names": (lambda ds: _manifest(ds, lambda m: m.update(fields=[["mask"]])), "`fields` must list"),
     "nested manifest": (lambda ds: (ds / "manifest.json").write_text("[" * 100_000), "nested deeper"),
+    "5000-digit number": (lambda ds: (ds / "manifest.json").write_text('{"version": 1' + "0" * 5000 + "}"),
+                          "unreadable manifest: Exceeds the limit"),
     "count mismatch": (lambda ds: _manifest(ds, lambda m: (m["shards"][0].update(n_scenarios=7),
                                                            m.update(n_scenarios=m["n_scenarios"] + 2))),
                        "holds 5 scenarios; the manifest says 7"),

@@ -142,7 +142,7 @@ def _read_manifest(root: Path) -> dict:
         raise _no_dataset(root)
     try:
         manifest = json.loads(_read(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except ValueError as e:  # not UTF-8, not JSON, an integer past Python's 4300 digits
         raise ShardError(str(path), f"unreadable manifest: {e}") from None
     except RecursionError:
         raise ShardError(str(path), "unreadable manifest: nested deeper than JSON's parser goes") from None

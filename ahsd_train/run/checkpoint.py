@@ -175,11 +175,26 @@ def load_file(path: Path, map_location: str | torch.device = "cpu") -> dict[str,
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
     except Exception as exc:  # torch raises many types for a truncated/corrupt zip
-        raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(f"{path}: {_load_failure(exc)}") from None
     problem = payload_problem(payload)
     if problem is not None:
         raise CheckpointError(f"{path}: {problem}")
     return payload
+
+
+def _load_failure(exc: Exception) -> str:
+    """One line for a checkpoint torch would not load. A pickle that names Python code (what
+    weights_only=True refuses) is said to be refused, never with torch's hint to load it unsafely."""
+    import re
+
+    text = str(exc)
+    if "Weights only load failed" in text:
+        glob = re.search(r"(?:unsupported |Unsupported global: )(GLOBAL [\w.]+)", text)
+        return ("refused: it holds Python objects, not only tensors and plain data"
+                + (f" ({glob.group(1)})" if glob else "") + "; ahsd-train never writes such a file, and "
+                "does not load it")
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return f"unreadable checkpoint ({type(exc).__name__}: {first[:200]})"
 
 
 def load_latest(folder: Path, warn: Callable[[str], None], map_location: str | torch.device = "cpu",

@@ -12,6 +12,7 @@ through may still be too big, never the other way round.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable
@@ -33,36 +34,42 @@ def preflight(config: TrainingConfig, n_features: int, strain_shape: tuple[int, 
 
     `check_size(n_params)` runs between the two (`check_memory`): a meta forward still costs host
     memory per sequence step, so a strain window of two billion samples must be refused first."""
-    import torch.fx.experimental._config as fx_config
-
     from ahsd_train.engine.loss import PriorityLoss
     from ahsd_train.engine.model import PriorityNet
 
     pn, syn = config.priority_net, config.data.synthetic
     B, S = 2, max(2, min(syn.max_signals, 4))
+    with _on_meta():
+        model = PriorityNet(pn, n_features, strain_shape)
+    n_params = sum(p.numel() for p in model.parameters())
+    if check_size is not None:  # its own refusals (PreflightError, a dataset's ShardError) as they are
+        check_size(n_params)
+    with _on_meta():
+        batch = SimpleNamespace(
+            features=torch.zeros(B, S, n_features), mask=torch.ones(B, S, dtype=torch.bool),
+            priority=torch.zeros(B, S), snr=torch.ones(B, S), snr_estimate=torch.ones(B, S),
+            edge_type=torch.ones(B, S, dtype=torch.long), n_signals=torch.full((B,), S),
+            strain=torch.zeros(B, S, *strain_shape) if strain_shape else None,
+        )
+        out = model(batch)
+        PriorityLoss(pn, check_finite=False)(out, batch).total.backward()
+    if tuple(out.priority.shape) != (B, S) or tuple(out.uncertainty.shape) != (B, S):
+        raise PreflightError(f"the heads return {tuple(out.priority.shape)}, expected {(B, S)}")
+    return n_params
+
+
+@contextlib.contextmanager
+def _on_meta():
+    """The meta device, with what goes wrong there as PreflightError."""
+    import torch.fx.experimental._config as fx_config
+
     try:
         with fx_config.patch(meta_nonzero_assume_all_nonzero=True), torch.device("meta"):
-            model = PriorityNet(pn, n_features, strain_shape)
-            n_params = sum(p.numel() for p in model.parameters())
-            if check_size is not None:
-                check_size(n_params)
-            batch = SimpleNamespace(
-                features=torch.zeros(B, S, n_features), mask=torch.ones(B, S, dtype=torch.bool),
-                priority=torch.zeros(B, S), snr=torch.ones(B, S), snr_estimate=torch.ones(B, S),
-                edge_type=torch.ones(B, S, dtype=torch.long), n_signals=torch.full((B,), S),
-                strain=torch.zeros(B, S, *strain_shape) if strain_shape else None,
-            )
-            out = model(batch)
-            PriorityLoss(pn, check_finite=False)(out, batch).total.backward()
-    except PreflightError:
-        raise
+            yield
     except AhsdTrainError as exc:
         raise PreflightError(exc.message) from None
     except (RuntimeError, ValueError, IndexError, TypeError, NotImplementedError) as exc:
         raise PreflightError(f"{type(exc).__name__}: {exc}") from None
-    if tuple(out.priority.shape) != (B, S) or tuple(out.uncertainty.shape) != (B, S):
-        raise PreflightError(f"the heads return {tuple(out.priority.shape)}, expected {(B, S)}")
-    return n_params
 
 
 PARAM_COPIES = 4  # float32 weights, gradients and the optimizer's two moments (AdamW/Adam)

@@ -122,7 +122,7 @@ def _claim(out: Path, plan: dict) -> None:
     if path.exists():
         try:
             old = json.loads(read_bounded(path, MAX_PLAN_BYTES).decode("utf-8"))
-        except (OSError, TooLarge, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (OSError, TooLarge, ValueError, RecursionError) as e:  # ValueError: UTF-8, JSON, a 5000-digit int
             raise AhsdTrainError(f"{path}: unreadable plan ({e}); delete the folder or choose another --out") from None
         if old != plan:
             keys = sorted(k for k in set(old) | set(plan) if old.get(k) != plan.get(k)) if isinstance(old, dict) else ["?"]
