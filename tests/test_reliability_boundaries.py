@@ -350,3 +350,43 @@ def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeyp
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert {p.name: p.read_bytes() for p in (tmp / "migrations").iterdir()} == chain
     assert (cfg.read_bytes() if cfg.is_file() else None) == before
+
+
+# ------------------------------------------------------------ control characters never reach a terminal
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(char=st.sampled_from([0x1b, 0x07, 0x08, 0x0d, 0x9b, 0x00, 0x7f]),
+       where=st.sampled_from(["key", "value", "stamp"]),
+       command=st.sampled_from([["validate", "c.yaml"], ["validate", "c.yaml", "-f", "github"], ["current", "c.yaml"],
+                                ["diff", "head", "c.yaml", "--format", "markdown"], ["diff", "head", "c.yaml"]]))
+def test_control_characters_in_a_config_are_escaped_in_every_output(tmp_path_factory, monkeypatch, char, where, command):
+    """A quoted `"\\e[2J"` in a key, a value or the stamp reached the terminal raw (it can clear or
+    retitle it); every printed line now goes through `safe_text`."""
+    tmp = tmp_path_factory.mktemp("esc")
+    monkeypatch.chdir(tmp)
+    esc = f"\\x{char:02x}"
+    text = CONFIG.read_text()
+    if where == "key":
+        text = text.replace("  batch_size: 128", f'  batch_size: 128\n  "k{esc}[2J": 1', 1)
+    elif where == "value":
+        text = text.replace('experiment_name: "AHSD_Phase2_PriorityNet"', f'experiment_name: "a{esc}]0;x"', 1)
+    else:
+        text = text.replace("revision: v261130", f'revision: "v{esc}1"', 1)
+    (tmp / "c.yaml").write_text(text)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code in (0, 1, 2)
+    printed = result.output
+    assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in printed), repr(printed[:200])
+
+
+@pytest.mark.parametrize("setting", ['migrations = "../.."', 'migrations = "/etc"', 'config_globs = ["/**/*.yaml"]',
+                                     'config_globs = ["../**"]', 'migrations = "a\\u0000b"', 'default_config = "~/x.yaml"'])
+def test_tool_ahsd_paths_stay_inside_the_project(tmp_path, monkeypatch, setting):
+    """`migrations = "../.."` made check-migrations walk the disk; `config_globs = ["/**"]` made
+    validate read every file of it; a NUL crashed `schema`. Each is one line naming the setting."""
+    (tmp_path / "pyproject.toml").write_text(f"[tool.ahsd]\n{setting}\n")
+    monkeypatch.chdir(tmp_path)
+    for command in (["heads"], ["validate"], ["schema"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "must be a path inside the project" in result.output
+        assert len(result.output.strip().splitlines()) == 1

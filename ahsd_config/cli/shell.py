@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -44,9 +45,14 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def safe_text(text: str) -> str:
     """Text any terminal or file can take: lone surrogates (undecodable bytes in a file name or a
-    key) are written as backslash escapes instead of failing the whole output."""
+    key) and control characters (`"\\e[2J"` in a quoted key or value would clear or retitle the
+    terminal) are written as backslash escapes; newlines and tabs stay."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -64,6 +70,10 @@ class _LazyConsole:
 
             self._console = Console(highlight=False, soft_wrap=True, **self._options)
         return getattr(self._console, name)
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Every line a command prints passes `safe_text` (user text can hold control characters)."""
+        self.__getattr__("print")(*(safe_text(o) if isinstance(o, str) else o for o in objects), **options)
 
 
 stdout: Any = _LazyConsole()

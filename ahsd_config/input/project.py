@@ -113,9 +113,25 @@ def parse_settings(text: str, source: str | Path = PYPROJECT) -> Settings | None
         return None
     if not isinstance(table, dict):
         raise InputError(source, "[tool.ahsd] must be a table")
-    return Settings(migrations=_string(table, "migrations", DEFAULT_MIGRATIONS, source),
-                    config_globs=_globs(table, source),
-                    default_config=_string(table, "default_config", DEFAULT_CONFIG, source))
+    settings = Settings(migrations=_string(table, "migrations", DEFAULT_MIGRATIONS, source),
+                        config_globs=_globs(table, source),
+                        default_config=_string(table, "default_config", DEFAULT_CONFIG, source))
+    for key, value in (("migrations", settings.migrations), ("default_config", settings.default_config),
+                       *(("config_globs", g) for g in settings.config_globs)):
+        _inside_project(key, value, source)
+    return settings
+
+
+def _inside_project(key: str, value: str, source: str | Path) -> None:
+    """Every path of [tool.ahsd] names something inside the project: `migrations = "../.."` or
+    `config_globs = ["/**"]` walked the whole disk (and a NUL byte crashed the path functions)."""
+    from pathlib import PurePosixPath
+
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    if not value.strip() or "\0" in value or value.startswith(("/", "~")) or ".." in parts or \
+            (len(value) > 1 and value[1] == ":"):
+        raise InputError(source, f"[tool.ahsd] {key} {value!r} must be a path inside the project, relative to "
+                                 f"{PYPROJECT} (no '..', no absolute path)")
 
 
 def _string(table: dict[str, Any], key: str, default: str, source: str | Path) -> str:
