@@ -26,6 +26,7 @@ from rich.table import Table
 from ahsd_config.cli.shell import safe_text
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
+from ahsd_train.run.observer import Observer
 
 if TYPE_CHECKING:
     from ahsd_train.run.records import EpochRecord, StepRecord
@@ -122,7 +123,7 @@ def out_of_memory(exc: BaseException) -> str | None:
 # --- run ---------------------------------------------------------------------------------------
 
 
-class RichObserver:
+class RichObserver(Observer):
     """Per-epoch step bar (only on a terminal, see ahsd_train.progress) with live loss, grad norm
     and scenarios/s; spinners for data and evaluation; warnings and epoch lines above the bars."""
 
@@ -408,13 +409,18 @@ def compare_command(
     return 0
 
 
-class CompareObserver:
-    """Epoch lines of both runs on stderr (warnings and the config findings go there too)."""
+class CompareObserver(Observer):
+    """Epoch lines of both runs on stderr (warnings and the config findings go there too).
+    A subclass of the loop's Observer, so a call the loop gains exists here too (compare without
+    --json died on `obs.info`, then on `obs.progress`, then on start's fourth argument)."""
 
     def warn(self, message: str) -> None:
         stderr.print(f"warning: {message}", markup=False)
 
-    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None:
+    def info(self, message: str) -> None:
+        stderr.print(message, markup=False)
+
+    def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None:
         self.name = run_dir.name
         stderr.print(f"{run_dir.name}: {total_steps} steps", markup=False)
 

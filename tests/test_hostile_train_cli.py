@@ -1,0 +1,56 @@
+"""The verifying hostile pass over `ahsd-train` on merged main (issue 9): what it still broke.
+
+`compare` without --json died on every run that reached training: its observer was not the loop's
+`Observer`, so `obs.info` (then `obs.progress`, then start's fourth argument) did not exist."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ahsd_train import cli
+from ahsd_train.run.observer import Observer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def observer_uses() -> set[str]:
+    """Every attribute the training loop reads on its observer (`self.obs.X`, `observer.X`)."""
+    names = set()
+    for path in (ROOT / "ahsd_train/run").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute):
+                base = node.value
+                if (isinstance(base, ast.Name) and base.id in ("observer", "obs")) or (
+                        isinstance(base, ast.Attribute) and base.attr == "obs"):
+                    names.add(node.attr)
+    return names
+
+
+def cli_observers() -> list[type]:
+    return [v for k, v in vars(cli).items() if inspect.isclass(v) and k.endswith("Observer") and v is not Observer]
+
+
+@pytest.mark.parametrize("cls", cli_observers(), ids=lambda c: c.__name__)
+def test_every_cli_observer_has_every_call_the_loop_makes(cls):
+    uses = observer_uses()
+    assert {"info", "warn", "start", "step", "epoch", "close", "progress"} <= uses  # the scan sees the loop
+    assert issubclass(cls, Observer)
+    for name in uses:
+        ours, base = getattr(cls, name), getattr(Observer, name)
+        if callable(base):  # same parameters as the loop's Observer: a call that binds there binds here
+            assert list(inspect.signature(ours).parameters) == list(inspect.signature(base).parameters), name
+
+
+def test_compare_without_json_trains_both_sides_and_prints_epoch_lines(tmp_path):
+    small = ["--set", "priority_net.hidden_dims=[16, 8]", "--set", "priority_net.use_strain=false",
+             "--set", "data.synthetic.test_scenarios=16", "--set", "output.generate_plots=false"]
+    result = CliRunner().invoke(cli.app, ["compare", "v15d", "head", "--scenarios", "8", "--epochs", "1", *small,
+                                          "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert "run-A epoch 1: train loss" in result.stderr and "run-B epoch 1: train loss" in result.stderr
+    assert (tmp_path / "c" / "compare.json").is_file()
