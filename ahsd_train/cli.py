@@ -77,13 +77,13 @@ def reports_errors(func: F) -> F:
             stderr.print(render_findings(exc), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except AhsdConfigError as exc:
-            stderr.print(exc.render(), markup=False)
+            stderr.print(one_line(exc.render()), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except AhsdTrainError as exc:
-            stderr.print(safe_text(f"error: {exc.message}"), markup=False)
+            stderr.print(one_line(f"error: {exc.message}"), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a read-only folder, a full disk, --out on a file: one line
-            stderr.print(safe_text(from_os_error(exc).render()), markup=False)
+            stderr.print(one_line(from_os_error(exc).render()), markup=False)
             raise typer.Exit(2) from None
         except ModuleNotFoundError as exc:
             if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
@@ -95,7 +95,7 @@ def reports_errors(func: F) -> F:
             message = out_of_memory(exc)
             if message is None:
                 raise
-            stderr.print(safe_text(f"error: {message}"), markup=False)
+            stderr.print(one_line(f"error: {message}"), markup=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
             stderr.print("interrupted; nothing was started", markup=False)
@@ -103,6 +103,12 @@ def reports_errors(func: F) -> F:
         raise typer.Exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def one_line(text: str) -> str:
+    """An error as the one line it promises to be: a newline inside it (a path typed with one,
+    `--out $'a\\nb'`) is written `\\n`, as safe_text writes the other control characters."""
+    return safe_text(text).replace("\n", "\\n")
 
 
 def out_of_memory(exc: BaseException) -> str | None:

@@ -54,3 +54,29 @@ def test_compare_without_json_trains_both_sides_and_prints_epoch_lines(tmp_path)
     assert result.exit_code == 0, (result.stderr, result.exception)
     assert "run-A epoch 1: train loss" in result.stderr and "run-B epoch 1: train loss" in result.stderr
     assert (tmp_path / "c" / "compare.json").is_file()
+
+
+# ---------------------------------------------------------------- a newline in a path stays one line
+NL = "a\nb"
+
+
+def newline_cases(tmp: Path):
+    (tmp / NL).write_text("x")  # a file in the way of a folder, with a newline in its name
+    (tmp / "bad\ncfg.yaml").write_text("a: [\n")
+    return [
+        (["run", "--config", str(ROOT / "configs/enhanced_training.yaml"), "--max-steps", "1", "--out", str(tmp / NL / "r")], 2),
+        (["run", "--config", str(tmp / "no\nsuch.yaml"), "--max-steps", "1", "--out", str(tmp / "r")], 2),
+        (["run", "--config", str(tmp / "bad\ncfg.yaml"), "--max-steps", "1", "--out", str(tmp / "r")], 2),
+        (["doctor", str(tmp / "r\nun")], 2),
+        (["evaluate", str(tmp / "r\nun")], 2),
+        (["data", "generate", "--config", str(ROOT / "configs/enhanced_training.yaml"), "--scenarios", "8",
+          "--out", str(tmp / NL)], 2),
+    ]
+
+
+def test_an_error_about_a_path_with_a_newline_is_still_one_line(tmp_path):
+    for args, code in newline_cases(tmp_path):
+        result = CliRunner().invoke(cli.app, args)
+        assert result.exit_code == code, (args, result.stderr, result.exception)
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and "\\n" in lines[0], (args, result.stderr)
