@@ -105,6 +105,13 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# The most any count option takes (--epochs, --scenarios, --batch-size, ...): past any machine's
+# memory or lifetime, and far inside torch's int64 once sizes multiply (--batch-size 1e23 reached
+# torch.rand as "Overflow when unpacking long long", a traceback). Anything below it that a machine
+# cannot hold is refused by the preflight or the allocator's one line.
+MOST = 2**40
+
+
 def one_line(text: str) -> str:
     """An error as the one line it promises to be: a newline inside it (a path typed with one,
     `--out $'a\\nb'`) is written `\\n`, as safe_text writes the other control characters."""
@@ -278,10 +285,10 @@ def run_command(
     data: Optional[Path] = typer.Option(None, "--data", metavar="DIR", help="Train on a shard directory instead of synthetic data."),
     create_overlaps: Optional[bool] = typer.Option(None, "--create-overlaps/--no-create-overlaps",
                                                    help="Synthetic scenarios with overlapping signals (default: config)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N",
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, max=MOST, metavar="N",
                                          help="Train for N epochs instead of the config's."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help="Stop after N optimizer steps."),
-    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1, metavar="N",
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, max=MOST, metavar="N", help="Stop after N optimizer steps."),
+    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1, max=MOST, metavar="N",
                                                          help="Also checkpoint every N steps."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
@@ -384,8 +391,8 @@ def evaluate_command(
 def compare_command(
     a: str = typer.Argument(..., metavar="A", help="Revision (v15d, head), file, or GITREV:path."),
     b: str = typer.Argument(..., metavar="B", help="Revision, file, or GITREV:path."),
-    epochs: int = typer.Option(5, "--epochs", min=1, metavar="N", help="Epochs for both runs."),
-    scenarios: int = typer.Option(2048, "--scenarios", min=8, metavar="N",
+    epochs: int = typer.Option(5, "--epochs", min=1, max=MOST, metavar="N", help="Epochs for both runs."),
+    scenarios: int = typer.Option(2048, "--scenarios", min=8, max=MOST, metavar="N",
                                   help="Synthetic scenarios for both runs (same seed: the same data)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Folder for both runs, compare.json "
                                        "and compare.png (default runs/compare-A-B-TIME)."),
@@ -471,7 +478,7 @@ def compare_table(result) -> Table:
 def bench_command(
     device: str = typer.Option("cpu", "--device", metavar="cpu|cuda", help="Where to measure."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
-    batch_size: int = typer.Option(24, "--batch-size", min=1, metavar="N", help="Scenarios per step."),
+    batch_size: int = typer.Option(24, "--batch-size", min=1, max=MOST, metavar="N", help="Scenarios per step."),
     with_strain: bool = typer.Option(False, "--with-strain", help="Include the strain encoder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
@@ -508,18 +515,18 @@ app.add_typer(data_app, name="data")
 @reports_errors
 def data_generate_command(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Dataset folder (created; a rerun resumes it)."),
-    scenarios: int = typer.Option(..., "--scenarios", min=1, metavar="N", help="Scenarios to write."),
+    scenarios: int = typer.Option(..., "--scenarios", min=1, max=MOST, metavar="N", help="Scenarios to write."),
     physics: bool = typer.Option(False, "--physics",
                                  help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
                                       "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", min=0, max=2**32 - 1,  # random_seed's range
                                        help="Population and noise seed, 0 .. 2**32-1 (default: the config's random_seed)."),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, max=MOST, metavar="W",
                                 help="Worker processes (--physics; the bytes do not depend on it)."),
-    shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),
+    shard_size: int = typer.Option(64, "--shard-size", min=1, max=MOST, metavar="N", help="Scenarios per shard file."),
     window_seconds: Optional[float] = typer.Option(None, "--window-seconds", metavar="S",
                                                    help="--physics: strain window per signal, seconds (default 4)."),
-    window_rate: Optional[int] = typer.Option(None, "--window-rate", metavar="HZ",
+    window_rate: Optional[int] = typer.Option(None, "--window-rate", max=MOST, metavar="HZ",
                                               help="--physics: the window's sample rate (default 512; samples = seconds x rate)."),
     config: Optional[Path] = typer.Option(None, "--config", metavar="PATH",
                                           help="Config whose data section sets the population (default: the project's default_config)."),

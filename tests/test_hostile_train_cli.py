@@ -80,3 +80,40 @@ def test_an_error_about_a_path_with_a_newline_is_still_one_line(tmp_path):
         assert result.exit_code == code, (args, result.stderr, result.exception)
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and "\\n" in lines[0], (args, result.stderr)
+
+
+# ---------------------------------------------------------------- every count option is bounded
+def count_options():
+    """(command words, option) for every integer option of every ahsd-train command."""
+    import typer.main
+    from typer.models import OptionInfo
+
+    found = []
+
+    def walk(command, words):
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*words, name])
+        if getattr(command, "commands", None) is None and command.callback is not None:
+            for p in inspect.signature(command.callback).parameters.values():
+                if isinstance(p.default, OptionInfo) and str(p.annotation) in ("int", "Optional[int]"):
+                    found.append((words, p.default.param_decls[0]))
+
+    walk(typer.main.get_command(cli.app), [])
+    return found
+
+
+def test_the_scan_finds_the_count_options():
+    names = {(" ".join(w), o) for w, o in count_options()}
+    assert {("run", "--max-steps"), ("bench", "--batch-size"), ("compare", "--scenarios"),
+            ("data generate", "--shard-size")} <= names and len(names) == 11
+
+
+@pytest.mark.parametrize("value", [str(2**40 + 1), "100000000000000000000000"])
+def test_a_count_past_any_machine_is_a_usage_error_not_a_torch_overflow(value, tmp_path):
+    # the rest of each command line is valid or fails fast, so only the bound can say exit 2 naming the option
+    rest = {"run": ["--config", str(tmp_path / "none.yaml")], "compare": ["a.yaml", "b.yaml"], "bench": [],
+            "data generate": ["--out", str(tmp_path / "ds"), "--scenarios", "1"]}
+    for words, option in count_options():
+        result = CliRunner().invoke(cli.app, [*words, *rest[" ".join(words)], option, value])
+        assert result.exit_code == 2 and option in result.stderr, (words, option, result.stderr, result.exception)
+        assert "Traceback" not in result.stderr and not (tmp_path / "ds").exists()
