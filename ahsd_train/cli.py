@@ -226,18 +226,23 @@ def _fmt(v: Any) -> str:
 def _signals_stop_the_run():
     """Ctrl-C and SIGTERM (a scheduler's kill, `timeout`) ask the run to stop at the next step
     boundary, where nothing is half-done (a checkpoint save, the metrics and TensorBoard writers);
-    run.json then says "interrupted". A second signal stops at once. The previous handlers are
+    run.json then says "interrupted". A second signal stops at once; any later one is ignored
+    while the stop is recorded (rundir.STOPPING). The previous handlers are
     restored afterwards (tests drive this command in-process)."""
     import signal
 
-    from ahsd_train.run.rundir import STOP
+    from ahsd_train.run.rundir import STOP, STOPPING
 
     def ask(signum, frame):
+        if STOPPING.is_set():  # already stopping: let it record the stop
+            return
         if STOP.is_set():
+            STOPPING.set()
             raise KeyboardInterrupt
         STOP.set()
 
     STOP.clear()
+    STOPPING.clear()
     saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError):  # not the main thread: leave the defaults

@@ -117,3 +117,43 @@ def test_a_count_past_any_machine_is_a_usage_error_not_a_torch_overflow(value, t
         result = CliRunner().invoke(cli.app, [*words, *rest[" ".join(words)], option, value])
         assert result.exit_code == 2 and option in result.stderr, (words, option, result.stderr, result.exception)
         assert "Traceback" not in result.stderr and not (tmp_path / "ds").exists()
+
+
+# ---------------------------------------------------------------- Ctrl-C, Ctrl-C, Ctrl-C
+TINY = ["priority_net.hidden_dims=[16, 8]", "priority_net.use_strain=false", "priority_net.batch_size=16",
+        "priority_net.epochs=50", "priority_net.warmup_epochs=1", "data.synthetic.n_scenarios=64",
+        "data.synthetic.max_signals=4", "data.synthetic.test_scenarios=32", "output.generate_plots=false"]
+
+
+def test_signals_in_a_burst_stop_at_once_and_the_stop_is_still_recorded(tmp_path, monkeypatch):
+    """Two Ctrl-C mid-step stop at once; a third, fired while run.json is being written as
+    "interrupted" (fault injection at that write), must not cut the record short."""
+    import json
+    import os
+    import signal
+
+    from ahsd_train.run import observer, runlog
+
+    def burst(step, loss):
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # asks for a stop at the next boundary
+            os.kill(os.getpid(), signal.SIGINT)  # stops at once, mid-step
+        return loss
+
+    real_write = runlog.write_json
+
+    def write_json(path, data):
+        if isinstance(data, dict) and data.get("status") == "interrupted":
+            os.kill(os.getpid(), signal.SIGINT)  # a third, while the stop is recorded
+        return real_write(path, data)
+
+    monkeypatch.setattr(observer, "hooks_from_env", lambda: observer.TrainHooks(after_loss=burst))
+    monkeypatch.setattr(runlog, "write_json", write_json)
+    out = tmp_path / "r"
+    args = ["run", "--config", str(ROOT / "configs/enhanced_training.yaml"), "--device", "cpu",
+            "--checkpoint-every-steps", "1", "--out", str(out), "-q"]
+    result = CliRunner().invoke(cli.app, [*args, *[a for kv in TINY for a in ("--set", kv)]])
+    assert result.exit_code == 130, (result.stderr, result.exception)
+    assert "interrupted at step 2; the last checkpoint (step 2)" in result.stderr, result.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert (out / "checkpoints" / "last.pt").is_file()
