@@ -157,3 +157,29 @@ def test_signals_in_a_burst_stop_at_once_and_the_stop_is_still_recorded(tmp_path
     assert "interrupted at step 2; the last checkpoint (step 2)" in result.stderr, result.stderr
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert (out / "checkpoints" / "last.pt").is_file()
+
+
+# ---------------------------------------------------------------- data generate: all or nothing
+@pytest.mark.parametrize("entry, kind", [("manifest.json", "fifo"), ("manifest.json", "devzero"),
+                                         ("manifest.json", "dir"), ("shard-00001.safetensors", "dir"),
+                                         ("manifest.json", "readonly")])
+def test_data_generate_checks_every_file_it_will_replace_before_writing_the_first(tmp_path, entry, kind):
+    import os
+
+    out = tmp_path / "ds"
+    out.mkdir()
+    path = out / entry
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "devzero":
+        path.symlink_to("/dev/zero")
+    elif kind == "dir":
+        path.mkdir()
+    else:
+        path.write_text("{}")
+        path.chmod(0o444)
+    before = sorted(p.name for p in out.iterdir())
+    result = CliRunner().invoke(cli.app, ["data", "generate", "--config", str(ROOT / "configs/enhanced_training.yaml"),
+                                          "--scenarios", "20", "--shard-size", "10", "--out", str(out), "-q"])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, (result.stderr, result.exception)
+    assert sorted(p.name for p in out.iterdir()) == before  # no shard written
