@@ -252,6 +252,8 @@ def _signals_stop_the_run():
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+        STOP.clear()  # the flags belong to this run: a later run in the process (compare, tests) starts clean
+        STOPPING.clear()
 
 
 def default_config(short: bool) -> Path:
