@@ -551,3 +551,24 @@ def test_a_reused_anchor_reads_the_later_definition_and_prints_nothing(tmp_path)
     assert load_text(path.read_text()).plain() == {"priority_net": {"a": 1, "b": 2, "c": 2}}
     run = subprocess.run([sys.executable, "-m", "ahsd_config", "validate", str(path)], capture_output=True, text=True)
     assert run.returncode == 1 and run.stderr == "", run.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(65, 3000), st.booleans(), st.sampled_from(["", "\nb: 1\n", " ]\n", "\n  - x\n"]))
+def test_nesting_past_the_cap_is_refused_before_ruamel_reads_it(depth, closed, tail):
+    """ruamel's scanner re-checks every flow level's possible simple key at each token: 2,000 unclosed
+    `[` took it 11 s before it named the missing `]`, 5,000 over a minute (issue 9: 1 s per MB). The
+    class: any file nested past MAX_DEPTH, closed or not, is refused from libyaml's events on both
+    roads, at the node that goes too deep, and ruamel never parses it."""
+    from ruamel.yaml.main import YAML
+
+    text = "a: " + "[" * depth + ("]" * depth if closed else "") + tail
+    original = YAML.compose
+    YAML.compose = lambda *a, **k: pytest.fail("ruamel parsed a file nested past the cap")
+    try:
+        for road in (lambda t: load_text(t, "g.yaml"), lambda t: _load_roundtrip(t, "g.yaml")):
+            with pytest.raises(InputError) as refused:
+                road(text)
+            assert refused.value.render() == "g.yaml:1:68: error: nesting is deeper than 64 levels", text[:80]
+    finally:
+        YAML.compose = original

@@ -313,6 +313,7 @@ def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
 
+    _refuse_deep(text, path)
     try:
         return yaml.compose(io.StringIO(text))
     except ReaderError as exc:  # unmarked: ruamel gives a character offset ("position 20905")
@@ -328,6 +329,20 @@ def _compose(yaml: "YAML", text: str, path: str) -> Node | None:
     except Exception as exc:  # noqa: BLE001 - a ruamel defect (e.g. "overlap in comment") is still one line
         raise InputError(path, f"the round-trip YAML reader (ruamel.yaml) fails on this file's layout: "
                                f"{type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def _refuse_deep(text: str, path: str) -> None:
+    """The nesting refusal, from libyaml's events, before ruamel reads a file nested past MAX_DEPTH
+    (its scanner is quadratic in flow depth: 2,000 unclosed `[` took 11 s). A forbidden character
+    is ruamel's first answer, so it stays first."""
+    from ahsd_config.input import yaml_c
+    from ruamel.yaml.reader import Reader
+
+    if not yaml_c.AVAILABLE or Reader.NON_PRINTABLE.search(text) is not None:
+        return
+    at = yaml_c.nesting_past(text, MAX_DEPTH)
+    if at is not None:
+        raise InputError(path, f"nesting is deeper than {MAX_DEPTH} levels", *at)
 
 
 def _unprintable_refusal(text: str, path: str, offset: int, code: int) -> InputError:
@@ -394,6 +409,7 @@ def _c_syntax_refusal(text: str, path: str, exc: BaseException) -> InputError | 
     bad = Reader.NON_PRINTABLE.search(text)
     if bad is not None:
         return _unprintable_refusal(text, path, bad.start(), ord(bad.group()))
+    _refuse_deep(text, path)  # before ruamel reads any window: its scanner is quadratic in flow depth
     if getattr(exc, "problem_mark", None) is None:
         return None
     budget = len(text) + 65536  # past about one whole read, the round-trip road is as cheap
