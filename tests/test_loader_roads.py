@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -525,3 +527,27 @@ def test_mutated_construct_documents_read_alike(text, edits):
         at = position % (len(text) + 1)
         text = text[:at] + insert + text[at:]
     check_roads(text + "\n")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(construct_mapping(), documents()), st.booleans())
+def test_the_loader_never_lets_a_python_warning_out(text, roundtrip):
+    """A warning is a paragraph on stderr (ruamel's ReusedAnchorWarning for `&a` defined twice, which
+    YAML 1.2 allows: the later one wins); the class: nothing the loader reads may raise one. The
+    generated documents reuse anchor names on purpose (`construct_mapping` without renumbering)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(InputError):
+            load_text(text, "g.yaml", roundtrip=roundtrip)
+    assert [str(w.message) for w in caught] == [], text
+
+
+def test_a_reused_anchor_reads_the_later_definition_and_prints_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "a.yaml"
+    path.write_text("priority_net:\n  a: &x 1\n  b: &x 2\n  c: *x\n")
+    assert load_text(path.read_text()).plain() == {"priority_net": {"a": 1, "b": 2, "c": 2}}
+    run = subprocess.run([sys.executable, "-m", "ahsd_config", "validate", str(path)], capture_output=True, text=True)
+    assert run.returncode == 1 and run.stderr == "", run.stderr

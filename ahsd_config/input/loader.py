@@ -39,6 +39,7 @@ import functools
 import gc
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -267,7 +268,10 @@ def load_text(text: str, path: str = "<string>", *, roundtrip: bool = False) -> 
 
     `roundtrip=True` keeps ruamel's comment-carrying data in `doc.data` for a writer to edit; the
     default gives plain data, on the C road where it can answer exactly as the round-trip road."""
-    with paused_gc():
+    with paused_gc(), warnings.catch_warnings():
+        # ruamel warns, as a paragraph on stderr, about YAML that is legal (an anchor defined twice:
+        # the later definition wins, as YAML 1.2 says); users are promised one line or nothing
+        warnings.simplefilter("ignore")
         return _load(text, path, roundtrip)
 
 
