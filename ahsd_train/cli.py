@@ -26,6 +26,7 @@ from rich.table import Table
 from ahsd_config.cli.shell import safe_text
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
+from ahsd_train.run.observer import Observer
 
 if TYPE_CHECKING:
     from ahsd_train.run.records import EpochRecord, StepRecord
@@ -76,13 +77,13 @@ def reports_errors(func: F) -> F:
             stderr.print(render_findings(exc), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except AhsdConfigError as exc:
-            stderr.print(exc.render(), markup=False)
+            stderr.print(one_line(exc.render()), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except AhsdTrainError as exc:
-            stderr.print(safe_text(f"error: {exc.message}"), markup=False)
+            stderr.print(one_line(f"error: {exc.message}"), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a read-only folder, a full disk, --out on a file: one line
-            stderr.print(safe_text(from_os_error(exc).render()), markup=False)
+            stderr.print(one_line(from_os_error(exc).render()), markup=False)
             raise typer.Exit(2) from None
         except ModuleNotFoundError as exc:
             if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
@@ -94,7 +95,7 @@ def reports_errors(func: F) -> F:
             message = out_of_memory(exc)
             if message is None:
                 raise
-            stderr.print(safe_text(f"error: {message}"), markup=False)
+            stderr.print(one_line(f"error: {message}"), markup=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:  # before a run started (a run raises RunInterrupted instead)
             stderr.print("interrupted; nothing was started", markup=False)
@@ -102,6 +103,19 @@ def reports_errors(func: F) -> F:
         raise typer.Exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+# The most any count option takes (--epochs, --scenarios, --batch-size, ...): past any machine's
+# memory or lifetime, and far inside torch's int64 once sizes multiply (--batch-size 1e23 reached
+# torch.rand as "Overflow when unpacking long long", a traceback). Anything below it that a machine
+# cannot hold is refused by the preflight or the allocator's one line.
+MOST = 2**40
+
+
+def one_line(text: str) -> str:
+    """An error as the one line it promises to be: a newline inside it (a path typed with one,
+    `--out $'a\\nb'`) is written `\\n`, as safe_text writes the other control characters."""
+    return safe_text(text).replace("\n", "\\n")
 
 
 def out_of_memory(exc: BaseException) -> str | None:
@@ -122,7 +136,7 @@ def out_of_memory(exc: BaseException) -> str | None:
 # --- run ---------------------------------------------------------------------------------------
 
 
-class RichObserver:
+class RichObserver(Observer):
     """Per-epoch step bar (only on a terminal, see ahsd_train.progress) with live loss, grad norm
     and scenarios/s; spinners for data and evaluation; warnings and epoch lines above the bars."""
 
@@ -212,18 +226,23 @@ def _fmt(v: Any) -> str:
 def _signals_stop_the_run():
     """Ctrl-C and SIGTERM (a scheduler's kill, `timeout`) ask the run to stop at the next step
     boundary, where nothing is half-done (a checkpoint save, the metrics and TensorBoard writers);
-    run.json then says "interrupted". A second signal stops at once. The previous handlers are
+    run.json then says "interrupted". A second signal stops at once; any later one is ignored
+    while the stop is recorded (rundir.STOPPING). The previous handlers are
     restored afterwards (tests drive this command in-process)."""
     import signal
 
-    from ahsd_train.run.rundir import STOP
+    from ahsd_train.run.rundir import STOP, STOPPING
 
     def ask(signum, frame):
+        if STOPPING.is_set():  # already stopping: let it record the stop
+            return
         if STOP.is_set():
+            STOPPING.set()
             raise KeyboardInterrupt
         STOP.set()
 
     STOP.clear()
+    STOPPING.clear()
     saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError):  # not the main thread: leave the defaults
@@ -233,6 +252,8 @@ def _signals_stop_the_run():
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+        STOP.clear()  # the flags belong to this run: a later run in the process (compare, tests) starts clean
+        STOPPING.clear()
 
 
 def default_config(short: bool) -> Path:
@@ -271,10 +292,10 @@ def run_command(
     data: Optional[Path] = typer.Option(None, "--data", metavar="DIR", help="Train on a shard directory instead of synthetic data."),
     create_overlaps: Optional[bool] = typer.Option(None, "--create-overlaps/--no-create-overlaps",
                                                    help="Synthetic scenarios with overlapping signals (default: config)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N",
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, max=MOST, metavar="N",
                                          help="Train for N epochs instead of the config's."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help="Stop after N optimizer steps."),
-    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1, metavar="N",
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, max=MOST, metavar="N", help="Stop after N optimizer steps."),
+    checkpoint_every_steps: Optional[int] = typer.Option(None, "--checkpoint-every-steps", min=1, max=MOST, metavar="N",
                                                          help="Also checkpoint every N steps."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
@@ -377,8 +398,8 @@ def evaluate_command(
 def compare_command(
     a: str = typer.Argument(..., metavar="A", help="Revision (v15d, head), file, or GITREV:path."),
     b: str = typer.Argument(..., metavar="B", help="Revision, file, or GITREV:path."),
-    epochs: int = typer.Option(5, "--epochs", min=1, metavar="N", help="Epochs for both runs."),
-    scenarios: int = typer.Option(2048, "--scenarios", min=8, metavar="N",
+    epochs: int = typer.Option(5, "--epochs", min=1, max=MOST, metavar="N", help="Epochs for both runs."),
+    scenarios: int = typer.Option(2048, "--scenarios", min=8, max=MOST, metavar="N",
                                   help="Synthetic scenarios for both runs (same seed: the same data)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Folder for both runs, compare.json "
                                        "and compare.png (default runs/compare-A-B-TIME)."),
@@ -408,13 +429,18 @@ def compare_command(
     return 0
 
 
-class CompareObserver:
-    """Epoch lines of both runs on stderr (warnings and the config findings go there too)."""
+class CompareObserver(Observer):
+    """Epoch lines of both runs on stderr (warnings and the config findings go there too).
+    A subclass of the loop's Observer, so a call the loop gains exists here too (compare without
+    --json died on `obs.info`, then on `obs.progress`, then on start's fourth argument)."""
 
     def warn(self, message: str) -> None:
         stderr.print(f"warning: {message}", markup=False)
 
-    def start(self, run_dir: Path, total_steps: int, done_steps: int) -> None:
+    def info(self, message: str) -> None:
+        stderr.print(message, markup=False)
+
+    def start(self, run_dir: Path, total_steps: int, done_steps: int, steps_per_epoch: int = 0) -> None:
         self.name = run_dir.name
         stderr.print(f"{run_dir.name}: {total_steps} steps", markup=False)
 
@@ -459,7 +485,7 @@ def compare_table(result) -> Table:
 def bench_command(
     device: str = typer.Option("cpu", "--device", metavar="cpu|cuda", help="Where to measure."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line (PRODUCT.md contract)."),
-    batch_size: int = typer.Option(24, "--batch-size", min=1, metavar="N", help="Scenarios per step."),
+    batch_size: int = typer.Option(24, "--batch-size", min=1, max=MOST, metavar="N", help="Scenarios per step."),
     with_strain: bool = typer.Option(False, "--with-strain", help="Include the strain encoder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
@@ -496,18 +522,18 @@ app.add_typer(data_app, name="data")
 @reports_errors
 def data_generate_command(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Dataset folder (created; a rerun resumes it)."),
-    scenarios: int = typer.Option(..., "--scenarios", min=1, metavar="N", help="Scenarios to write."),
+    scenarios: int = typer.Option(..., "--scenarios", min=1, max=MOST, metavar="N", help="Scenarios to write."),
     physics: bool = typer.Option(False, "--physics",
                                  help="Real waveforms (IMRPhenomXAS), H1/L1/V1 antenna patterns and delays, design-PSD "
                                       "noise, matched-filter SNRs (needs the physics extra: pip install 'ahsd[physics]')."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", min=0, max=2**32 - 1,  # random_seed's range
                                        help="Population and noise seed, 0 .. 2**32-1 (default: the config's random_seed)."),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, metavar="W",
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, max=MOST, metavar="W",
                                 help="Worker processes (--physics; the bytes do not depend on it)."),
-    shard_size: int = typer.Option(64, "--shard-size", min=1, metavar="N", help="Scenarios per shard file."),
+    shard_size: int = typer.Option(64, "--shard-size", min=1, max=MOST, metavar="N", help="Scenarios per shard file."),
     window_seconds: Optional[float] = typer.Option(None, "--window-seconds", metavar="S",
                                                    help="--physics: strain window per signal, seconds (default 4)."),
-    window_rate: Optional[int] = typer.Option(None, "--window-rate", metavar="HZ",
+    window_rate: Optional[int] = typer.Option(None, "--window-rate", max=MOST, metavar="HZ",
                                               help="--physics: the window's sample rate (default 512; samples = seconds x rate)."),
     config: Optional[Path] = typer.Option(None, "--config", metavar="PATH",
                                           help="Config whose data section sets the population (default: the project's default_config)."),

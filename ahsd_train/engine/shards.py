@@ -36,7 +36,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load, load_file, save
 
-from ahsd_config.input.files import TooLarge, atomic_write_bytes, read_bounded
+from ahsd_config.input.files import TooLarge, atomic_write_bytes, check_replaceable, read_bounded
 
 from ahsd_train.engine.data import ScenarioBatch
 from ahsd_train.errors import ShardError
@@ -52,12 +52,23 @@ def write_shards(batch: ScenarioBatch, out_dir: str | Path, shard_size: int) -> 
         raise ShardError(str(out_dir), f"shard_size = {shard_size} must be at least 1")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    starts = range(0, len(batch), shard_size)
+    refuse_unreplaceable(out, [MANIFEST, *(shard_name(k) for k in range(len(starts)))])
     shards = []
-    for k, start in enumerate(range(0, len(batch), shard_size)):
+    for k, start in enumerate(starts):
         part = batch.slice(slice(start, start + shard_size)).to("cpu")
         shards.append(write_shard(part, out / shard_name(k)))
     return write_manifest(out, shards, sorted(batch.tensors()),
                           list(batch.strain.shape[2:]) if batch.strain is not None else None)
+
+
+def refuse_unreplaceable(out: Path, names: list[str]) -> None:
+    """Refuse now, before the first shard, a file of `out` this writer would fail to replace later
+    (a directory, a FIFO, a link to /dev/zero, read-only): every shard was written, then a FIFO
+    manifest.json failed the command and left them."""
+    for name in names:
+        if (out / name).is_symlink() or (out / name).exists():
+            check_replaceable(out / name)
 
 
 def shard_name(k: int) -> str:

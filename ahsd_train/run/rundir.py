@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 # Set by the CLI's SIGINT/SIGTERM handler; the loop stops at the next step boundary.
 STOP = threading.Event()
+# Set once the run is stopping (the loop acted on STOP, or a second signal stopped it at once):
+# from then on signals are ignored, so recording the stop (run.json "interrupted") cannot itself be
+# interrupted (a third Ctrl-C there left run.json "running" and said "nothing was started").
+STOPPING = threading.Event()
 
 
 def now() -> str:

@@ -47,7 +47,7 @@ from ahsd_train.run.observer import Observer, Silent, TrainHooks
 from ahsd_train.run.optim import build_optimizer, build_schedulers, early_stopping_due
 from ahsd_train.run.preflight import check_memory, preflight
 from ahsd_train.run.records import EpochRecord, StepRecord
-from ahsd_train.run.rundir import STOP, choose_run_dir, now, resolved_yaml, run_info
+from ahsd_train.run.rundir import STOP, STOPPING, choose_run_dir, now, resolved_yaml, run_info
 from ahsd_train.run.setup import Plan, Prepared, RunOptions, make_plan, prepare, resolve_device
 from ahsd_train.run.state import EpochSums, LoopState
 
@@ -220,6 +220,7 @@ class Trainer:
                 self.obs.close()
             return self.finish(log, stop_reason, end_reason)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
+            STOPPING.set()
             raise self.interrupted(log) from None
         except Exception as exc:  # a full disk, a folder that went away, a bug: recorded, then raised
             self.failed(log, exc)
@@ -267,6 +268,7 @@ class Trainer:
             while prog.batch < len(batches):
                 # Ctrl-C / SIGTERM, acted on between steps (see cli.py); every replica stops together
                 if ddp.any_flag(STOP.is_set(), self.ctx, self.device):
+                    STOPPING.set()
                     raise KeyboardInterrupt
                 if self.plan.max_steps is not None and prog.step >= self.plan.max_steps:
                     return None, f"--max-steps {self.plan.max_steps} reached"

@@ -91,6 +91,7 @@ def generate_physics(config, n_scenarios: int, out: str | Path, seed: int | None
     seed = config.random_seed if seed is None else seed
     out = Path(out)
     plan = plan_for(config, n_scenarios, seed, shard_size, window)
+    sh.refuse_unreplaceable(out, [PLAN, sh.MANIFEST])  # written first and last: checked before any shard
     _claim(out, plan)
     sweep_stale_temps(out)  # temp files of a killed run: the partial shards it left
     meta = {"plan": digest(plan)}
