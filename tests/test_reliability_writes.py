@@ -218,6 +218,12 @@ MALFORMED = {
                              "priority_net.batch_size holds 12, not a section"),
     "join_list on a number": ("- op: transform\n  name: join_list\n  args: {key: priority_net.batch_size}\n",
                               "priority_net.batch_size is 12, not a list"),
+    # every field that names a key is a string when the revision loads (an int `after` was a traceback)
+    "after an int": ("- op: add\n  key: priority_net.zz\n  value: 6\n  after: 5\n", "`after` must be a non-empty string"),
+    "after a list": ("- op: add\n  key: priority_net.zz\n  value: 6\n  after: [a]\n", "`after` must be a non-empty string"),
+    "was_after a map": ("- op: rename\n  key: priority_net.batch_size\n  to: priority_net.bs\n  was_after: {a: 1}\n",
+                        "`was_after` must be a non-empty string"),
+    "to empty": ("- op: rename\n  key: priority_net.batch_size\n  to: ''\n", "`to` must be a non-empty string"),
 }
 
 

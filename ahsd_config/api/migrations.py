@@ -26,7 +26,7 @@ from ahsd_config.api.diff import (  # noqa: F401 - `diff` lives in its own modul
     returned_keys,
 )
 from ahsd_config.errors import UsageError
-from ahsd_config.input.files import atomic_write, backup_path, locked, write_backup
+from ahsd_config.input.files import atomic_write, backup_path, folder_lock, locked, write_backup
 from ahsd_config.input.loader import load_file, load_text, make_yaml, paused_gc, read_text, to_plain
 
 from ahsd_config.migrate import keys, store
@@ -343,6 +343,13 @@ def _yaml_text(data: dict) -> str:
 
 
 # ----------------------------------------------------------------------------------- authoring
+def writing(folder: str | Path | None = None):
+    """Hold the project's revision folder for a whole read-check-write that spans several calls
+    (`revision --from FILE`: read the chain, write the revision, stamp FILE), so a second
+    `revision` builds on this one instead of beside it."""
+    return folder_lock(_folder(folder))
+
+
 def _folder(folder: str | Path | None) -> Path:
     """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
     from ahsd_config.input.project import writable_chain
@@ -367,7 +374,11 @@ def new_revision(title: str, source: str | Path, rev_id: str | None = None,
                  rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
     """Write a revision holding FILE's differences to head, one placeholder rationale per change."""
     folder = _folder(folder)  # outside a project: refuse before anything else
-    rmap = _chain(rmap)
+    with folder_lock(folder):  # read-check-write under the folder's lock: two at once stay a chain
+        return _new_revision(title, source, rev_id, _chain(rmap), folder)
+
+
+def _new_revision(title: str, source: str | Path, rev_id: str | None, rmap: RevisionMap, folder: Path) -> Revision:
     head = rmap.head
     doc = load_file(source)
     # the new head is FILE's values: a value the schema rejects would make every migrate to it fail
@@ -398,7 +409,11 @@ def merge(rev1: str, rev2: str, title: str, rev_id: str | None = None,
           rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
     """A revision with two parents and no changes: joins two heads into one."""
     folder = _folder(folder)
-    rmap = _chain(rmap)
+    with folder_lock(folder):
+        return _merge(rev1, rev2, title, rev_id, _chain(rmap), folder)
+
+
+def _merge(rev1: str, rev2: str, title: str, rev_id: str | None, rmap: RevisionMap, folder: Path) -> Revision:
     a, b = rmap.resolve(rev1), rmap.resolve(rev2)
     _check_two_heads(rmap, a, b)
     rid = rev_id or _fresh_id(rmap, f"merge_{a}_{b}")
@@ -424,7 +439,11 @@ def squash(start: str, end: str, title: str | None = None, rmap: RevisionMap | N
     """Replace the linear range start..end (inclusive) by one revision with id `end` that holds
     every change in order, rationales kept. Only for revisions nobody has stamped yet."""
     folder = _folder(folder)
-    rmap = _chain(rmap)
+    with folder_lock(folder):
+        return _squash(start, end, title, _chain(rmap), folder)
+
+
+def _squash(start: str, end: str, title: str | None, rmap: RevisionMap, folder: Path) -> Revision:
     start, end = rmap.resolve(start), rmap.resolve(end)
     ids = [r for r in rmap.range(f"{rmap.get(start).parents[0]}:{end}" if rmap.get(start).parents else f":{end}")]
     ids = [r for r in ids if start in rmap.ancestors(r)]

@@ -148,16 +148,17 @@ def revision(message: str = typer.Option(..., "-m", "--message", metavar="TITLE"
     lib = _lib()
     if stamp:  # a FILE the stamp cannot write (read-only, not a file, a broken link) is refused first
         check_replaceable(source)
-    chain = lib.load_chain()  # read once: the stamp resolves the new id on it, not on a re-read
-    rev = lib.new_revision(message, source, rev_id, rmap=chain)
-    if stamp:
-        try:
-            rid = lib.stamp(source, rev.id, rmap=lib.with_revision(chain, rev))
-        except BaseException:  # the stamp failed after all (a full disk, a lock): take the revision back
-            from ahsd_config.migrate import store
+    with lib.writing():  # the chain read, the revision and the stamp: one step for a second `revision`
+        chain = lib.load_chain()  # read once: the stamp resolves the new id on it, not on a re-read
+        rev = lib.new_revision(message, source, rev_id, rmap=chain)
+        if stamp:
+            try:
+                rid = lib.stamp(source, rev.id, rmap=lib.with_revision(chain, rev))
+            except BaseException:  # the stamp failed after all (a full disk, a lock): take the revision back
+                from ahsd_config.migrate import store
 
-            store.replace_revisions(Path(str(rev.path)).parent, [], [rev])
-            raise
+                store.replace_revisions(Path(str(rev.path)).parent, [], [rev])
+                raise
     stdout.print(_render().revision_written_line(rev), markup=False)
     if stamp:
         stdout.print(_render().revision_stamped_line(source, rid), markup=False)

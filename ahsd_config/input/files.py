@@ -30,6 +30,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Mapping, Sequence, Union
@@ -195,16 +196,24 @@ def _check_name(name: str) -> str:
     return name
 
 
-def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Sequence[str] = ()) -> None:
-    """Write `writes` (file name -> bytes) and remove `removes` in `folder` as one set.
+def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Sequence[str] = (),
+                 new: Sequence[str] = ()) -> None:
+    """Write `writes` (file name -> bytes) and remove `removes` in `folder` as one set; the names in
+    `new` must not exist yet (checked under the folder's lock, so of two writers racing to create
+    the same name the second is refused instead of replacing the first's file).
 
     Nothing is touched until every new file is staged and fsynced; the journal is the commit point.
     """
     folder = Path(folder)
-    for name in [*writes, *removes]:
+    for name in [*writes, *removes, *new]:
         _check_name(name)
-    with file_lock(folder / ".ahsd", timeout=30.0):
+    with folder_lock(folder):
         recover(folder, locked=True)
+        for name in new:
+            if os.path.lexists(folder / name):
+                raise FileExistsError(errno.EEXIST, "exists already (written meanwhile by another ahsd-config?); "
+                                                    "revision files are never replaced, nothing was written",
+                                      str(folder / name))
         originals = {n: _read_or_none(folder / n) for n in {*writes, *removes}}
         staged: dict[str, str] = {}
         try:
@@ -223,6 +232,13 @@ def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Seque
         except BaseException:
             _roll_back(folder, originals, staged)
             raise
+
+
+def folder_lock(folder: str | Path, timeout: float = 30.0):
+    """The lock of a revision folder: held by every writer of a file set for its whole
+    read-check-write (a `revision`, `squash`, `merge` reads the chain under it) and by readers of
+    the folder, so nobody sees half a set or builds on a chain another writer is replacing."""
+    return file_lock(Path(folder) / ".ahsd", timeout=timeout)
 
 
 def _read_or_none(path: Path) -> bytes | None:
@@ -331,7 +347,7 @@ def recover(folder: str | Path, locked: bool = False) -> bool:
     folder = Path(folder)
     done = False
     if (folder / JOURNAL).exists():
-        with contextlib.nullcontext() if locked else file_lock(folder / ".ahsd", timeout=30.0):
+        with contextlib.nullcontext() if locked else folder_lock(folder):
             journal = _read_journal(folder)
             if journal is not None:
                 _complete(folder, journal)
@@ -348,6 +364,9 @@ class LockTimeout(AhsdConfigError):
         super().__init__(f"{lock} is held by another ahsd-config process; try again when it is done")
 
 
+_HELD: set[tuple[int, str]] = set()  # (thread, lock) held: file_lock is reentrant in one thread, exclusive across threads
+
+
 @contextlib.contextmanager
 def file_lock(path: str | Path, timeout: float = 10.0) -> Iterator[Path]:
     """Hold `PATH.lock` exclusively. Only the holder removes the lock file, and only while it
@@ -356,6 +375,10 @@ def file_lock(path: str | Path, timeout: float = 10.0) -> Iterator[Path]:
     import fcntl
 
     lock = Path(str(path) + ".lock")
+    key = (threading.get_ident(), os.path.join(os.path.realpath(lock.parent), lock.name))
+    if key in _HELD:  # this thread holds it already (a chain read inside a squash): flock on a
+        yield lock  # second descriptor of the same file would wait for ourselves
+        return
     deadline = time.monotonic() + timeout
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -375,9 +398,11 @@ def file_lock(path: str | Path, timeout: float = 10.0) -> Iterator[Path]:
             except FileNotFoundError:
                 same = False
             if same:
+                _HELD.add(key)
                 try:
                     yield lock
                 finally:
+                    _HELD.discard(key)
                     with contextlib.suppress(OSError):
                         os.unlink(lock)  # still held: nobody can be between open and flock on it
                 return

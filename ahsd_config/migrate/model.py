@@ -182,8 +182,10 @@ def parse_change(data: Any, where: str) -> Change:
     if not isinstance(rationale, str) or not rationale.strip():
         raise RevisionFormatError(where, "every change needs a non-empty `rationale` (why the value changed)")
     kwargs = {k: data[k] for k in fields}
-    for name in ("key", "to", "name"):
+    for name in ("key", "to", "name", "after", "was_after"):  # every field that names a key
         if name in kwargs and (not isinstance(kwargs[name], str) or not kwargs[name]):
+            if name in ("after", "was_after") and kwargs[name] is None:
+                continue  # `after: ~` is no position, as if absent
             raise RevisionFormatError(where, f"`{name}` must be a non-empty string")
     if "args" in kwargs and not isinstance(kwargs["args"], dict):
         raise RevisionFormatError(where, "`args` must be a mapping")

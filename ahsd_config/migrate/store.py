@@ -6,11 +6,12 @@ Where the chain is: `ahsd_config.input.project` (the nearest pyproject.toml with
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
 from ahsd_config.errors import InputError
-from ahsd_config.input.files import commit_files, recover
+from ahsd_config.input.files import commit_files, folder_lock, recover
 from ahsd_config.input.loader import load_file, make_yaml
 from ahsd_config.input.project import SHIPPED_CHAIN, find_chain
 
@@ -28,13 +29,18 @@ def find_migrations_dir(start: str | Path | None = None) -> Path:
 
 
 def load_revisions(folder: str | Path) -> list[Revision]:
+    """The folder's revisions, read under its lock: a squash/merge/revision committing meanwhile
+    is seen whole or not at all (unlocked, a read could list a file the commit then removes)."""
     folder = Path(folder)
-    if folder.is_dir():
-        recover(folder)  # finish a revision set a killed squash/merge/revision committed
-    revs = []
-    for path in sorted(folder.glob("*.yaml")):
-        doc = load_file(path, roundtrip=True)  # a revision's values keep their spelling (0.50 stays 0.50)
-        revs.append(parse_revision(doc.data, str(path)))
+    with contextlib.ExitStack() as held:
+        if folder.is_dir():
+            with contextlib.suppress(OSError):  # a folder nobody can write (the shipped chain): no writer to wait for
+                held.enter_context(folder_lock(folder))
+            recover(folder)  # finish a revision set a killed squash/merge/revision committed
+        revs = []
+        for path in sorted(folder.glob("*.yaml")):
+            doc = load_file(path, roundtrip=True)  # a revision's values keep their spelling (0.50 stays 0.50)
+            revs.append(parse_revision(doc.data, str(path)))
     return revs
 
 
@@ -90,7 +96,7 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
         survivors = [r for r in chain.by_id.values() if r.id not in gone]
         RevisionMap(lambda: survivors + list(new)).order
     folder.mkdir(parents=True, exist_ok=True)
-    commit_files(folder, writes, sorted(removing - set(writes)))
+    commit_files(folder, writes, sorted(removing - set(writes)), new=[n for n in writes if n not in removing])
     return [folder / n for n in writes]
 
 
