@@ -572,3 +572,18 @@ def test_nesting_past_the_cap_is_refused_before_ruamel_reads_it(depth, closed, t
             assert refused.value.render() == "g.yaml:1:68: error: nesting is deeper than 64 levels", text[:80]
     finally:
         YAML.compose = original
+
+
+def test_the_node_cap_names_aliases_only_when_aliases_were_expanded():
+    """A large file with no alias was told 'aliases expand to more than 200000 nodes (an alias
+    bomb?)' (a 20,000-change revision, 100,000 keys): the cap's message says what was counted."""
+    from ahsd_config.input.loader import MAX_EXPANDED_NODES
+
+    plain = "priority_net:\n" + "".join(f"  k{i}: {i}\n" for i in range(MAX_EXPANDED_NODES // 2 + 10))
+    for road in (lambda t: load_text(t, "g.yaml"), lambda t: _load_roundtrip(t, "g.yaml")):
+        with pytest.raises(InputError) as refused:
+            road(plain)
+        assert refused.value.message.startswith(f"more than {MAX_EXPANDED_NODES} nodes (keys, values and list items)")
+    with pytest.raises(InputError) as bomb:
+        load_text(HOSTILE["alias bomb"], "g.yaml")
+    assert bomb.value.message.startswith("aliases expand to more than")

@@ -521,6 +521,7 @@ class _Inspector:
         self.doc = doc
         self.sizes: dict[int, int] = {}
         self.expanded = 0
+        self.aliased = False  # the cap's message names aliases only when one was expanded
 
     def run(self) -> None:
         self.walk(self.doc.root, (), 0, set())
@@ -532,6 +533,7 @@ class _Inspector:
         if id(node) in active:
             self.fail(node, "recursive alias: a node contains itself")
         if id(node) in self.sizes:  # an alias to a node seen before: count its expansion, do not re-walk
+            self.aliased = True
             self.count(node, self.sizes[id(node)])
             return self.sizes[id(node)]
         active.add(id(node))
@@ -637,7 +639,10 @@ class _Inspector:
     def count(self, node: Node, n: int) -> None:
         self.expanded += n
         if self.expanded > MAX_EXPANDED_NODES:
-            self.fail(node, f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refusing to build it")
+            if self.aliased:
+                self.fail(node, f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refusing to build it")
+            self.fail(node, f"more than {MAX_EXPANDED_NODES} nodes (keys, values and list items), the loader's "
+                            f"cap for a config; refusing to build it")
 
     def fail(self, node: Node, message: str) -> None:
         line, col = _mark(node)
