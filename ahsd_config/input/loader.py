@@ -174,21 +174,13 @@ def to_plain(value: Any) -> Any:
         return {to_plain(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)  # drop ruamel's quoted-string subclasses
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if type(value).__name__ == "TaggedScalar":  # `!!str 5`: the only tagged scalar the inspector lets in
-        return str(value.value)  # (ruamel keeps it to write the tag back; its value is the string)
     from collections.abc import Set
 
     if isinstance(value, Set) and not isinstance(value, (set, frozenset)):  # `!!set {a, b}`: ruamel's CommentedSet
         return {to_plain(v) for v in value}
-    return value  # a date, a datetime, ruamel's TimeStamp
+    from ahsd_config.input.yaml_c import plain_scalar
+
+    return plain_scalar(value)  # the one scalar rule, shared with the C road (drops ruamel's subclasses)
 
 
 def _represent_float(representer: Any, value: float) -> Any:

@@ -462,7 +462,7 @@ class _Builder:
 
 
 def plain_scalar(value: Any) -> Any:
-    """A ruamel scalar as `loader.to_plain` makes it (kept in step with it by the road tests)."""
+    """A scalar made plain (ruamel's str/int/float subclasses dropped): the one rule, `loader.to_plain` uses it too."""
     if isinstance(value, str):
         return str(value)
     if isinstance(value, bool) or value is None:
