@@ -1,5 +1,5 @@
 """`python -m ahsd_train ...` (and `torchrun --nproc_per_node=N -m ahsd_train run ...`)."""
 
-from ahsd_train.cli import main
+from ahsd_train.entry import main
 
 main()
