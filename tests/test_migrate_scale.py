@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import difflib
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from ahsd_config.migrate.model import Change, Revision
 from ahsd_config.migrate.state import apply_plain, primitive
 from ahsd_config.migrate.walk import StepRecord, replay_and_record
 from ahsd_config.values import MISSING
+from scaling import best_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAIN = ROOT / "migrations"
@@ -120,22 +120,11 @@ def test_revision_reads_the_file_once_per_road_and_the_chain_once(tmp_path, monk
 
 
 # ------------------------------------------------------------------------------ N vs 4N
-def _best_of(runs: int, fn) -> float:
-    """The least CPU time of this process over `runs` calls: what other processes on a shared box
-    do costs wall time, not this process's CPU time."""
-    best = float("inf")
-    for _ in range(runs):
-        started = time.process_time()
-        fn()
-        best = min(best, time.process_time() - started)
-    return best
-
-
 def _ratio(make, run, n: int = 400) -> float:
     """CPU time of `run(make(4n))` over `run(make(n))`, best of 2 each: ~4 when linear, ~16 quadratic."""
     small, large = make(n), make(4 * n)
     run(large)  # warm-up
-    return _best_of(2, lambda: run(large)) / _best_of(2, lambda: run(small))
+    return best_cpu_seconds(2, lambda: run(large)) / best_cpu_seconds(2, lambda: run(small))
 
 
 def test_migrate_is_linear_in_the_file(tmp_path, rmap):

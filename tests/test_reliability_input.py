@@ -18,6 +18,7 @@ from ahsd_config.input.loader import load_text
 from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
 from ahsd_config.api.validate import validate_document
+from scaling import best_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAIN = ROOT / "migrations"
@@ -65,22 +66,13 @@ def _unknown_keys(n: int) -> str:
     return "priority_net:\n" + "".join(f"  unknown_key_{i}: {i}\n" for i in range(n))
 
 
-def _best_of(runs: int, fn) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def test_validation_is_linear_in_the_number_of_unknown_keys():
     """N and 4N unknown keys: linear work takes ~4x; the old quadratic path took ~16x."""
     small, large = _unknown_keys(400), _unknown_keys(1600)
     report = validate_document(load_text(large))
     assert sum(f.code == "AHSD901" for f in report.findings) == 1600
-    t_small = _best_of(2, lambda: validate_document(load_text(small)))
-    t_large = _best_of(2, lambda: validate_document(load_text(large)))
+    t_small = best_cpu_seconds(2, lambda: validate_document(load_text(small)))
+    t_large = best_cpu_seconds(2, lambda: validate_document(load_text(large)))
     assert t_large / t_small < 8.0, (t_small, t_large)
 
 
