@@ -188,6 +188,8 @@ SHARD_BREAKS = {
                     "features has 3 columns"),
     "negative edge": (lambda ds: _retensor(ds, lambda t: t["edge_type"].fill_(-4)), "edge_type below 0"),
     "nan features": (lambda ds: _retensor(ds, lambda t: t["features"].fill_(float("nan"))), "features holds NaN"),
+    "3e38 features": (lambda ds: _retensor(ds, lambda t: t["features"].fill_(3e38)), "features holds values up to 3e+38"),
+    "1e7 snr": (lambda ds: _retensor(ds, lambda t: t["snr"].fill_(1e7)), "snr holds values up to 1e+07"),
     "inf label": (lambda ds: _retensor(ds, lambda t: t["priority"].fill_(float("inf"))), "priority holds NaN or infinite values"),
     "label above 1": (lambda ds: _retensor(ds, lambda t: t["priority"].masked_fill_(t["mask"], 7.0)), "outside [0, 1]"),
     "mask vs count": (lambda ds: _retensor(ds, lambda t: t["n_signals"].fill_(1)), "mask does not mark exactly"),

@@ -248,6 +248,9 @@ _DTYPES = {"features": (torch.float32, 3), "mask": (torch.bool, 2), "priority": 
            "snr": (torch.float32, 2), "snr_estimate": (torch.float32, 2), "edge_type": (torch.int64, 2),
            "n_signals": (torch.int64, 1), "strain": (torch.float32, 4)}
 FIELDS = tuple(_DTYPES)  # every field a shard can hold (strain optional)
+# Largest magnitude per float field: normalised features are O(1) (a log column at 1e4 is e**10000),
+# SNRs and whitened strain O(100); the bounds sit far above any real data and far below overflow.
+MAGNITUDE = {"features": 1e4, "snr": 1e6, "snr_estimate": 1e6, "strain": 1e6}
 
 
 def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fields_: list[str],
@@ -279,6 +282,10 @@ def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fi
     for name, t in tensors.items():  # a NaN in the data would read as the model diverging at step 1
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise ShardError(str(path), f"{name} holds NaN or infinite values")
+        # so would a finite 3e38: the first layer overflows (a "non-finite loss at step 1" stop)
+        if name in MAGNITUDE and n and float(t.abs().max()) > MAGNITUDE[name]:
+            raise ShardError(str(path), f"{name} holds values up to {float(t.abs().max()):.3g}; "
+                                        f"at most {MAGNITUDE[name]:g} in magnitude is data this model can read")
     slots = torch.arange(width or 0) < tensors["n_signals"].unsqueeze(-1)  # (n, S): the first n_signals slots
     if n and not torch.equal(tensors["mask"], slots):
         raise ShardError(str(path), "mask does not mark exactly the first n_signals slots of each scenario")
