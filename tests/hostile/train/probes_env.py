@@ -163,7 +163,8 @@ def stop_probes(ctx: Ctx) -> list[Probe]:
             out.append(Probe(f"stop-compare-{name}-{wait * 3}", "stop",
                              ["compare", "--epochs", "2", "--scenarios", "256", "head", "head", "--out", "{d}/o",
                               "--json"], signal_after=(lambda d: True, sig, wait * 3), expect={0, 130, -sig},
-                             timeout=300, one_line=False, cwd=str(ctx.fixtures / "project")))
+                             timeout=300, one_line=False, cwd=str(ctx.fixtures / "project"),
+                             check=all_of([run_state("o/run-A"), run_state("o/run-B")])))
     return out
 
 
