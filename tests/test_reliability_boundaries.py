@@ -114,6 +114,8 @@ def test_a_planted_fifo_or_device_is_never_read(tmp_path, where, kind):
 # ------------------------------------------------------------------------ hostile journals
 _names = st.sampled_from(["2025-11-11_v11.yaml", "../pyproject.toml", "/etc/hostname", "x.yaml", "",
                           ".hidden", "a/b.yaml", ".x.yaml.1.abc.tmp", ".2025-11-11_v11.yaml.1.ab.tmp", "\udcff"])
+_outside = st.sampled_from(["/etc/hostname", "/tmp/../etc/x.yaml", "x.yaml", "/no/such/c.yaml", "/tmp/c.yaml/",
+                            "../pyproject.toml", "/tmp/\udcff.yaml", "/tmp/.c.yaml"])
 _json_junk = st.recursive(st.none() | st.booleans() | st.integers() | _names,
                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names, inner, max_size=3),
                           max_leaves=6)
@@ -121,6 +123,9 @@ _journals = st.one_of(
     _json_junk.map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries({"writes": st.dictionaries(_names, _names, max_size=3),
                            "removes": st.lists(_names, max_size=3)}).map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({"writes": st.dictionaries(_names, _names, max_size=2),
+                           "removes": st.lists(_names, max_size=2),
+                           "outside": st.dictionaries(_outside, _names, max_size=2)}).map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=40),
 )
 
@@ -145,8 +150,9 @@ def test_a_journal_is_followed_only_when_it_is_one_this_tool_writes(tmp_path_fac
         assert (folder / JOURNAL).read_bytes() == journal  # left for a person to look at
     else:  # only a journal of the shape commit_files writes is acted on
         data = json.loads(journal)
-        assert set(data) == {"writes", "removes"}
+        assert set(data) in ({"writes", "removes"}, {"writes", "removes", "outside"})
         assert all(tmp.startswith(f".{name}.") for name, tmp in data["writes"].items())
+        assert all(path.endswith(".yaml") and os.path.isabs(path) for path in data.get("outside", {}))
     assert (tmp / "pyproject.toml").read_text() == "outside\n"
 
 
@@ -160,6 +166,22 @@ def test_a_planted_journal_cannot_move_a_file_into_the_chain(tmp_path):
     assert proc.returncode == 2 and "it is not a journal ahsd-config wrote" in proc.stderr
     assert victim.read_text() == "mine\n" and (tmp / "pyproject.toml").is_file()
     assert not (tmp / "migrations" / "x.yaml").exists()
+
+
+def test_a_planted_journal_cannot_replace_a_file_outside_the_chain_that_is_not_a_config(tmp_path):
+    """`outside` (a config stamped with the revision it records) names only absolute, normalised
+    YAML paths: pyproject.toml, a relative path or one through `..` is refused."""
+    tmp = _project(tmp_path)
+    (tmp / ".pyproject.toml.999999.x.tmp").write_text("[tool.ahsd]\nmigrations = '/'\n")
+    (tmp / "configs" / ".c.yaml.999999.x.tmp").write_text("planted\n")
+    before = (tmp / "pyproject.toml").read_bytes(), (tmp / "configs" / "c.yaml").read_bytes()
+    for target, staged in [(str(tmp / "pyproject.toml"), ".pyproject.toml.999999.x.tmp"),
+                           (f"{tmp}/migrations/../configs/c.yaml", ".c.yaml.999999.x.tmp"),
+                           ("configs/c.yaml", ".c.yaml.999999.x.tmp")]:
+        (tmp / "migrations" / JOURNAL).write_text(json.dumps({"writes": {}, "removes": [], "outside": {target: staged}}))
+        proc = _run(tmp, "heads")
+        assert proc.returncode == 2 and "it is not a journal ahsd-config wrote" in proc.stderr, (target, proc.stderr)
+        assert ((tmp / "pyproject.toml").read_bytes(), (tmp / "configs" / "c.yaml").read_bytes()) == before
 
 
 def test_a_real_journal_still_completes(tmp_path):
@@ -323,11 +345,11 @@ def test_a_lone_surrogate_in_an_override_is_one_line(tmp_path):
 @pytest.mark.parametrize("fault", ["read-only config", "config is a directory link", "stamp fails (ENOSPC)"])
 def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeypatch, fault):
     """`revision --from FILE` wrote the revision file, then failed to stamp a read-only FILE: exit
-    2 with the chain changed. Now FILE is checked first, and a stamp that fails anyway takes the
-    revision back."""
+    2 with the chain changed. Now FILE is checked first, and the revision and the stamp are one
+    file set: a stamp that fails anyway (a full disk while staging it) writes neither."""
     import errno
 
-    from ahsd_config.api import migrations as C
+    from ahsd_config.input import files
 
     tmp = _project(tmp_path)
     monkeypatch.chdir(tmp)
@@ -340,9 +362,13 @@ def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeyp
         os.symlink(tmp / "d", tmp / "configs" / "d.yaml")
         cfg = tmp / "configs" / "d.yaml"
     else:
-        def full(*args, **kwargs):
-            raise OSError(errno.ENOSPC, "No space left on device (injected)", str(cfg))
-        monkeypatch.setattr(C, "stamp", full)
+        real_stage = files._stage
+
+        def full(folder, name, payload, mode):
+            if name == cfg.name:
+                raise OSError(errno.ENOSPC, "No space left on device (injected)", str(cfg))
+            return real_stage(folder, name, payload, mode)
+        monkeypatch.setattr(files, "_stage", full)
     chain = {p.name: p.read_bytes() for p in (tmp / "migrations").iterdir()}
     before = cfg.read_bytes() if cfg.is_file() else None
     result = runner.invoke(app, ["revision", "-m", "t", "--from", str(cfg.relative_to(tmp)), "--id", "vz"])
