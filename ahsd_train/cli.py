@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.cli.shell import safe_text
+from ahsd_config.cli.shell import one_line
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run.observer import Observer
@@ -110,12 +110,6 @@ def reports_errors(func: F) -> F:
 # torch.rand as "Overflow when unpacking long long", a traceback). Anything below it that a machine
 # cannot hold is refused by the preflight or the allocator's one line.
 MOST = 2**40
-
-
-def one_line(text: str) -> str:
-    """An error as the one line it promises to be: a newline inside it (a path typed with one,
-    `--out $'a\\nb'`) is written `\\n`, as safe_text writes the other control characters."""
-    return safe_text(text).replace("\n", "\\n")
 
 
 def out_of_memory(exc: BaseException) -> str | None:

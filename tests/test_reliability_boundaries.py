@@ -404,6 +404,38 @@ def test_control_characters_in_a_config_are_escaped_in_every_output(tmp_path_fac
     assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in printed), repr(printed[:200])
 
 
+HOSTILE_NAME = "a\nb\x1b[2J\x07\x9b\r.yaml"  # a newline, an escape sequence, a bell, a C1 control, a CR
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f]
+
+
+@pytest.mark.parametrize("command", [
+    ["validate", "{missing}"], ["validate", "{bad}"], ["validate", "{good}"], ["validate", "{good}", "-f", "github"],
+    ["current", "{missing}"], ["migrate", "{bad}"], ["stamp", "{missing}", "head"], ["diff", "head", "{bad}"],
+    ["revision", "-m", "t", "--from", "{missing}"], ["--verbose", "heads"], ["schema", "-o", "{missing}/x.json"],
+    ["schema", "-o", "{missing}", "--check"], ["explain", "{missing}"]])
+def test_a_file_name_with_a_newline_or_control_characters_keeps_every_record_one_line(tmp_path, command):
+    """A file named `$'a\\nb\\e[2J.yaml'`: validate's read error reached stderr raw (the escape
+    sequence and all) and split over two lines, as did a text finding's `path:line:col`. Every
+    one-line record (an error, a note, a finding) now writes a newline as `\\n` and control
+    characters as escapes."""
+    tmp = _project(tmp_path) / "d"
+    tmp.mkdir()
+    (tmp.parent / "configs" / "c.yaml").rename(tmp / f"good{HOSTILE_NAME}")
+    (tmp / f"bad{HOSTILE_NAME}").write_text("priority_net: [unclosed\n")
+    names = {"missing": f"gone{HOSTILE_NAME}", "bad": f"bad{HOSTILE_NAME}", "good": f"good{HOSTILE_NAME}"}
+    proc = _run(tmp, *[arg.format(**names) for arg in command])
+    assert "Traceback" not in proc.stderr and proc.returncode in (0, 1, 2), proc.stderr
+    assert not _raw_controls(proc.stdout + proc.stderr), repr((proc.stdout + proc.stderr)[:300])
+    if proc.returncode == 2:
+        assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    if command[:2] == ["validate", "{good}"]:
+        lines = proc.stdout.splitlines()
+        assert lines and all(line.startswith(("good", "::", "    hint:")) for line in lines[:-1]), lines[:3]
+
+
 @pytest.mark.parametrize("setting", ['migrations = "../.."', 'migrations = "/etc"', 'config_globs = ["/**/*.yaml"]',
                                      'config_globs = ["../**"]', 'migrations = "a\\u0000b"', 'default_config = "~/x.yaml"'])
 def test_tool_ahsd_paths_stay_inside_the_project(tmp_path, monkeypatch, setting):

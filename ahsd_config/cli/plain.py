@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ahsd_config.cli.shell import write_output
+from ahsd_config.cli.shell import one_line, write_output
 from ahsd_config.findings import SEVERITIES
 from ahsd_config.render import FORMATS
 
@@ -53,7 +53,7 @@ def run_validate(paths: list[str], fmt: str = "text", fail_on: str = "error", ou
     refuse_report_over_input(output, "--output", [report.path for report in result.reports])
     write_output(render(fmt, result.reports), output)
     for message in result.input_errors:
-        sys.stderr.write(message + "\n")
+        sys.stderr.write(one_line(message) + "\n")
     return result.exit_code(fail_on)
 
 

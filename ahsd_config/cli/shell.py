@@ -24,7 +24,7 @@ def report_error(exc: AhsdConfigError | OSError) -> int:
     """The one translation of the package's error family (and an OSError: a read-only folder, a
     full disk, a path that is a directory) into one line on stderr; returns its exit code."""
     error = from_os_error(exc) if isinstance(exc, OSError) else exc
-    sys.stderr.write(safe_text(error.render()) + "\n")
+    sys.stderr.write(one_line(error.render()) + "\n")
     sys.stderr.flush()
     return error.exit_code
 
@@ -54,6 +54,12 @@ def safe_text(text: str) -> str:
     terminal) are written as backslash escapes; newlines and tabs stay."""
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def one_line(text: str) -> str:
+    """A message that promises one line (an error, a note on stderr): `safe_text`, and a newline
+    inside it (a path typed with one, `$'a\\nb.yaml'`) written `\\n` as the other control characters are."""
+    return safe_text(text).replace("\n", "\\n")
 
 
 class _LazyConsole:
@@ -117,7 +123,7 @@ def announce_chain(command: str | None, verbose: bool) -> None:
         return
     chain = find_chain()
     if verbose:
-        sys.stderr.write(chain.describe() + "\n")
+        sys.stderr.write(one_line(chain.describe()) + "\n")
     elif chain.project is None:
-        sys.stderr.write(f"note: no ahsd project here (no pyproject.toml with [tool.ahsd] in {Path.cwd()} "
-                         f"or above); reading the chain shipped with ahsd {package_version()}\n")
+        sys.stderr.write(one_line(f"note: no ahsd project here (no pyproject.toml with [tool.ahsd] in {Path.cwd()} "
+                                  f"or above); reading the chain shipped with ahsd {package_version()}") + "\n")
