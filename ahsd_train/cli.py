@@ -537,6 +537,7 @@ def data_generate_command(
     """Write N scenarios as shards: the analytic generator's, or with --physics LALSuite's (parallel, resumable)."""
     from ahsd_config.api import load_config
     from ahsd_train.run.progress import make_progress
+    from ahsd_train.run.rundir import lock_run_dir
 
     if physics:
         from ahsd_train.engine.physics import require_lal
@@ -545,7 +546,7 @@ def data_generate_command(
     cfg = load_config(config or default_config(short=True), tuple(set_)).config
     progress = make_progress(quiet)
     try:
-        with _signals_interrupt(), _interrupted_generation(out, physics):
+        with _signals_interrupt(), _interrupted_generation(out, physics), lock_run_dir(out):  # one writer per folder
             _generate(cfg, out, scenarios, physics, seed, workers, shard_size, window_seconds, window_rate, progress)
     finally:
         progress.close()
