@@ -21,8 +21,10 @@ import ast
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -448,3 +450,32 @@ def test_tool_ahsd_paths_stay_inside_the_project(tmp_path, monkeypatch, setting)
         assert result.exit_code == 2, result.output
         assert "must be a path inside the project" in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ signals end ahsd-config cleanly
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_migrate_holds_the_lock_leaves_no_lock_and_the_file_whole(tmp_path, sig):
+    """SIGTERM's default action killed `migrate` while it held FILE.lock: the lock file stayed beside
+    the config (to be committed by mistake) and nothing was said. Both signals now unwind (finally
+    blocks remove the lock and any staged temp file) and end with one line, exit 130."""
+    from ahsd_config.api import migrations as C
+    from ahsd_config.cli.app import INTERRUPTED
+
+    tmp = _project(tmp_path)
+    old = C.show_text(C.load_chain().order[0])  # the oldest state: migrate has the whole chain to do
+    items = "".join(f"  - metric_{i}\n" for i in range(20_000))  # ~1 s of work on a quiet box
+    big = tmp / "configs" / "big.yaml"
+    big.write_text(old.replace("  - gradient_norm\n", "  - gradient_norm\n" + items, 1))
+    before = big.read_bytes()
+    code = "import sys; from ahsd_config.cli.app import main; sys.argv = ['ahsd-config', *sys.argv[1:]]; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "migrate", "configs/big.yaml"], cwd=tmp,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp / "configs" / "big.yaml.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "migrate finished before the signal: make the file bigger"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == INTERRUPTED, (proc.returncode, err)
+    assert sorted(p.name for p in (tmp / "configs").iterdir()) == ["big.yaml", "c.yaml"]
+    assert big.read_bytes() == before  # the write is the last step: a signal during the work changes nothing
