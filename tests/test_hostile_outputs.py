@@ -5,7 +5,11 @@ command: the plain fast path (`main()`) and Typer."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,3 +99,58 @@ def test_merge_of_the_two_heads_is_written(tmp_path):
     (chain / "2026-11-30_vside.yaml").write_text(_side_revision(store.load_map(chain).get(head).parents[0]))
     commands.merge("vside", head, "join", rev_id="vjoin", rmap=store.load_map(chain), folder=chain)
     assert store.load_map(chain).heads == ["vjoin"]
+
+
+# --------------------------------------------------------------------------- standard output fails
+
+class _FullDisk(io.RawIOBase):
+    """A stdout whose every write fails as a full disk does (ENOSPC)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+PRINTERS = [["validate", "configs/enhanced_training.yaml"], ["validate", "-f", "json", "configs/enhanced_training.yaml"],
+            ["history"], ["heads"], ["show", "head"], ["log", "priority_net.batch_size"], ["diff", "v11", "head"],
+            ["explain", "AHSD101"], ["schema", "-o", "-"], ["current", "configs/enhanced_training.yaml"],
+            ["check-migrations"], ["migrate", "configs/enhanced_training.yaml", "--to", "v11", "--dry-run"],
+            ["--help"], ["--version"]]
+
+
+def _every_help() -> list[list[str]]:
+    from ahsd_config.cli.app import build_app
+
+    return [[command.name or command.callback.__name__, "--help"] for command in build_app().registered_commands]
+
+
+@pytest.mark.parametrize("buffered", [False, True], ids=["fails-at-write", "fails-at-flush"])
+def test_a_stdout_that_cannot_be_written_is_one_line_exit_2_for_every_command(monkeypatch, capsys, buffered):
+    """`ahsd-config --help > /dev/full` was an OSError traceback (click's echo) and `validate` said
+    '<file>:1:1: error: ...': every command, the help of each and --version, failing at the first
+    write or only at the final flush, ends in one line naming standard output, exit 2."""
+    monkeypatch.chdir(REPO)
+    cases = PRINTERS + _every_help()
+    assert len(cases) > len(PRINTERS) + 10
+    for args in cases:
+        stream = io.TextIOWrapper(io.BufferedWriter(_FullDisk(), 1 << 16), line_buffering=not buffered)
+        monkeypatch.setattr(sys, "stdout", stream)
+        code = run_plain(args, monkeypatch)
+        err = capsys.readouterr().err
+        assert (args, code, err) == (args, 2, "error: cannot write to standard output: No space left on device\n")
+
+
+def test_a_reader_that_went_away_ends_the_command_by_sigpipe_silently():
+    """`ahsd-config history | head -1`: no traceback, no 'Exception ignored', no status that reads
+    as findings (1) or bad input (2): the process dies of SIGPIPE, as cat and git do."""
+    exe = REPO / ".venv/bin/ahsd-config"
+    if not exe.exists():
+        pytest.skip("needs the project's .venv (make install)")
+    for args in (["history"], ["validate", "configs/enhanced_training.yaml"], ["--help"]):
+        reader, writer = os.pipe()
+        os.close(reader)
+        proc = subprocess.run([str(exe), *args], cwd=REPO, stdout=writer, stderr=subprocess.PIPE, timeout=60)
+        os.close(writer)
+        assert (args, proc.returncode, proc.stderr) == (args, -signal.SIGPIPE, b"")

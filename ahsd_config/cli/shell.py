@@ -4,9 +4,11 @@ consoles, and writing a command's output."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -54,6 +56,66 @@ def safe_text(text: str) -> str:
     terminal) are written as backslash escapes; newlines and tabs stay."""
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class StdoutLost(Exception):
+    """Standard output refused a write (its reader is gone, the disk is full). Deliberately outside
+    the error family and not an OSError: no command's handler may word it as a file's error; it
+    travels up to `main`, to `stdout_lost`."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _GuardedStdout:
+    """sys.stdout for the whole process: every write and flush that fails raises `StdoutLost`
+    (rich, click and our own writers all print through sys.stdout)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise StdoutLost(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise StdoutLost(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_stdout() -> None:
+    if not isinstance(sys.stdout, _GuardedStdout) and sys.stdout is not None:
+        sys.stdout = _GuardedStdout(sys.stdout)
+
+
+def stdout_lost(lost: StdoutLost) -> int:
+    """The end of a command whose output could not be written. A reader that went away
+    (`ahsd-config history | head -3`) ends it as it ends `cat` or `git`: silently, by SIGPIPE
+    (status 141 in a shell), never a status that reads as findings (1) or bad input (2). Any other
+    failure (a full disk) is one line, exit 2. Either way fd 1 is pointed at /dev/null first, so the
+    interpreter's own flush at exit cannot print 'Exception ignored'."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream with no descriptor: nothing flushes it later
+        fd = None
+    if fd is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    if lost.error.errno == errno.EPIPE:
+        sys.stderr.flush()
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    why = lost.error.strerror or str(lost.error)
+    return report_error(AhsdConfigError(f"error: cannot write to standard output: {why}"))
 
 
 class _LazyConsole:
