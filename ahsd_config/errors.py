@@ -13,9 +13,13 @@ from pathlib import Path
 
 
 class AhsdConfigError(Exception):
-    """Base of every error `ahsd_config` raises on purpose."""
+    """Base of every error `ahsd_config` raises on purpose. Its message is one line: a line break in
+    it can only come from user text (a path, a ref, an id typed with one), and the CLI writes it as
+    `\\n` (`one_line`). A class whose message is a head line and detail lines sets `multiline` and
+    passes the user text it embeds through `one_line` itself."""
 
     exit_code: int = 2
+    multiline: bool = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -23,6 +27,11 @@ class AhsdConfigError(Exception):
 
     def render(self) -> str:
         return self.message
+
+
+def one_line(text: str) -> str:
+    """User text inside a message: a line break in it written as `\\n`, so it cannot start a line."""
+    return text.replace("\n", "\\n")
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class ConfigInvalid(AhsdConfigError):
     """A config has error findings, so it may not run (used by the trainer's pre-run check)."""
 
     exit_code = 2
+    multiline = True  # a head line, then one line per finding
 
     def __init__(self, message: str, reports: list | None = None) -> None:
         super().__init__(message)

@@ -71,7 +71,7 @@ def test_each_flag_fires_on_a_command_that_earns_it(runner, tmp_path):
     probe = harness.Probe("fake", "every flag", ["validate"], rcs=(0, 1))
     r = harness.run_probe(target, probe, "fake-0")
     flags = {problem.split(" ")[0] for problem in r["problems"]}
-    assert flags == {"TRACEBACK", "RC", "CHANGED", "LEFTOVER", "CODE", "RAW"}
+    assert flags == {"TRACEBACK", "RC", "CHANGED", "LEFTOVER", "CODE", "RAW"}  # RAW CONTROL: the ESC
     assert r["soft"] == [] and (target.runs / "fake-0").is_dir()  # a broken probe's folder is kept
 
     hang = harness.Probe("fake", "hang", ["x"], timeout=1)

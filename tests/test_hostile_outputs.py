@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def spellings(folder: Path) -> dict[str, str]:
 
 def run_plain(args: list[str], monkeypatch) -> int:
     monkeypatch.setattr(sys, "argv", ["ahsd-config", *args])
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() wraps it; the wrapper must not outlive the test
     with pytest.raises(SystemExit) as exited:
         main()
     return exited.value.code
@@ -154,3 +156,28 @@ def test_a_reader_that_went_away_ends_the_command_by_sigpipe_silently():
         proc = subprocess.run([str(exe), *args], cwd=REPO, stdout=writer, stderr=subprocess.PIPE, timeout=60)
         os.close(writer)
         assert (args, proc.returncode, proc.stderr) == (args, -signal.SIGPIPE, b"")
+
+
+# --------------------------------------------------------------------------- user text stays on one line
+
+NEWLINE_ARGS = [["validate", "{}"], ["validate", "c.yaml", "{}"], ["migrate", "{}"], ["stamp", "{}", "head"],
+                ["stamp", "c.yaml", "{}"], ["current", "{}"], ["show", "{}"], ["explain", "{}"], ["log", "{}"],
+                ["diff", "{}", "head"], ["diff", "v11", "{}"], ["check-migrations", "{}"], ["history", "-r", "{}"],
+                ["squash", "{}", "head"], ["merge", "{}", "head", "-m", "t"], ["migrate", "c.yaml", "--to", "{}"],
+                ["schema", "-o", "{}", "--check"], ["revision", "-m", "t", "--from", "{}"]]
+
+
+@pytest.mark.parametrize("text", ["a\nb", "x\n  indented", "\nlead", "a\r\nb\x1b[2J"], ids=["lf", "indent", "lead", "crlf-esc"])
+def test_user_text_with_a_line_break_is_one_error_line(tmp_path, monkeypatch, capsys, text):
+    """`ahsd-config validate $'a\\nb'` printed `a` and `b:1:1: error: no such file: a` on two lines
+    (hostile pass, issue 9): user text in any error (a path, a revision, a key, a ref) is written
+    with its line break as `\\n`, by the one stderr writer, on both roads (plain validate and Typer)."""
+    (tmp_path / "c.yaml").write_bytes(CONFIG)
+    (tmp_path / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "migrations"\n')
+    shutil.copytree(REPO / "migrations", tmp_path / "migrations")
+    monkeypatch.chdir(tmp_path)
+    for args in NEWLINE_ARGS:
+        code = run_plain([text if a == "{}" else a for a in args], monkeypatch)
+        err = capsys.readouterr().err
+        assert (args, code in (1, 2), len(err.splitlines())) == (args, True, 1), err
+        assert "\x1b" not in err

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ahsd_config.errors import AhsdConfigError, InputError, from_os_error
+from ahsd_config.errors import AhsdConfigError, InputError, from_os_error, one_line
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -26,9 +26,15 @@ def report_error(exc: AhsdConfigError | OSError) -> int:
     """The one translation of the package's error family (and an OSError: a read-only folder, a
     full disk, a path that is a directory) into one line on stderr; returns its exit code."""
     error = from_os_error(exc) if isinstance(exc, OSError) else exc
-    sys.stderr.write(safe_text(error.render()) + "\n")
-    sys.stderr.flush()
+    stderr_line(error.render(), error.multiline)
     return error.exit_code
+
+
+def stderr_line(text: str, multiline: bool = False) -> None:
+    """Every error or note line reaches stderr here: one line (user text's line breaks as `\\n`, unless the
+    error is a head line with detail lines), control characters escaped (`safe_text`)."""
+    sys.stderr.write(safe_text(text if multiline else one_line(text)) + "\n")
+    sys.stderr.flush()
 
 
 def reports_errors(func: F) -> F:
@@ -47,14 +53,18 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (C0 but tab and newline, DEL, C1) and the bidirectional embeddings, overrides
+# and isolates (they reorder what a terminal or a review page shows: "Trojan Source").
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe_text(text: str) -> str:
     """Text any terminal or file can take: lone surrogates (undecodable bytes in a file name or a
-    key) and control characters (`"\\e[2J"` in a quoted key or value would clear or retitle the
-    terminal) are written as backslash escapes; newlines and tabs stay."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    key), control characters (`"\\e[2J"` in a quoted key or value would clear or retitle the
+    terminal) and bidi controls are written as `\\uXXXX`; newlines and tabs stay. The escape is
+    JSON's own, so inside a JSON or SARIF string it reads back as the same character (`\\x85`,
+    written before, made the JSON report invalid)."""
+    text = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -179,7 +189,7 @@ def announce_chain(command: str | None, verbose: bool) -> None:
         return
     chain = find_chain()
     if verbose:
-        sys.stderr.write(chain.describe() + "\n")
+        stderr_line(chain.describe())
     elif chain.project is None:
-        sys.stderr.write(f"note: no ahsd project here (no pyproject.toml with [tool.ahsd] in {Path.cwd()} "
-                         f"or above); reading the chain shipped with ahsd {package_version()}\n")
+        stderr_line(f"note: no ahsd project here (no pyproject.toml with [tool.ahsd] in {Path.cwd()} "
+                    f"or above); reading the chain shipped with ahsd {package_version()}")

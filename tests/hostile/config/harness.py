@@ -30,13 +30,15 @@ FLAGS = {
     "HANG": "the command ran past the probe's deadline (killed with its process group)",
     "GATE PASS": "`ci` exited 0 while `validate` of a gated config fails",
     "CODE EXECUTED": "a payload's shell command ran (it creates $HOSTILE_PWN)",
-    "RAW ESC": "a raw ESC byte (terminal control) on stdout or stderr",
+    "RAW CONTROL": "a raw control character (ESC and the rest of C0 but tab/newline, DEL, C1) or bidi override "
+                   "on stdout or stderr",
     "WROTE OUTSIDE": "a file appeared where only a git option smuggled in an argument could put it",
     "SETUP": "the probe's own setup failed (a harness artefact, never the product's fault)",
 }
 SOFT = {"MULTILINE": "exit 2 with more than one unindented stderr line (the house rule: one line)"}
 
 PROBE_TOKEN = "@@PROBE@@"  # in argv and env values: replaced by the probe's folder at run time
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 TEMP_RE = re.compile(r"^\..+\.\d+\..+\.tmp$")
 GIT_ID = {"GIT_AUTHOR_NAME": "probe", "GIT_AUTHOR_EMAIL": "probe@example.invalid",
           "GIT_COMMITTER_NAME": "probe", "GIT_COMMITTER_EMAIL": "probe@example.invalid",
@@ -268,8 +270,10 @@ def _problems(target: Target, p: Probe, d: Path, proc: subprocess.CompletedProce
         problems.append(f"LEFTOVER {left[:4]}")
     if (d / "PWNED").exists():
         problems.append("CODE EXECUTED")
-    if b"\x1b" in proc.stdout or b"\x1b" in proc.stderr:
-        problems.append("RAW ESC")
+    raw = sorted({f"U+{ord(c):04X}" for stream in (proc.stdout, proc.stderr)
+                  for c in UNSAFE.findall(stream.decode("utf-8", "replace"))})
+    if raw:
+        problems.append(f"RAW CONTROL {raw[:4]}")
     if p.expect is not None and p.expect not in err:
         problems.append(f"WORDING (want {p.expect!r})")
     if p.check:
