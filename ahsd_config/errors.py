@@ -59,13 +59,16 @@ class InputError(AhsdConfigError):
         return f"{self.position}: error: {self.message}"
 
 
-def from_os_error(exc: OSError) -> InputError:
+def from_os_error(exc: OSError) -> AhsdConfigError:
     """An OSError as the one line the user sees: what failed, where, and why (exit 2). Every
-    writer is atomic, so a failed write has replaced nothing."""
+    writer is atomic, so a failed write has replaced nothing. One that names no file (a write to an
+    open descriptor, the working folder gone) is said as such, never as a made-up `<file>:1:1`."""
     import errno
 
-    where = exc.filename if exc.filename is not None else "<file>"
     why = exc.strerror or str(exc)
+    if exc.filename is None:
+        return AhsdConfigError(f"error: {why}")
+    where = exc.filename
     if exc.errno in (errno.EEXIST, errno.ENOTDIR) and "folder" not in why:
         why = f"a file is in the way where a folder is needed ({why})"
     elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):

@@ -6,6 +6,7 @@ command: the plain fast path (`main()`) and Typer."""
 from __future__ import annotations
 
 import errno
+import json
 import io
 import os
 import shutil
@@ -181,3 +182,49 @@ def test_user_text_with_a_line_break_is_one_error_line(tmp_path, monkeypatch, ca
         err = capsys.readouterr().err
         assert (args, code in (1, 2), len(err.splitlines())) == (args, True, 1), err
         assert "\x1b" not in err
+
+
+@given(code=st.sampled_from(sorted(errno.errorcode)), named=st.booleans())
+def test_an_os_error_names_its_file_or_none_never_a_made_up_one(code, named):
+    """An OSError without a file name (a write to an open descriptor, the working folder gone)
+    was rendered `<file>:1:1: error: ...`."""
+    from ahsd_config.errors import from_os_error
+
+    exc = OSError(code, os.strerror(code), "dir/c.yaml") if named else OSError(code, os.strerror(code))
+    text = from_os_error(exc).render()
+    assert "<file>" not in text and len(text.splitlines()) == 1
+    assert text.startswith("dir/c.yaml:1:1: error: " if named else f"error: {os.strerror(code)}")
+
+
+def test_a_deleted_working_folder_is_one_line_naming_it(tmp_path):
+    exe = REPO / ".venv/bin/ahsd-config"
+    if not exe.exists():
+        pytest.skip("needs the project's .venv (make install)")
+    for args in (["history"], ["validate", "c.yaml"], ["ci", "--base", "main"]):
+        proc = subprocess.run(["sh", "-c", 'mkdir gone && cd gone && rmdir ../gone && exec "$0" "$@"', str(exe), *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert (args, proc.returncode, proc.stderr) == (args, 2, "error: the current folder no longer exists (it was "
+                                                        "deleted after this shell entered it); cd to one that exists\n")
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"},
+                                 {"PYTHONIOENCODING": "latin-1"}], ids=["ascii", "C-locale", "latin-1"])
+def test_an_output_encoding_without_the_characters_escapes_them(tmp_path, env):
+    """`LANG=C PYTHONUTF8=0 ahsd-config validate` of a config with a non-ASCII key was a
+    UnicodeEncodeError traceback (hostile pass, issue 9): a character the stream cannot hold is now
+    written `\\uXXXX`, so text stays one readable line and a JSON report reads back with the key."""
+    exe = REPO / ".venv/bin/ahsd-config"
+    if not exe.exists():
+        pytest.skip("needs the project's .venv (make install)")
+    key = "\u00e9\U0001F600\u4e2d"
+    (tmp_path / "u.yaml").write_text(f'priority_net:\n  "{key}": 1\n', encoding="utf-8")
+    full_env = {**os.environ, **env}
+    for fmt in ("text", "json", "sarif", "github"):
+        proc = subprocess.run([str(exe), "validate", "u.yaml", "-f", fmt], cwd=tmp_path,
+                              env=full_env, capture_output=True, timeout=60)
+        assert (fmt, proc.returncode, proc.stderr) == (fmt, 1, b"")  # 1: the unknown key is an error
+        if fmt == "json":
+            findings = json.loads(proc.stdout.decode(env.get("PYTHONIOENCODING", "ascii")))["files"][0]["findings"]
+            assert any(key in f["key"] for f in findings)
+    proc = subprocess.run([str(exe), "explain", key], cwd=tmp_path, env=full_env, capture_output=True, timeout=60)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and b"Traceback" not in proc.stderr

@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from ahsd_config.cli.plain import parse_plain_validate, run_validate
-from ahsd_config.cli.shell import StdoutLost, guard_stdout, report_error, stdout_lost
+from ahsd_config.cli.shell import StdoutLost, guard_streams, report_error, stdout_lost
 from ahsd_config.errors import AhsdConfigError
 
 _app: Any = None
@@ -57,7 +57,12 @@ def main() -> None:
     # ahsd-config uses no pydantic plugins; skipping their discovery (a scan of every installed
     # package's entry points) saves ~10% of a `validate` run. A user's explicit setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    guard_stdout()
+    guard_streams()
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # every command resolves paths against it; say so once, first
+        sys.exit(report_error(AhsdConfigError("error: the current folder no longer exists (it was deleted "
+                                              "after this shell entered it); cd to one that exists")))
     try:
         try:
             _run(sys.argv[1:])

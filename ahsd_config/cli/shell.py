@@ -4,6 +4,7 @@ consoles, and writing a command's output."""
 
 from __future__ import annotations
 
+import codecs
 import errno
 import functools
 import os
@@ -101,7 +102,28 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
-def guard_stdout() -> None:
+def _u_escape(error: UnicodeEncodeError) -> tuple[str, int]:
+    """The `ahsd-escape` codec error handler: a character the stream's encoding lacks is written as
+    JSON's `\\uXXXX` (a pair beyond the BMP), so text stays readable and a JSON report stays JSON."""
+    out = []
+    for char in error.object[error.start:error.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), error.end
+
+
+def guard_streams() -> None:
+    """For the whole process: stdout's failures become `StdoutLost`, and a character that stdout's
+    or stderr's encoding cannot hold (LANG=C with PYTHONUTF8=0, PYTHONIOENCODING=ascii, a latin-1
+    terminal) is escaped instead of raising UnicodeEncodeError from the middle of a report."""
+    codecs.register_error("ahsd-escape", _u_escape)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="ahsd-escape")
     if not isinstance(sys.stdout, _GuardedStdout) and sys.stdout is not None:
         sys.stdout = _GuardedStdout(sys.stdout)
 

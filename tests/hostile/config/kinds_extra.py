@@ -80,7 +80,7 @@ def option_probes(target: Target) -> list[Probe]:
     return out
 
 
-UNICODE_KEY = "  batch_size: 6\n  \u00e9t\u00e9_\u202e\u4e2d: 1\n"  # a bad value and a non-ASCII unknown key
+UNICODE_KEY = "  batch_size: 6\n  \u00e9t\u00e9_\u202e\u4e2d: 1"  # a bad value and a non-ASCII unknown key
 
 ENVS: dict[str, dict] = {
     "NO_COLOR": {"NO_COLOR": "1"}, "FORCE_COLOR": {"FORCE_COLOR": "1", "TERM": "xterm-256color"},
@@ -95,17 +95,19 @@ ENVS: dict[str, dict] = {
 }
 ENV_CMDS = [("validate ok", ["validate", CFG], None), ("validate bad+unicode", ["validate", CFG], UNICODE_KEY),
             ("validate json", ["validate", CFG, "-f", "json"], UNICODE_KEY),
-            ("migrate", ["migrate", CFG, "--to", "v11"], None), ("revision", ["revision", "-m", "t", "--from", CFG, "--id", "ve1"], "  batch_size: 96\n"),
+            ("migrate", ["migrate", CFG, "--to", "v11"], None), ("revision", ["revision", "-m", "t", "--from", CFG, "--id", "ve1"], "  batch_size: 96"),
             ("history", ["history"], None), ("explain", ["explain", "AHSD101"], None),
             ("diff", ["diff", "v11", "head"], None), ("ci", ["ci", "--base", "main"], "pr"), ("--help", ["--help"], None)]
 
 
 def _cfg_with(target: Target, text: str | None):
+    """None: the project as it is; "pr": a pull request setting batch_size 6; else the batch_size line's
+    replacement."""
     if text is None:
         return None
     if text == "pr":
         return _pr(target, "6")
-    body = target.text(CFG).replace("  batch_size: 128\n", text, 1) if "\n" in text else text
+    body = target.text(CFG).replace("  batch_size: 128", text, 1)
 
     def setup(d: Path):
         (d / CFG).write_text(body)
@@ -134,7 +136,7 @@ def env_probes(target: Target) -> list[Probe]:
 
 def stdio_probes(target: Target) -> list[Probe]:
     out = []
-    cmds = [("validate", ["validate", CFG], None), ("validate bad", ["validate", CFG], "  batch_size: 6\n"),
+    cmds = [("validate", ["validate", CFG], None), ("validate bad", ["validate", CFG], "  batch_size: 6"),
             ("validate json", ["validate", CFG, "-f", "json"], None), ("validate sarif", ["validate", CFG, "-f", "sarif"], None),
             ("history", ["history"], None), ("heads", ["heads"], None), ("show", ["show", "head"], None),
             ("log", ["log", "priority_net.batch_size"], None), ("diff", ["diff", "v11", "head"], None),
