@@ -23,7 +23,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ahsd_config.cli.shell import one_line
+from ahsd_config.cli.shell import safe_text
+from ahsd_config.errors import one_line as _flat
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run.observer import Observer
@@ -103,6 +104,11 @@ def reports_errors(func: F) -> F:
         raise typer.Exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def one_line(text: str) -> str:
+    """An error as the one line it promises to be: newlines as `\\n`, control characters escaped."""
+    return safe_text(_flat(text))
 
 
 # The most any count option takes (--epochs, --scenarios, --batch-size, ...): past any machine's

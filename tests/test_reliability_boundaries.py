@@ -381,17 +381,28 @@ def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeyp
 
 
 # ------------------------------------------------------------ control characters never reach a terminal
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(char=st.sampled_from([0x1b, 0x07, 0x08, 0x0d, 0x9b, 0x00, 0x7f]),
-       where=st.sampled_from(["key", "value", "stamp"]),
+UNSAFE = [0x1b, 0x07, 0x08, 0x0d, 0x9b, 0x85, 0x00, 0x7f, 0x202e, 0x2066]  # C0, DEL, C1, bidi
+
+
+def _unsafe(c: str) -> bool:
+    return ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(char=st.sampled_from(UNSAFE), where=st.sampled_from(["key", "value", "stamp"]),
        command=st.sampled_from([["validate", "c.yaml"], ["validate", "c.yaml", "-f", "github"], ["current", "c.yaml"],
-                                ["diff", "head", "c.yaml", "--format", "markdown"], ["diff", "head", "c.yaml"]]))
+                                ["diff", "head", "c.yaml", "--format", "markdown"], ["diff", "head", "c.yaml"],
+                                ["validate", "c.yaml", "-f", "json"], ["validate", "c.yaml", "-f", "sarif"],
+                                ["diff", "head", "c.yaml", "--format", "json"]]))
 def test_control_characters_in_a_config_are_escaped_in_every_output(tmp_path_factory, monkeypatch, char, where, command):
     """A quoted `"\\e[2J"` in a key, a value or the stamp reached the terminal raw (it can clear or
-    retitle it); every printed line now goes through `safe_text`."""
+    retitle it); every printed line now goes through `safe_text`. Its escape was `\\x85`, which made
+    the JSON and SARIF reports invalid JSON for a key holding a C1 control (hostile pass, issue 9):
+    now `\\u0085`, so a JSON report reads back with the very character. Bidi overrides
+    (U+202E, U+2066: they reorder what a terminal shows) are escaped the same way."""
     tmp = tmp_path_factory.mktemp("esc")
     monkeypatch.chdir(tmp)
-    esc = f"\\x{char:02x}"
+    esc = f"\\u{char:04x}"
     text = CONFIG.read_text()
     if where == "key":
         text = text.replace("  batch_size: 128", f'  batch_size: 128\n  "k{esc}[2J": 1', 1)
@@ -403,7 +414,11 @@ def test_control_characters_in_a_config_are_escaped_in_every_output(tmp_path_fac
     result = CliRunner().invoke(app, command)
     assert result.exit_code in (0, 1, 2)
     printed = result.output
-    assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in printed), repr(printed[:200])
+    assert not any(_unsafe(c) for c in printed), repr(printed[:200])
+    if {"json", "sarif"} & set(command) and result.exit_code != 2:
+        report = json.loads(result.stdout)
+        if where == "key" and command[:1] == ["validate"] and "json" in command:
+            assert any(chr(char) in f["message"] for f in report["files"][0]["findings"])
 
 
 HOSTILE_NAME = "a\nb\x1b[2J\x07\x9b\r.yaml"  # a newline, an escape sequence, a bell, a C1 control, a CR
