@@ -13,9 +13,13 @@ from pathlib import Path
 
 
 class AhsdConfigError(Exception):
-    """Base of every error `ahsd_config` raises on purpose."""
+    """Base of every error `ahsd_config` raises on purpose. Its message is one line: a line break in
+    it can only come from user text (a path, a ref, an id typed with one), and the CLI writes it as
+    `\\n` (`one_line`). A class whose message is a head line and detail lines sets `multiline` and
+    passes the user text it embeds through `one_line` itself."""
 
     exit_code: int = 2
+    multiline: bool = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -23,6 +27,11 @@ class AhsdConfigError(Exception):
 
     def render(self) -> str:
         return self.message
+
+
+def one_line(text: str) -> str:
+    """User text inside a message: a line break in it written as `\\n`, so it cannot start a line."""
+    return text.replace("\n", "\\n")
 
 
 @dataclass(frozen=True)
@@ -50,13 +59,16 @@ class InputError(AhsdConfigError):
         return f"{self.position}: error: {self.message}"
 
 
-def from_os_error(exc: OSError) -> InputError:
+def from_os_error(exc: OSError) -> AhsdConfigError:
     """An OSError as the one line the user sees: what failed, where, and why (exit 2). Every
-    writer is atomic, so a failed write has replaced nothing."""
+    writer is atomic, so a failed write has replaced nothing. One that names no file (a write to an
+    open descriptor, the working folder gone) is said as such, never as a made-up `<file>:1:1`."""
     import errno
 
-    where = exc.filename if exc.filename is not None else "<file>"
     why = exc.strerror or str(exc)
+    if exc.filename is None:
+        return AhsdConfigError(f"error: {why}")
+    where = exc.filename
     if exc.errno in (errno.EEXIST, errno.ENOTDIR) and "folder" not in why:
         why = f"a file is in the way where a folder is needed ({why})"
     elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
@@ -76,6 +88,7 @@ class ConfigInvalid(AhsdConfigError):
     """A config has error findings, so it may not run (used by the trainer's pre-run check)."""
 
     exit_code = 2
+    multiline = True  # a head line, then one line per finding
 
     def __init__(self, message: str, reports: list | None = None) -> None:
         super().__init__(message)

@@ -5,7 +5,13 @@ command: the plain fast path (`main()`) and Typer."""
 
 from __future__ import annotations
 
+import errno
+import json
+import io
 import os
+import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +34,7 @@ def spellings(folder: Path) -> dict[str, str]:
 
 def run_plain(args: list[str], monkeypatch) -> int:
     monkeypatch.setattr(sys, "argv", ["ahsd-config", *args])
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() wraps it; the wrapper must not outlive the test
     with pytest.raises(SystemExit) as exited:
         main()
     return exited.value.code
@@ -95,3 +102,129 @@ def test_merge_of_the_two_heads_is_written(tmp_path):
     (chain / "2026-11-30_vside.yaml").write_text(_side_revision(store.load_map(chain).get(head).parents[0]))
     commands.merge("vside", head, "join", rev_id="vjoin", rmap=store.load_map(chain), folder=chain)
     assert store.load_map(chain).heads == ["vjoin"]
+
+
+# --------------------------------------------------------------------------- standard output fails
+
+class _FullDisk(io.RawIOBase):
+    """A stdout whose every write fails as a full disk does (ENOSPC)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+PRINTERS = [["validate", "configs/enhanced_training.yaml"], ["validate", "-f", "json", "configs/enhanced_training.yaml"],
+            ["history"], ["heads"], ["show", "head"], ["log", "priority_net.batch_size"], ["diff", "v11", "head"],
+            ["explain", "AHSD101"], ["schema", "-o", "-"], ["current", "configs/enhanced_training.yaml"],
+            ["check-migrations"], ["migrate", "configs/enhanced_training.yaml", "--to", "v11", "--dry-run"],
+            ["--help"], ["--version"]]
+
+
+def _every_help() -> list[list[str]]:
+    from ahsd_config.cli.app import build_app
+
+    return [[command.name or command.callback.__name__, "--help"] for command in build_app().registered_commands]
+
+
+@pytest.mark.parametrize("buffered", [False, True], ids=["fails-at-write", "fails-at-flush"])
+def test_a_stdout_that_cannot_be_written_is_one_line_exit_2_for_every_command(monkeypatch, capsys, buffered):
+    """`ahsd-config --help > /dev/full` was an OSError traceback (click's echo) and `validate` said
+    '<file>:1:1: error: ...': every command, the help of each and --version, failing at the first
+    write or only at the final flush, ends in one line naming standard output, exit 2."""
+    monkeypatch.chdir(REPO)
+    cases = PRINTERS + _every_help()
+    assert len(cases) > len(PRINTERS) + 10
+    for args in cases:
+        stream = io.TextIOWrapper(io.BufferedWriter(_FullDisk(), 1 << 16), line_buffering=not buffered)
+        monkeypatch.setattr(sys, "stdout", stream)
+        code = run_plain(args, monkeypatch)
+        err = capsys.readouterr().err
+        assert (args, code, err) == (args, 2, "error: cannot write to standard output: No space left on device\n")
+
+
+def test_a_reader_that_went_away_ends_the_command_by_sigpipe_silently():
+    """`ahsd-config history | head -1`: no traceback, no 'Exception ignored', no status that reads
+    as findings (1) or bad input (2): the process dies of SIGPIPE, as cat and git do."""
+    exe = REPO / ".venv/bin/ahsd-config"
+    if not exe.exists():
+        pytest.skip("needs the project's .venv (make install)")
+    for args in (["history"], ["validate", "configs/enhanced_training.yaml"], ["--help"]):
+        reader, writer = os.pipe()
+        os.close(reader)
+        proc = subprocess.run([str(exe), *args], cwd=REPO, stdout=writer, stderr=subprocess.PIPE, timeout=60)
+        os.close(writer)
+        assert (args, proc.returncode, proc.stderr) == (args, -signal.SIGPIPE, b"")
+
+
+# --------------------------------------------------------------------------- user text stays on one line
+
+NEWLINE_ARGS = [["validate", "{}"], ["validate", "c.yaml", "{}"], ["migrate", "{}"], ["stamp", "{}", "head"],
+                ["stamp", "c.yaml", "{}"], ["current", "{}"], ["show", "{}"], ["explain", "{}"], ["log", "{}"],
+                ["diff", "{}", "head"], ["diff", "v11", "{}"], ["check-migrations", "{}"], ["history", "-r", "{}"],
+                ["squash", "{}", "head"], ["merge", "{}", "head", "-m", "t"], ["migrate", "c.yaml", "--to", "{}"],
+                ["schema", "-o", "{}", "--check"], ["revision", "-m", "t", "--from", "{}"]]
+
+
+@pytest.mark.parametrize("text", ["a\nb", "x\n  indented", "\nlead", "a\r\nb\x1b[2J"], ids=["lf", "indent", "lead", "crlf-esc"])
+def test_user_text_with_a_line_break_is_one_error_line(tmp_path, monkeypatch, capsys, text):
+    """`ahsd-config validate $'a\\nb'` printed `a` and `b:1:1: error: no such file: a` on two lines
+    (hostile pass, issue 9): user text in any error (a path, a revision, a key, a ref) is written
+    with its line break as `\\n`, by the one stderr writer, on both roads (plain validate and Typer)."""
+    (tmp_path / "c.yaml").write_bytes(CONFIG)
+    (tmp_path / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "migrations"\n')
+    shutil.copytree(REPO / "migrations", tmp_path / "migrations")
+    monkeypatch.chdir(tmp_path)
+    for args in NEWLINE_ARGS:
+        code = run_plain([text if a == "{}" else a for a in args], monkeypatch)
+        err = capsys.readouterr().err
+        assert (args, code in (1, 2), len(err.splitlines())) == (args, True, 1), err
+        assert "\x1b" not in err
+
+
+@given(code=st.sampled_from(sorted(errno.errorcode)), named=st.booleans())
+def test_an_os_error_names_its_file_or_none_never_a_made_up_one(code, named):
+    """An OSError without a file name (a write to an open descriptor, the working folder gone)
+    was rendered `<file>:1:1: error: ...`."""
+    from ahsd_config.errors import from_os_error
+
+    exc = OSError(code, os.strerror(code), "dir/c.yaml") if named else OSError(code, os.strerror(code))
+    text = from_os_error(exc).render()
+    assert "<file>" not in text and len(text.splitlines()) == 1
+    assert text.startswith("dir/c.yaml:1:1: error: " if named else f"error: {os.strerror(code)}")
+
+
+def test_a_deleted_working_folder_is_one_line_naming_it(tmp_path):
+    exe = REPO / ".venv/bin/ahsd-config"
+    if not exe.exists():
+        pytest.skip("needs the project's .venv (make install)")
+    for args in (["history"], ["validate", "c.yaml"], ["ci", "--base", "main"]):
+        proc = subprocess.run(["sh", "-c", 'mkdir gone && cd gone && rmdir ../gone && exec "$0" "$@"', str(exe), *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert (args, proc.returncode, proc.stderr) == (args, 2, "error: the current folder no longer exists (it was "
+                                                        "deleted after this shell entered it); cd to one that exists\n")
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"},
+                                 {"PYTHONIOENCODING": "latin-1"}], ids=["ascii", "C-locale", "latin-1"])
+def test_an_output_encoding_without_the_characters_escapes_them(tmp_path, env):
+    """`LANG=C PYTHONUTF8=0 ahsd-config validate` of a config with a non-ASCII key was a
+    UnicodeEncodeError traceback (hostile pass, issue 9): a character the stream cannot hold is now
+    written `\\uXXXX`, so text stays one readable line and a JSON report reads back with the key."""
+    exe = REPO / ".venv/bin/ahsd-config"
+    if not exe.exists():
+        pytest.skip("needs the project's .venv (make install)")
+    key = "\u00e9\U0001F600\u4e2d"
+    (tmp_path / "u.yaml").write_text(f'priority_net:\n  "{key}": 1\n', encoding="utf-8")
+    full_env = {**os.environ, **env}
+    for fmt in ("text", "json", "sarif", "github"):
+        proc = subprocess.run([str(exe), "validate", "u.yaml", "-f", fmt], cwd=tmp_path,
+                              env=full_env, capture_output=True, timeout=60)
+        assert (fmt, proc.returncode, proc.stderr) == (fmt, 1, b"")  # 1: the unknown key is an error
+        if fmt == "json":
+            findings = json.loads(proc.stdout.decode(env.get("PYTHONIOENCODING", "ascii")))["files"][0]["findings"]
+            assert any(key in f["key"] for f in findings)
+    proc = subprocess.run([str(exe), "explain", key], cwd=tmp_path, env=full_env, capture_output=True, timeout=60)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and b"Traceback" not in proc.stderr

@@ -389,3 +389,29 @@ def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where, monke
                                    "--max-steps", "1", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert len([ln for ln in res.output.splitlines() if "error" in ln]) == 1, res.output
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused_and_a_stale_lock_is_not(tmp_path):
+    """Two `run --out X` at once both passed "X already holds a run" (neither had written run.json
+    yet), then interleaved one metrics.jsonl and overwrote each other's checkpoints. The run folder's
+    lock (`X.lock`, beside it) is held from the folder's choice to the run's end."""
+    from ahsd_config.input.files import file_lock
+
+    out = tmp_path / "run"
+    args = ("run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu", "--max-steps", "1", "--out", str(out))
+    with file_lock(out):  # another process's run holds the folder
+        refused = cli(*args)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.strip().splitlines() == [
+            f"error: {out}: another ahsd-train is writing this folder (lock {out}.lock is held); "
+            "wait for it to end, or pass another --out"]
+        assert not out.exists()  # nothing of the refused run was written
+    with file_lock(tmp_path / "ds"):  # `data generate` into a folder another generate is writing
+        refused = cli("data", "generate", "--config", str(CONFIG), "--scenarios", "8", "--out", str(tmp_path / "ds"))
+        assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "another ahsd-train is writing this folder" in refused.stderr and not (tmp_path / "ds").exists()
+    (tmp_path / "run.lock").write_text("")  # left by a killed run: a file nobody holds
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+    assert not (tmp_path / "run.lock").exists()  # the holder removes its lock at the end

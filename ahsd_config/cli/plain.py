@@ -9,12 +9,11 @@ malformed option) goes through Typer, which owns usage messages.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ahsd_config.cli.shell import write_output
+from ahsd_config.cli.shell import stderr_line, write_output
 from ahsd_config.findings import SEVERITIES
 from ahsd_config.render import FORMATS
 
@@ -53,7 +52,7 @@ def run_validate(paths: list[str], fmt: str = "text", fail_on: str = "error", ou
     refuse_report_over_input(output, "--output", [report.path for report in result.reports])
     write_output(render(fmt, result.reports), output)
     for message in result.input_errors:
-        sys.stderr.write(message + "\n")
+        stderr_line(message)
     return result.exit_code(fail_on)
 
 

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from ahsd_config.cli.plain import VALIDATE_OPTIONS, run_validate
-from ahsd_config.cli.shell import reports_errors
+from ahsd_config.cli.shell import reports_errors, stderr_line, write_output
 
 _FMT, _FAIL_ON, _OUTPUT = (VALIDATE_OPTIONS[name] for name in ("fmt", "fail_on", "output"))
 OutputFormat = Enum("OutputFormat", {c: c for c in _FMT.choices}, type=str)  # type: ignore[misc]
@@ -53,7 +53,7 @@ def explain(
     """Print a rule's why, fix and examples, or a key's meaning, type, bounds and default."""
     from ahsd_config.api.explain import explain_text
 
-    typer.echo(explain_text(subject), nl=False)
+    write_output(explain_text(subject), None)
 
 
 @reports_errors
@@ -77,20 +77,20 @@ def schema(
         return
     if check:
         if not output.exists():  # like a stale file: --check exits 1 when writing would change it
-            typer.echo(f"{output} does not exist; create it with `ahsd-config schema --output {output}`", err=True)
+            stderr_line(f"{output} does not exist; create it with `ahsd-config schema --output {output}`")
             raise typer.Exit(1)
         from ahsd_config.input.loader import read_text
 
         if read_text(output) == render_json_schema():  # bounded: never blocks on a FIFO
-            typer.echo(f"{output} is up to date")
+            write_output(f"{output} is up to date\n", None)
             return
-        typer.echo(f"{output} is stale; run `ahsd-config schema --output {output}`", err=True)
+        stderr_line(f"{output} is stale; run `ahsd-config schema --output {output}`")
         raise typer.Exit(1)
     from ahsd_config.input.project import refuse_report_over_input
 
     refuse_report_over_input(output, "--output")
     write_json_schema(output)
-    typer.echo(f"wrote {output}")
+    write_output(f"wrote {output}\n", None)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ahsd_config.errors import AhsdConfigError
+from ahsd_config.errors import AhsdConfigError, one_line
 from ahsd_config.values import show
 
 
@@ -99,11 +99,12 @@ class MigrationConflict(MigrationError):
     """One or more file values differ from the revisions' expected old values; nothing was written."""
 
     exit_code = 1
+    multiline = True  # a head line, then one indented line per conflict
 
     def __init__(self, path: str, conflicts: list[Conflict]) -> None:
         self.path = path
         self.conflicts = conflicts
-        lines = [f"{path}: {len(conflicts)} conflict(s); the file was not changed:"]
+        lines = [f"{one_line(str(path))}: {len(conflicts)} conflict(s); the file was not changed:"]
         lines += [f"  {c.describe()}" for c in conflicts]
         lines.append(
             "  keep your values with --on-conflict keep, or take the revisions' values with --on-conflict take"
@@ -114,10 +115,12 @@ class MigrationConflict(MigrationError):
 class MigrationInvalid(MigrationError):
     """The migrated result does not pass the schema; the original file is left as it was."""
 
+    multiline = True  # a head line, then one indented line per error
+
     def __init__(self, path: str, errors: list[str]) -> None:
         self.path = path
         self.errors = errors
         super().__init__(
-            f"{path}: the migrated config would not validate, so the file was not changed:\n  "
+            f"{one_line(str(path))}: the migrated config would not validate, so the file was not changed:\n  "
             + "\n  ".join(errors[:10])
         )
