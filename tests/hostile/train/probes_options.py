@@ -100,7 +100,7 @@ def probes(ctx: Ctx) -> list[Probe]:
         for v in BAD_NUM:
             args = [*CMP, opt, v, "--epochs" if opt == "--scenarios" else "--scenarios",
                     "1" if opt == "--scenarios" else "64", "head", "head", "--out", "{d}/o"]
-            if opt == "--epochs" and v in ("1e12", "1000000000000"):
+            if opt == "--epochs" and v == "1000000000000":
                 # within the option's bound (2**40): a budget of 10**12 epochs is asked for, and runs;
                 # what is due is that a Ctrl-C stops it cleanly
                 add(f"n-compare{opt}={v!r}", "compare", args, expect={130}, timeout=120, cwd=W,
