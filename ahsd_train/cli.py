@@ -26,7 +26,7 @@ from rich.table import Table
 from ahsd_config.cli.shell import safe_text
 from ahsd_config.errors import one_line as _flat
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
-from ahsd_train.signals import after_imports
+from ahsd_train.signals import RECEIVED, after_imports
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run.observer import Observer
 
@@ -73,6 +73,20 @@ def reports_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        try:
+            return translated(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            # native code (pydantic-core building a validator, torch) turns the KeyboardInterrupt of
+            # a Ctrl-C into its own error: after a signal, any error is the interruption
+            if not RECEIVED.is_set():
+                raise
+            stderr.print(one_line(f"error: interrupted ({type(exc).__name__} on the way out); nothing more "
+                                  "was done: run the same command again"), markup=False)
+            raise typer.Exit(130) from None
+
+    def translated(*args, **kwargs):
         try:
             code = func(*args, **kwargs)
         except ConfigInvalid as exc:

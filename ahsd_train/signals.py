@@ -9,6 +9,9 @@ from types import FrameType
 from typing import Callable, Optional
 
 RETRY_S = 0.05
+# Set by every handler `after_imports` wraps: a signal reached this process. An error that follows
+# is the signal's doing (native code turns a KeyboardInterrupt into its own error type).
+RECEIVED = threading.Event()
 Handler = Callable[[int, Optional[FrameType]], object]
 
 
@@ -29,6 +32,7 @@ def after_imports(handler: Handler) -> Handler:
     gave `AttributeError: module 'numpy' has no attribute 'multiply'` (a traceback, exit 1) where
     the interrupt was due."""
     def deferred(signum: int, frame: Optional[FrameType]) -> object:
+        RECEIVED.set()
         if importing(frame):
             timer = threading.Timer(RETRY_S, os.kill, (os.getpid(), signum))
             timer.daemon = True

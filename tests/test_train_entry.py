@@ -109,3 +109,34 @@ def test_a_signal_in_the_interpreters_teardown_changes_nothing(tmp_path, signum)
     done = subprocess.run([sys.executable, "-c", TEARDOWN, str(signum)], capture_output=True, text=True, timeout=60,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert (done.returncode, done.stderr) == (130, "")
+
+
+@pytest.mark.parametrize("signalled", [True, False])
+def test_an_error_after_a_signal_is_the_interruption_one_line_exit_130(monkeypatch, capsys, signalled):
+    """A Ctrl-C 1.5 s into `data generate` landed in pydantic-core building a validator, which turned
+    the KeyboardInterrupt into `SchemaError` (a traceback, exit 1). Without a signal, the same
+    foreign error is a bug and stays a traceback."""
+    import typer
+
+    from ahsd_train import cli, signals
+
+    class SchemaError(Exception):
+        pass
+
+    @cli.reports_errors
+    def command():
+        if signalled:
+            signals.RECEIVED.set()
+        raise SchemaError('Error building "literal" validator: KeyboardInterrupt')
+
+    monkeypatch.setattr(signals, "RECEIVED", type(signals.RECEIVED)())
+    monkeypatch.setattr(cli, "RECEIVED", signals.RECEIVED)
+    if not signalled:
+        with pytest.raises(SchemaError):
+            command()
+        return
+    with pytest.raises(typer.Exit) as stopped:
+        command()
+    assert stopped.value.exit_code == 130
+    assert capsys.readouterr().err == ("error: interrupted (SchemaError on the way out); nothing more was done: run "
+                                       "the same command again\n")
