@@ -93,3 +93,17 @@ def test_a_gate_that_passes_while_validate_fails_is_flagged(runner, tmp_path):
     r = harness.run_probe(target, harness.Probe("gate", "g", ["ci"], is_gate=True), "g-0")
     assert r["problems"] == [f"GATE PASS but validate configs/{name} rc 1"
                              for name in sorted(os.listdir(ROOT / "configs")) if name.endswith((".yaml", ".yml"))]
+
+
+def test_the_options_kind_attacks_every_value_the_cli_takes(runner):
+    """A new option or argument of any command must join `kinds_extra.OPTION_SLOTS` (the harness
+    gives each one every bad value kind)."""
+    import typer.main
+
+    import kinds_extra
+    from ahsd_config.cli.app import build_app
+
+    cli = typer.main.get_command(build_app())
+    takes = {(name, p.name) for name, command in cli.commands.items() for p in command.params
+             if not getattr(p, "is_flag", False)}
+    assert {(command, param) for command, param, _ in kinds_extra.OPTION_SLOTS} == takes

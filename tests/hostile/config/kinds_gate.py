@@ -148,8 +148,8 @@ def gitarg_probes(target: Target) -> list[Probe]:
     out = []
     for ref in ["--output=" + REFOUT, "-h", "main\nHEAD", "main^{/x}", "@{-1}", "HEAD:--output=x", "../x", "\udcff",
                 "main..pr", "main...pr", ":/batch", "HEAD@{upstream}", "--", "", " ", "a" * 5000, "refs/heads/../x"]:
-        out.append(Probe("gitargs", f"ci --base {ref[:30]!r}", ["ci", "--base", ref], pr(w(CFG, bad)), gate_validate=None, timeout=60,
-                         check=wrote_refout))
+        out.append(Probe("gitargs", f"ci --base {ref[:30]!r}", ["ci", "--base", ref], pr(w(CFG, bad)), timeout=60,
+                         check=wrote_refout, is_gate=True))
         out.append(Probe("gitargs", f"ci --head {ref[:30]!r}", ["ci", "--base", "main", "--head", ref], pr(w(CFG, bad)), timeout=60,
                          check=wrote_refout))
     for spec in ["--output=" + REFOUT, "HEAD:--output=" + REFOUT, f"HEAD:{CFG}", f"main:{CFG}",
