@@ -107,3 +107,21 @@ def test_the_options_kind_attacks_every_value_the_cli_takes(runner):
     takes = {(name, p.name) for name, command in cli.commands.items() for p in command.params
              if not getattr(p, "is_flag", False)}
     assert {(command, param) for command, param, _ in kinds_extra.OPTION_SLOTS} == takes
+
+
+def test_no_probe_names_a_path_outside_the_work_folder(runner, tmp_path):
+    """The harness runs as root: a probe value `../../../../etc/passwd` once climbed out of the probe's
+    folder and `stamp`/`schema -o` replaced that file. Every probe's paths stay in the work folder,
+    and a probe that would leave it is refused before it runs."""
+    import harness
+
+    target = _target(runner, tmp_path, tmp_path / "never-run")
+    by_kind = runner.all_probes(target)
+    escaping = [(kind, p.name) for kind, probes in by_kind.items() for i, p in enumerate(probes)
+                if harness.escapes(target, target.runs / f"{kind}-{i:04d}", p)]
+    assert escaping == []
+    harness.make_template(target)
+    for argv in (["stamp", "../../../../../../../../etc/x", "head"], ["validate", "-o", "/tmp/x.json"],
+                 ["ci", "--sarif=/etc/x"]):
+        r = harness.run_probe(target, harness.Probe("k", "escape", argv), "k-0")
+        assert r["rc"] is None and r["problems"][0].startswith("SETUP names a path outside the work folder")

@@ -211,6 +211,32 @@ def run_cmd(target: Target, d: Path, argv: list, env: dict | None = None, timeou
     return subprocess.CompletedProcess(args, proc.returncode, out or b"", err)
 
 
+# A probe may name, outside its work folder, only "/" and devices. Anything else an argument or a
+# path-valued variable names must lie inside the work folder: the harness runs as root on a shared
+# machine, and a `../../../../etc/passwd` that climbed out of the probe's folder once got that file
+# replaced by a report (the CLI rightly writes where its user points it).
+SAFE_OUTSIDE = ("/dev/", "/proc/self/")
+PATH_VARIABLES = ("HOME", "TMPDIR", "GIT_DIR", "GITHUB_STEP_SUMMARY", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+
+
+def escapes(target: Target, d: Path, p: "Probe") -> list[str]:
+    """The probe's path-like arguments and variables that would reach outside the work folder."""
+    values = [os.fsdecode(_subst(a, d)) for a in p.argv]
+    values += [os.fsdecode(_subst(v, d)) for k, v in p.env.items() if k in PATH_VARIABLES and v is not None]
+    work = os.path.realpath(target.work)
+    out = []
+    for text in values:
+        for candidate in {text, text.partition("=")[2]}:  # --output=PATH spelled as one argument
+            if "/" not in candidate and not candidate.startswith(".."):
+                continue
+            if candidate == "/" or candidate.startswith(SAFE_OUTSIDE):
+                continue
+            where = os.path.realpath(os.path.join(d / p.cwd, candidate))
+            if where != work and not where.startswith(work + os.sep):
+                out.append(candidate[:60])
+    return out
+
+
 def _clear(d: Path) -> None:
     if d.exists():
         subprocess.run(["chmod", "-R", "u+rwX", str(d)], capture_output=True)
@@ -229,6 +255,10 @@ def run_probe(target: Target, p: Probe, slot: str, keep: bool = False) -> dict:
             p.setup(d)
     except Exception as exc:  # noqa: BLE001 - any setup failure is reported as the harness's own
         result["problems"].append(f"SETUP {exc!r}"[:300])
+        return result
+    unsafe = escapes(target, d, p)
+    if unsafe:
+        result["problems"].append(f"SETUP names a path outside the work folder, not run: {unsafe[:2]}")
         return result
     before = snapshot(d)
     started = time.monotonic()

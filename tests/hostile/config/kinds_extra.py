@@ -24,7 +24,8 @@ BAD_VALUES: dict[str, str | bytes] = {
     "empty": "", "space": " ", "dash": "-x", "double-dash": "--", "long": "x" * 100_000,
     "newline": "a\nb", "cr": "a\rb", "esc": "\x1b[2J\x1b]0;pwn\x07", "bidi": "a\u202eb", "zero-width": "\u200b",
     "not-utf8": b"\xff\xfe", "nfd": "cafe\u0301", "dot": ".", "root": "/", "dev-zero": "/dev/zero",
-    "glob": "**/*", "percent": "%s%n{0}", "traversal": "../../../../etc/passwd",
+    "glob": "**/*", "percent": "%s%n{0}",
+    "traversal": "../../outside.yaml",  # climbs out of the project (into the work folder: see harness.escapes)
 }
 
 # (command, the parameter's name in the CLI, argv with its value as "{}"): every value-taking argument
@@ -88,11 +89,11 @@ ENVS: dict[str, dict] = {
     "NO_COLOR": {"NO_COLOR": "1"}, "FORCE_COLOR": {"FORCE_COLOR": "1", "TERM": "xterm-256color"},
     "TERM=dumb": {"TERM": "dumb"}, "COLUMNS=1": {"COLUMNS": "1"}, "COLUMNS=abc": {"COLUMNS": "abc"},
     "COLUMNS=-5": {"COLUMNS": "-5"}, "LINES=0": {"LINES": "0", "COLUMNS": "0"},
-    "no HOME": {"HOME": None}, "HOME missing": {"HOME": "/nonexistent/home"},
+    "no HOME": {"HOME": None}, "HOME missing": {"HOME": "@@PROBE@@/no-such-home"},
     "LANG=C": {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0"}, "LC_ALL=POSIX": {"LC_ALL": "POSIX", "PYTHONUTF8": "0"},
     "PYTHONIOENCODING=ascii": {"PYTHONIOENCODING": "ascii"}, "LC_ALL=tr_TR": {"LC_ALL": "tr_TR.UTF-8"},
-    "TMPDIR missing": {"TMPDIR": "/nonexistent/tmp"}, "TMPDIR a file": {"TMPDIR": "/etc/hostname"},
-    "no git on PATH": {"PATH": "/nonexistent"}, "GIT_DIR elsewhere": {"GIT_DIR": "/nonexistent/.git"},
+    "TMPDIR missing": {"TMPDIR": "@@PROBE@@/no-such-tmp"}, "TMPDIR a file": {"TMPDIR": "@@PROBE@@/pyproject.toml"},
+    "no git on PATH": {"PATH": "/nonexistent"}, "GIT_DIR elsewhere": {"GIT_DIR": "@@PROBE@@/no-such/.git"},
     "GITHUB_ACTIONS": {"GITHUB_ACTIONS": "true"}, "PYTHONWARNINGS=error": {"PYTHONWARNINGS": "error"},
 }
 ENV_CMDS = [("validate ok", ["validate", CFG], None), ("validate bad+unicode", ["validate", CFG], UNICODE_KEY),

@@ -204,7 +204,7 @@ def _journal() -> list[Probe]:
 PYPROJECTS = {
     "dir": None, "fifo": None, "devzero": None, "dangling": None, "loop": None,
     "garbage": b"[tool.ahsd\nmigrations = ", "latin1": b"[tool.ahsd]\nmigrations = \"m\xe9\"\n",
-    "mig-int": b"[tool.ahsd]\nmigrations = 5\n", "mig-abs": b"[tool.ahsd]\nmigrations = \"/etc\"\n",
+    "mig-int": b"[tool.ahsd]\nmigrations = 5\n", "mig-abs": lambda d: f'[tool.ahsd]\nmigrations = "{d.parent.parent / "abs-migrations"}"\n',
     "mig-up": b"[tool.ahsd]\nmigrations = \"../..\"\n", "mig-configs": b"[tool.ahsd]\nmigrations = \"configs\"\n",
     "mig-dash": b"[tool.ahsd]\nmigrations = \"--output=x\"\n", "mig-nul": b"[tool.ahsd]\nmigrations = \"a\\u0000b\"\n",
     "mig-surrogate": b"[tool.ahsd]\nmigrations = \"\\udcff\"\n",
