@@ -74,6 +74,13 @@ def test_each_flag_fires_on_a_command_that_earns_it(runner, tmp_path):
     assert flags == {"TRACEBACK", "RC", "CHANGED", "LEFTOVER", "CODE", "RAW"}  # RAW CONTROL: the ESC
     assert r["soft"] == [] and (target.runs / "fake-0").is_dir()  # a broken probe's folder is kept
 
+    printer = tmp_path / "printer"
+    printer.write_text("#!/bin/sh\nprintf '{\"a\": \\\\x85}'\n")
+    printer.chmod(0o755)
+    r = harness.run_probe(harness.Target(ROOT, printer, tmp_path / "work"),
+                          harness.Probe("fake", "json", ["validate", "-f", "json"]), "fake-2")
+    assert [x.split(" (")[0] for x in r["problems"]] == ["BAD JSON"]
+
     hang = harness.Probe("fake", "hang", ["x"], timeout=1)
     sleeper = tmp_path / "sleeper"
     sleeper.write_text("#!/bin/sh\nsleep 30 &\nwait\n")

@@ -9,6 +9,7 @@ never happens (see FLAGS). Nothing here imports `ahsd_config`: the harness sees 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ FLAGS = {
     "RAW CONTROL": "a raw control character (ESC and the rest of C0 but tab/newline, DEL, C1) or bidi override "
                    "on stdout or stderr",
     "WROTE OUTSIDE": "a file appeared where only a git option smuggled in an argument could put it",
+    "BAD JSON": "stdout of a command asked for `json` or `sarif` is not one JSON document",
     "SETUP": "the probe's own setup failed (a harness artefact, never the product's fault)",
 }
 SOFT = {"MULTILINE": "exit 2 with more than one unindented stderr line (the house rule: one line)"}
@@ -304,6 +306,11 @@ def _problems(target: Target, p: Probe, d: Path, proc: subprocess.CompletedProce
                   for c in UNSAFE.findall(stream.decode("utf-8", "replace"))})
     if raw:
         problems.append(f"RAW CONTROL {raw[:4]}")
+    if _json_requested(p.argv) and proc.stdout.strip():
+        try:
+            json.loads(proc.stdout)
+        except ValueError as exc:
+            problems.append(f"BAD JSON ({str(exc)[:60]})")
     if p.expect is not None and p.expect not in err:
         problems.append(f"WORDING (want {p.expect!r})")
     if p.check:
@@ -313,6 +320,14 @@ def _problems(target: Target, p: Probe, d: Path, proc: subprocess.CompletedProce
     if (p.is_gate or p.gate_validate is not None) and proc.returncode == 0:
         problems += _gate_pass_but_invalid(target, p, d)
     return problems
+
+
+def _json_requested(argv: list) -> bool:
+    """`-f json|sarif` / `--format json|sarif` (as two arguments or `--format=json`) in argv."""
+    words = [a for a in argv if isinstance(a, str)]
+    pairs = zip(words, words[1:])
+    return any(a in ("-f", "--format") and b in ("json", "sarif") for a, b in pairs) or any(
+        w in ("--format=json", "--format=sarif") for w in words)
 
 
 def _gate_pass_but_invalid(target: Target, p: Probe, d: Path) -> list[str]:
