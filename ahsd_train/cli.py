@@ -300,10 +300,9 @@ def run_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
-    from ahsd_train.run import trainer
     from ahsd_train.run.observer import hooks_from_env
     from ahsd_train.run.progress import make_progress
-    from ahsd_train.run.setup import RunOptions
+    from ahsd_train.run.setup import RunOptions, prepare
 
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
@@ -312,10 +311,13 @@ def run_command(
     opts = RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
                               create_overlaps, epochs, max_steps, checkpoint_every_steps,
                               argv=tuple(sys.argv))
+    prepared = prepare(opts)  # a config that may not run is refused before torch loads (~2 s a refusal)
+    from ahsd_train.run import trainer
+
     progress = make_progress(quiet)
     try:
         with _signals_stop_the_run():
-            result = trainer.run(opts, RichObserver(progress), hooks_from_env())
+            result = trainer.run(opts, RichObserver(progress), hooks_from_env(), prepared=prepared)
     finally:
         progress.close()
     if result.report:

@@ -63,13 +63,15 @@ class RunResult:
         return self.stop_reason is not None
 
 
-def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None) -> RunResult:
-    """`ahsd-train run`: prepare -> preflight -> train. Raises AhsdTrainError / ConfigInvalid."""
+def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None,
+        prepared: Prepared | None = None) -> RunResult:
+    """`ahsd-train run`: prepare -> preflight -> train. Raises AhsdTrainError / ConfigInvalid.
+    `prepared`: `prepare(opts)` already done (the CLI does it before importing this module)."""
     ctx = ddp.from_env()
     observer = observer or Observer()
     if not ctx.is_main:  # one voice: only rank 0 reports
         observer = Silent()
-    prepared = prepare(opts)
+    prepared = prepared or prepare(opts)
     for w in prepared.warnings:
         observer.warn(w)
     config = prepared.config
