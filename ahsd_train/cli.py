@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ahsd_config.cli.shell import safe_text
+from ahsd_config.errors import one_line as _flat
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run.observer import Observer
@@ -105,17 +106,16 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def one_line(text: str) -> str:
+    """An error as the one line it promises to be: newlines as `\\n`, control characters escaped."""
+    return safe_text(_flat(text))
+
+
 # The most any count option takes (--epochs, --scenarios, --batch-size, ...): past any machine's
 # memory or lifetime, and far inside torch's int64 once sizes multiply (--batch-size 1e23 reached
 # torch.rand as "Overflow when unpacking long long", a traceback). Anything below it that a machine
 # cannot hold is refused by the preflight or the allocator's one line.
 MOST = 2**40
-
-
-def one_line(text: str) -> str:
-    """An error as the one line it promises to be: a newline inside it (a path typed with one,
-    `--out $'a\\nb'`) is written `\\n`, as safe_text writes the other control characters."""
-    return safe_text(text).replace("\n", "\\n")
 
 
 def out_of_memory(exc: BaseException) -> str | None:
@@ -300,10 +300,9 @@ def run_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (they only show on a terminal anyway)."),
 ) -> int:
     """Validate the config, then train PriorityNet and write the run directory and report.json."""
-    from ahsd_train.run import trainer
     from ahsd_train.run.observer import hooks_from_env
     from ahsd_train.run.progress import make_progress
-    from ahsd_train.run.setup import RunOptions
+    from ahsd_train.run.setup import RunOptions, prepare
 
     if device is not None and device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
@@ -312,10 +311,13 @@ def run_command(
     opts = RunOptions(config, tuple(set_), device, out, resume, quick, force, data,
                               create_overlaps, epochs, max_steps, checkpoint_every_steps,
                               argv=tuple(sys.argv))
+    prepared = prepare(opts)  # a config that may not run is refused before torch loads (~2 s a refusal)
+    from ahsd_train.run import trainer
+
     progress = make_progress(quiet)
     try:
         with _signals_stop_the_run():
-            result = trainer.run(opts, RichObserver(progress), hooks_from_env())
+            result = trainer.run(opts, RichObserver(progress), hooks_from_env(), prepared=prepared)
     finally:
         progress.close()
     if result.report:
@@ -543,6 +545,7 @@ def data_generate_command(
     """Write N scenarios as shards: the analytic generator's, or with --physics LALSuite's (parallel, resumable)."""
     from ahsd_config.api import load_config
     from ahsd_train.run.progress import make_progress
+    from ahsd_train.run.rundir import lock_run_dir
 
     if physics:
         from ahsd_train.engine.physics import require_lal
@@ -551,7 +554,7 @@ def data_generate_command(
     cfg = load_config(config or default_config(short=True), tuple(set_)).config
     progress = make_progress(quiet)
     try:
-        with _signals_interrupt(), _interrupted_generation(out, physics):
+        with _signals_interrupt(), _interrupted_generation(out, physics), lock_run_dir(out):  # one writer per folder
             _generate(cfg, out, scenarios, physics, seed, workers, shard_size, window_seconds, window_rate, progress)
     finally:
         progress.close()

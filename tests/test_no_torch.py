@@ -41,3 +41,19 @@ def test_console_script_validate_never_imports_torch():
     done = subprocess.run([sys.executable, "-c", probe, str(config)], capture_output=True, text=True,
                           cwd=REPO, timeout=120)
     assert done.stdout.strip().splitlines()[-1] in ("NO-TORCH 0", "NO-TORCH 1"), done.stdout + done.stderr
+
+
+def test_ahsd_train_run_refuses_an_invalid_config_before_importing_torch(tmp_path):
+    """A refusal is the config check alone (~0.5 s), not the config check after torch loaded (~2 s):
+    the hostile pass's gate kind runs 1,200 of them, and a user fixing a config runs them in a row."""
+    probe = ("import sys; sys.argv = ['ahsd-train', *sys.argv[1:]]\n"
+             "from ahsd_train.entry import main\n"
+             "try:\n    main()\n"
+             "except SystemExit as exit:\n    code = exit.code\n"
+             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', code)")
+    config = REPO / "configs" / "enhanced_training.yaml"
+    done = subprocess.run([sys.executable, "-c", probe, "run", "--config", str(config), "--set",
+                           "priority_net.batch_size=0", "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "NO-TORCH 2", done.stdout + done.stderr
+    assert "AHSD903" in done.stderr and not (tmp_path / "r").exists()

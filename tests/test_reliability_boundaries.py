@@ -21,8 +21,10 @@ import ast
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +116,8 @@ def test_a_planted_fifo_or_device_is_never_read(tmp_path, where, kind):
 # ------------------------------------------------------------------------ hostile journals
 _names = st.sampled_from(["2025-11-11_v11.yaml", "../pyproject.toml", "/etc/hostname", "x.yaml", "",
                           ".hidden", "a/b.yaml", ".x.yaml.1.abc.tmp", ".2025-11-11_v11.yaml.1.ab.tmp", "\udcff"])
+_outside = st.sampled_from(["/etc/hostname", "/tmp/../etc/x.yaml", "x.yaml", "/no/such/c.yaml", "/tmp/c.yaml/",
+                            "../pyproject.toml", "/tmp/\udcff.yaml", "/tmp/.c.yaml"])
 _json_junk = st.recursive(st.none() | st.booleans() | st.integers() | _names,
                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names, inner, max_size=3),
                           max_leaves=6)
@@ -121,6 +125,9 @@ _journals = st.one_of(
     _json_junk.map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries({"writes": st.dictionaries(_names, _names, max_size=3),
                            "removes": st.lists(_names, max_size=3)}).map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({"writes": st.dictionaries(_names, _names, max_size=2),
+                           "removes": st.lists(_names, max_size=2),
+                           "outside": st.dictionaries(_outside, _names, max_size=2)}).map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=40),
 )
 
@@ -145,8 +152,9 @@ def test_a_journal_is_followed_only_when_it_is_one_this_tool_writes(tmp_path_fac
         assert (folder / JOURNAL).read_bytes() == journal  # left for a person to look at
     else:  # only a journal of the shape commit_files writes is acted on
         data = json.loads(journal)
-        assert set(data) == {"writes", "removes"}
+        assert set(data) in ({"writes", "removes"}, {"writes", "removes", "outside"})
         assert all(tmp.startswith(f".{name}.") for name, tmp in data["writes"].items())
+        assert all(path.endswith(".yaml") and os.path.isabs(path) for path in data.get("outside", {}))
     assert (tmp / "pyproject.toml").read_text() == "outside\n"
 
 
@@ -160,6 +168,22 @@ def test_a_planted_journal_cannot_move_a_file_into_the_chain(tmp_path):
     assert proc.returncode == 2 and "it is not a journal ahsd-config wrote" in proc.stderr
     assert victim.read_text() == "mine\n" and (tmp / "pyproject.toml").is_file()
     assert not (tmp / "migrations" / "x.yaml").exists()
+
+
+def test_a_planted_journal_cannot_replace_a_file_outside_the_chain_that_is_not_a_config(tmp_path):
+    """`outside` (a config stamped with the revision it records) names only absolute, normalised
+    YAML paths: pyproject.toml, a relative path or one through `..` is refused."""
+    tmp = _project(tmp_path)
+    (tmp / ".pyproject.toml.999999.x.tmp").write_text("[tool.ahsd]\nmigrations = '/'\n")
+    (tmp / "configs" / ".c.yaml.999999.x.tmp").write_text("planted\n")
+    before = (tmp / "pyproject.toml").read_bytes(), (tmp / "configs" / "c.yaml").read_bytes()
+    for target, staged in [(str(tmp / "pyproject.toml"), ".pyproject.toml.999999.x.tmp"),
+                           (f"{tmp}/migrations/../configs/c.yaml", ".c.yaml.999999.x.tmp"),
+                           ("configs/c.yaml", ".c.yaml.999999.x.tmp")]:
+        (tmp / "migrations" / JOURNAL).write_text(json.dumps({"writes": {}, "removes": [], "outside": {target: staged}}))
+        proc = _run(tmp, "heads")
+        assert proc.returncode == 2 and "it is not a journal ahsd-config wrote" in proc.stderr, (target, proc.stderr)
+        assert ((tmp / "pyproject.toml").read_bytes(), (tmp / "configs" / "c.yaml").read_bytes()) == before
 
 
 def test_a_real_journal_still_completes(tmp_path):
@@ -323,11 +347,11 @@ def test_a_lone_surrogate_in_an_override_is_one_line(tmp_path):
 @pytest.mark.parametrize("fault", ["read-only config", "config is a directory link", "stamp fails (ENOSPC)"])
 def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeypatch, fault):
     """`revision --from FILE` wrote the revision file, then failed to stamp a read-only FILE: exit
-    2 with the chain changed. Now FILE is checked first, and a stamp that fails anyway takes the
-    revision back."""
+    2 with the chain changed. Now FILE is checked first, and the revision and the stamp are one
+    file set: a stamp that fails anyway (a full disk while staging it) writes neither."""
     import errno
 
-    from ahsd_config.api import migrations as C
+    from ahsd_config.input import files
 
     tmp = _project(tmp_path)
     monkeypatch.chdir(tmp)
@@ -340,9 +364,13 @@ def test_revision_writes_the_revision_and_the_stamp_or_neither(tmp_path, monkeyp
         os.symlink(tmp / "d", tmp / "configs" / "d.yaml")
         cfg = tmp / "configs" / "d.yaml"
     else:
-        def full(*args, **kwargs):
-            raise OSError(errno.ENOSPC, "No space left on device (injected)", str(cfg))
-        monkeypatch.setattr(C, "stamp", full)
+        real_stage = files._stage
+
+        def full(folder, name, payload, mode):
+            if name == cfg.name:
+                raise OSError(errno.ENOSPC, "No space left on device (injected)", str(cfg))
+            return real_stage(folder, name, payload, mode)
+        monkeypatch.setattr(files, "_stage", full)
     chain = {p.name: p.read_bytes() for p in (tmp / "migrations").iterdir()}
     before = cfg.read_bytes() if cfg.is_file() else None
     result = runner.invoke(app, ["revision", "-m", "t", "--from", str(cfg.relative_to(tmp)), "--id", "vz"])
@@ -393,6 +421,38 @@ def test_control_characters_in_a_config_are_escaped_in_every_output(tmp_path_fac
             assert any(chr(char) in f["message"] for f in report["files"][0]["findings"])
 
 
+HOSTILE_NAME = "a\nb\x1b[2J\x07\x9b\r.yaml"  # a newline, an escape sequence, a bell, a C1 control, a CR
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if ord(c) < 0x20 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f]
+
+
+@pytest.mark.parametrize("command", [
+    ["validate", "{missing}"], ["validate", "{bad}"], ["validate", "{good}"], ["validate", "{good}", "-f", "github"],
+    ["current", "{missing}"], ["migrate", "{bad}"], ["stamp", "{missing}", "head"], ["diff", "head", "{bad}"],
+    ["revision", "-m", "t", "--from", "{missing}"], ["--verbose", "heads"], ["schema", "-o", "{missing}/x.json"],
+    ["schema", "-o", "{missing}", "--check"], ["explain", "{missing}"]])
+def test_a_file_name_with_a_newline_or_control_characters_keeps_every_record_one_line(tmp_path, command):
+    """A file named `$'a\\nb\\e[2J.yaml'`: validate's read error reached stderr raw (the escape
+    sequence and all) and split over two lines, as did a text finding's `path:line:col`. Every
+    one-line record (an error, a note, a finding) now writes a newline as `\\n` and control
+    characters as escapes."""
+    tmp = _project(tmp_path) / "d"
+    tmp.mkdir()
+    (tmp.parent / "configs" / "c.yaml").rename(tmp / f"good{HOSTILE_NAME}")
+    (tmp / f"bad{HOSTILE_NAME}").write_text("priority_net: [unclosed\n")
+    names = {"missing": f"gone{HOSTILE_NAME}", "bad": f"bad{HOSTILE_NAME}", "good": f"good{HOSTILE_NAME}"}
+    proc = _run(tmp, *[arg.format(**names) for arg in command])
+    assert "Traceback" not in proc.stderr and proc.returncode in (0, 1, 2), proc.stderr
+    assert not _raw_controls(proc.stdout + proc.stderr), repr((proc.stdout + proc.stderr)[:300])
+    if proc.returncode == 2:
+        assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    if command[:2] == ["validate", "{good}"]:
+        lines = proc.stdout.splitlines()
+        assert lines and all(line.startswith(("good", "::", "    hint:")) for line in lines[:-1]), lines[:3]
+
+
 @pytest.mark.parametrize("setting", ['migrations = "../.."', 'migrations = "/etc"', 'config_globs = ["/**/*.yaml"]',
                                      'config_globs = ["../**"]', 'migrations = "a\\u0000b"', 'default_config = "~/x.yaml"'])
 def test_tool_ahsd_paths_stay_inside_the_project(tmp_path, monkeypatch, setting):
@@ -405,3 +465,32 @@ def test_tool_ahsd_paths_stay_inside_the_project(tmp_path, monkeypatch, setting)
         assert result.exit_code == 2, result.output
         assert "must be a path inside the project" in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ signals end ahsd-config cleanly
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_migrate_holds_the_lock_leaves_no_lock_and_the_file_whole(tmp_path, sig):
+    """SIGTERM's default action killed `migrate` while it held FILE.lock: the lock file stayed beside
+    the config (to be committed by mistake) and nothing was said. Both signals now unwind (finally
+    blocks remove the lock and any staged temp file) and end with one line, exit 130."""
+    from ahsd_config.api import migrations as C
+    from ahsd_config.cli.app import INTERRUPTED
+
+    tmp = _project(tmp_path)
+    old = C.show_text(C.load_chain().order[0])  # the oldest state: migrate has the whole chain to do
+    items = "".join(f"  - metric_{i}\n" for i in range(20_000))  # ~1 s of work on a quiet box
+    big = tmp / "configs" / "big.yaml"
+    big.write_text(old.replace("  - gradient_norm\n", "  - gradient_norm\n" + items, 1))
+    before = big.read_bytes()
+    code = "import sys; from ahsd_config.cli.app import main; sys.argv = ['ahsd-config', *sys.argv[1:]]; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "migrate", "configs/big.yaml"], cwd=tmp,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp / "configs" / "big.yaml.lock").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "migrate finished before the signal: make the file bigger"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == INTERRUPTED, (proc.returncode, err)
+    assert sorted(p.name for p in (tmp / "configs").iterdir()) == ["big.yaml", "c.yaml"]
+    assert big.read_bytes() == before  # the write is the last step: a signal during the work changes nothing

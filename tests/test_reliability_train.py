@@ -181,13 +181,15 @@ def _manifest(ds: Path, change) -> None:
 
 
 SHARD_BREAKS = {
-    "no shards key": (lambda ds: _manifest(ds, lambda m: m.pop("shards")), "`shards` must be a non-empty list"),
+    "no shards key": (lambda ds: _manifest(ds, lambda m: m.pop("shards")), "missing ['shards']"),
     "entry outside": (lambda ds: _manifest(ds, lambda m: m["shards"][0].update(file="../x")), "must be {file"),
     "wrong dtype": (lambda ds: _retensor(ds, lambda t: t.update(mask=t["mask"].float())), "mask is torch.float32"),
     "wrong width": (lambda ds: _retensor(ds, lambda t: t.update(features=t["features"][:, :, :3].contiguous())),
                     "features has 3 columns"),
     "negative edge": (lambda ds: _retensor(ds, lambda t: t["edge_type"].fill_(-4)), "edge_type below 0"),
     "nan features": (lambda ds: _retensor(ds, lambda t: t["features"].fill_(float("nan"))), "features holds NaN"),
+    "3e38 features": (lambda ds: _retensor(ds, lambda t: t["features"].fill_(3e38)), "features holds values up to 3e+38"),
+    "1e7 snr": (lambda ds: _retensor(ds, lambda t: t["snr"].fill_(1e7)), "snr holds values up to 1e+07"),
     "inf label": (lambda ds: _retensor(ds, lambda t: t["priority"].fill_(float("inf"))), "priority holds NaN or infinite values"),
     "label above 1": (lambda ds: _retensor(ds, lambda t: t["priority"].masked_fill_(t["mask"], 7.0)), "outside [0, 1]"),
     "mask vs count": (lambda ds: _retensor(ds, lambda t: t["n_signals"].fill_(1)), "mask does not mark exactly"),
@@ -207,6 +209,74 @@ SHARD_BREAKS = {
                                    (ds / "shard-00000.safetensors").symlink_to("/dev/zero")),
                        "not a regular file (a character device)"),
 }
+
+
+HOSTILE_JSON = [None, True, False, 0, -1, 1.5, 10**30, "", "x", "\udcff", [], [1, 2], {}, {"a": 1}]
+
+
+def _places(value, at=()):
+    """Every place of a manifest: each key's value, each list item, each shard entry's values."""
+    yield at
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, (*at, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value[:2]):
+            yield from _places(item, (*at, i))
+
+
+def _put(manifest, at, value):
+    import copy
+
+    out = copy.deepcopy(manifest)
+    target = out
+    for step in at[:-1]:
+        target = target[step]
+    target[at[-1]] = value
+    return out
+
+
+@pytest.mark.parametrize("strain", [False, True], ids=["no strain", "strain"])
+def test_every_manifest_value_replaced_by_a_hostile_one_is_refused_by_the_one_check(tmp_path, strain):
+    """The manifest class: each place (every key, list item and shard entry value) replaced by each
+    hostile JSON value (wrong types, 1.5 for an int, True for 1, 10**30, a lone surrogate, ...),
+    plus an unknown key, a duplicate field and a strain shape the shards do not have: read_shards
+    raises ShardError naming the dataset, never trains on it (`fields: [.., strain, strain]`, an
+    unknown key and a 10**12 strain_shape used to be read as a good dataset)."""
+    from ahsd_train.review.bench import project_config
+    from ahsd_train.engine.data import SyntheticScenarioSource
+    from ahsd_train.engine.shards import read_shards, write_shards
+    from ahsd_train.errors import ShardError
+
+    cfg = project_config()
+    pn = cfg.priority_net.model_copy(update={"use_strain": strain})
+    data = cfg.data.model_copy(update={"synthetic": cfg.data.synthetic.model_copy(update={"max_signals": 3})})
+    ds = tmp_path / "ds"
+    write_shards(SyntheticScenarioSource(data, pn, seed=0).generate(4), ds, 2)
+    good = json.loads((ds / "manifest.json").read_text())
+    read_shards(ds)
+    cases = [_put(good, at, value) for at in list(_places(good))[1:] for value in HOSTILE_JSON]
+    cases += [_put(good, at, float(v)) for at in list(_places(good))[1:] for v in [_get(good, at)] if type(v) is int]
+    cases += [{**good, "\udcff": 1}, {**good, "comment": "x"}, _put(good, ("shards", 0, "extra"), 1),
+              _put(good, ("fields",), [*good["fields"], good["fields"][0]]),
+              _put(good, ("strain_shape",), [10**12, 10**12] if strain else [2, 8]),
+              _put(good, ("strain_shape",), [good["strain_shape"][0], good["strain_shape"][1] + 1] if strain else None)]
+    refused = 0
+    for manifest in cases:
+        if manifest == good and type(manifest.get("version")) is int:
+            continue
+        (ds / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(ShardError) as info:
+            read_shards(ds)
+        assert str(ds) in info.value.message, info.value.message
+        refused += 1
+    assert refused > 150
+
+
+def _get(manifest, at):
+    for step in at:
+        manifest = manifest[step]
+    return manifest
 
 
 def test_edge_ids_past_the_models_embedding_are_one_line_before_training(tmp_path):
@@ -319,3 +389,29 @@ def test_run_out_on_a_file_or_read_only_place_is_one_line(tmp_path, where, monke
                                    "--max-steps", "1", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert len([ln for ln in res.output.splitlines() if "error" in ln]) == 1, res.output
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused_and_a_stale_lock_is_not(tmp_path):
+    """Two `run --out X` at once both passed "X already holds a run" (neither had written run.json
+    yet), then interleaved one metrics.jsonl and overwrote each other's checkpoints. The run folder's
+    lock (`X.lock`, beside it) is held from the folder's choice to the run's end."""
+    from ahsd_config.input.files import file_lock
+
+    out = tmp_path / "run"
+    args = ("run", "--config", str(CONFIG), *set_args(TINY), "--device", "cpu", "--max-steps", "1", "--out", str(out))
+    with file_lock(out):  # another process's run holds the folder
+        refused = cli(*args)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.strip().splitlines() == [
+            f"error: {out}: another ahsd-train is writing this folder (lock {out}.lock is held); "
+            "wait for it to end, or pass another --out"]
+        assert not out.exists()  # nothing of the refused run was written
+    with file_lock(tmp_path / "ds"):  # `data generate` into a folder another generate is writing
+        refused = cli("data", "generate", "--config", str(CONFIG), "--scenarios", "8", "--out", str(tmp_path / "ds"))
+        assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "another ahsd-train is writing this folder" in refused.stderr and not (tmp_path / "ds").exists()
+    (tmp_path / "run.lock").write_text("")  # left by a killed run: a file nobody holds
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+    assert not (tmp_path / "run.lock").exists()  # the holder removes its lock at the end

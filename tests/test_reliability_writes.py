@@ -135,6 +135,61 @@ def test_merge_and_revision_write_through_the_same_writer(chain, monkeypatch):
     assert len(calls) == 2 and store.load_map(chain).head == "f"
 
 
+def _revision_from(tmp: Path):
+    """`revision --from c.yaml` with the stamp, in tmp/chain (chain head d, c.yaml one value past it)."""
+    return lambda: C.new_revision("bigger", tmp / "c.yaml", "e", rmap=store.load_map(tmp / "chain"),
+                                  folder=tmp / "chain", stamp=True)
+
+
+def _project_state(tmp: Path) -> dict[str, bytes]:
+    return snapshot(tmp, ignore=(".ahsd.lock", "c.yaml.lock"))
+
+
+def test_revision_from_file_failing_or_killed_at_any_step_writes_both_or_neither(chain, monkeypatch):
+    """The revision file and FILE's stamp are one file set: a kill between the two used to leave
+    the new revision with FILE still stamped at the old head."""
+    monkeypatch.setattr(C, "_today", lambda: "2026-11-30T08:00:00+00:00")  # a rerun writes the same bytes
+    tmp = chain.parent
+    cfg = tmp / "c.yaml"
+    cfg.write_text("revision: d\npriority_net:\n  batch_size: 20  # tuned\n")
+    before = _project_state(tmp)
+    scratch = tmp.parent / "scratch"
+    shutil.copytree(tmp, scratch)
+    steps = count_steps(scratch, _revision_from(scratch))
+    new = _project_state(scratch)
+    assert new["c.yaml"] == b"revision: e\npriority_net:\n  batch_size: 20  # tuned\n"
+    assert sorted(set(new) - set(before)) == ["chain/2026-11-30_e.yaml"]
+    assert steps >= 8
+    outcomes = set()
+    for n in range(1, steps + 1):
+        exc = fail_at(tmp, n, _revision_from(tmp))
+        after = _project_state(tmp)
+        assert after == (new if exc is None else before), f"step {n}: failed ({exc}) but half the set changed"
+        _restore_project(tmp, before)
+        status = die_at(tmp, n, _revision_from(tmp))
+        assert status & 0x7F == signal.SIGKILL, f"step {n}: the writer was not killed"
+        store.load_map(tmp / "chain").order  # the next command completes or discards what was left
+        after = _project_state(tmp)
+        stale = sorted(k for k in after if k.endswith(".tmp"))  # a temp staged next to FILE before the
+        assert all(k.startswith(".c.yaml.") for k in stale), f"step {n}: {stale}"  # commit point: the
+        after = {k: v for k, v in after.items() if k not in stale}  # next write of FILE sweeps it
+        assert after in (before, new), f"step {n}: {sorted(after)}"
+        outcomes.add("old" if after == before else "new")
+        if after == before:  # the user runs it again: it goes through and sweeps the dead stamp's temp
+            _revision_from(tmp)()
+            assert _project_state(tmp) == new, f"step {n}: the rerun left {sorted(set(_project_state(tmp)) - set(new))}"
+        _restore_project(tmp, before)
+    assert outcomes == {"old", "new"}  # the kill landed both before and after the commit point
+
+
+def _restore_project(tmp: Path, files: dict[str, bytes]) -> None:
+    for p in sorted(tmp.rglob("*"), reverse=True):
+        if p.is_file() and p.name not in (".ahsd.lock", "c.yaml.lock"):
+            p.unlink()
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+
+
 def test_commit_files_refuses_names_outside_the_folder(tmp_path):
     with pytest.raises(ValueError):
         commit_files(tmp_path, {"../x.yaml": b"x"})

@@ -26,7 +26,7 @@ from ahsd_config.api.diff import (  # noqa: F401 - `diff` lives in its own modul
     returned_keys,
 )
 from ahsd_config.errors import UsageError
-from ahsd_config.input.files import atomic_write, backup_path, folder_lock, locked, write_backup
+from ahsd_config.input.files import atomic_write, backup_path, folder_lock, locked, write_backup, write_target
 from ahsd_config.input.loader import load_file, load_text, make_yaml, paused_gc, read_text, to_plain
 
 from ahsd_config.migrate import keys, store
@@ -343,13 +343,6 @@ def _yaml_text(data: dict) -> str:
 
 
 # ----------------------------------------------------------------------------------- authoring
-def writing(folder: str | Path | None = None):
-    """Hold the project's revision folder for a whole read-check-write that spans several calls
-    (`revision --from FILE`: read the chain, write the revision, stamp FILE), so a second
-    `revision` builds on this one instead of beside it."""
-    return folder_lock(_folder(folder))
-
-
 def _folder(folder: str | Path | None) -> Path:
     """Where a writer puts revisions: the given folder, else the project's (never the shipped chain)."""
     from ahsd_config.input.project import writable_chain
@@ -371,14 +364,23 @@ def _fresh_id(rmap: RevisionMap, base: str) -> str:
 
 
 def new_revision(title: str, source: str | Path, rev_id: str | None = None,
-                 rmap: RevisionMap | None = None, folder: str | Path | None = None) -> Revision:
-    """Write a revision holding FILE's differences to head, one placeholder rationale per change."""
+                 rmap: RevisionMap | None = None, folder: str | Path | None = None,
+                 stamp: bool = False) -> Revision:
+    """Write a revision holding FILE's differences to head, one placeholder rationale per change;
+    with `stamp`, FILE is stamped at it in the same atomic step (a kill leaves both old or both new)."""
     folder = _folder(folder)  # outside a project: refuse before anything else
+    if stamp and not str(write_target(source)).endswith((".yaml", ".yml")):  # the only files a journal may replace
+        raise UsageError(f"{source}: only a .yaml or .yml file is stamped with the revision it records "
+                         "(the two are written as one set); rename it, or pass --no-stamp")
     with folder_lock(folder):  # read-check-write under the folder's lock: two at once stay a chain
-        return _new_revision(title, source, rev_id, _chain(rmap), folder)
+        if not stamp:
+            return _new_revision(title, source, rev_id, _chain(rmap), folder)
+        with locked(source):  # FILE is edited in place: a migrate of it waits
+            return _new_revision(title, source, rev_id, _chain(rmap), folder, stamp=True)
 
 
-def _new_revision(title: str, source: str | Path, rev_id: str | None, rmap: RevisionMap, folder: Path) -> Revision:
+def _new_revision(title: str, source: str | Path, rev_id: str | None, rmap: RevisionMap, folder: Path,
+                  stamp: bool = False) -> Revision:
     head = rmap.head
     doc = load_file(source)
     # the new head is FILE's values: a value the schema rejects would make every migrate to it fail
@@ -397,7 +399,11 @@ def _new_revision(title: str, source: str | Path, rev_id: str | None, rmap: Revi
         raise UsageError(f"revision id {rid} exists already")
     rev = Revision(rid, (head,), now, title, tuple(changes))
     parse_revision(rev.to_plain(), f"revision {rid}")  # a bad title is refused before any write
-    return _with_path(rev, store.write_revision(folder, rev, rmap))
+    stamped = None
+    if stamp:
+        text = read_text(source)
+        stamped = {source: apply_text(text, [], target=rid, path=str(source)).text.encode("utf-8")}
+    return _with_path(rev, store.replace_revisions(folder, [rev], chain=rmap, stamped=stamped)[0])
 
 
 def with_revision(rmap: RevisionMap, rev: Revision) -> RevisionMap:

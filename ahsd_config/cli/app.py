@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from typing import Any
 
@@ -53,7 +54,28 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+INTERRUPTED = ("ahsd-config: interrupted; every file is as it was or wholly written (writes are atomic), "
+               "and this command's lock files are removed\n")
+
+
 def main() -> None:
+    """SIGTERM (a CI job's cancel, `timeout`) unwinds like Ctrl-C, so a lock file (`FILE.lock`,
+    `migrations/.ahsd.lock`) and a staged temp file are removed on the way out (the default action
+    killed the process and left FILE.lock beside the config, to be committed by mistake); either
+    signal ends with one line and exit 130."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        _main()
+    except KeyboardInterrupt:  # the plain validate road, or before Typer took over
+        sys.stderr.write(INTERRUPTED)
+        sys.exit(130)
+    except SystemExit as done:
+        if done.code == 130:  # Typer's answer to a KeyboardInterrupt (no command exits 130 itself)
+            sys.stderr.write(INTERRUPTED)
+        raise
+
+
+def _main() -> None:
     # ahsd-config uses no pydantic plugins; skipping their discovery (a scan of every installed
     # package's entry points) saves ~10% of a `validate` run. A user's explicit setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

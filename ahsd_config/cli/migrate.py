@@ -141,27 +141,15 @@ def revision(message: str = typer.Option(..., "-m", "--message", metavar="TITLE"
              stamp: bool = typer.Option(True, "--stamp/--no-stamp",
                                         help="Stamp FILE at the new revision (the new head).")) -> None:
     """Write a new revision from FILE's differences to head, with a placeholder rationale per change."""
-    from pathlib import Path
-
     from ahsd_config.input.files import check_replaceable
 
     lib = _lib()
     if stamp:  # a FILE the stamp cannot write (read-only, not a file, a broken link) is refused first
         check_replaceable(source)
-    with lib.writing():  # the chain read, the revision and the stamp: one step for a second `revision`
-        chain = lib.load_chain()  # read once: the stamp resolves the new id on it, not on a re-read
-        rev = lib.new_revision(message, source, rev_id, rmap=chain)
-        if stamp:
-            try:
-                rid = lib.stamp(source, rev.id, rmap=lib.with_revision(chain, rev))
-            except BaseException:  # the stamp failed after all (a full disk, a lock): take the revision back
-                from ahsd_config.migrate import store
-
-                store.replace_revisions(Path(str(rev.path)).parent, [], [rev])
-                raise
+    rev = lib.new_revision(message, source, rev_id, stamp=stamp)  # the revision and FILE's stamp: one atomic step
     stdout.print(_render().revision_written_line(rev), markup=False)
     if stamp:
-        stdout.print(_render().revision_stamped_line(source, rid), markup=False)
+        stdout.print(_render().revision_stamped_line(source, rev.id), markup=False)
 
 
 def register(app: typer.Typer) -> None:

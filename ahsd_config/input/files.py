@@ -8,7 +8,9 @@
   journal: staged temp files are fsynced, then the journal is written (the commit point), then
   renames and unlinks follow. An exception rolls the folder back; a process killed after the
   commit point leaves the journal, and `recover` (run by the next reader or writer) completes it.
-  Either way the folder holds the old set or the new set, byte for byte.
+  Either way the folder holds the old set or the new set, byte for byte. The set may also replace
+  existing YAML files elsewhere (`revision --from FILE` stamps FILE at the revision it writes):
+  each is staged next to itself and named in the journal by absolute path.
 - `sweep_stale_temps`: temp files carry the writer's pid; those of dead processes are removed.
 - `file_lock`: an exclusive lock on FILE.lock that only its holder ever removes; `locked`: the
   same around an in-place edit of FILE, a held lock being one line (exit 2).
@@ -40,7 +42,7 @@ from ahsd_config.errors import AhsdConfigError, InputError
 Payload = Union[bytes, Callable[[BinaryIO], object]]
 
 JOURNAL = ".ahsd-journal.json"
-_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^./]+\.tmp$")
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^./]+\.tmp$", re.DOTALL)  # a name may hold a newline
 
 
 # ----------------------------------------------------------------------------- single files
@@ -197,16 +199,19 @@ def _check_name(name: str) -> str:
 
 
 def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Sequence[str] = (),
-                 new: Sequence[str] = ()) -> None:
+                 new: Sequence[str] = (), outside: Mapping[str | Path, bytes] | None = None) -> None:
     """Write `writes` (file name -> bytes) and remove `removes` in `folder` as one set; the names in
     `new` must not exist yet (checked under the folder's lock, so of two writers racing to create
-    the same name the second is refused instead of replacing the first's file).
+    the same name the second is refused instead of replacing the first's file). `outside` (path ->
+    bytes) replaces existing YAML files elsewhere in the same set (a config stamped at the revision
+    being written); the caller holds their locks.
 
     Nothing is touched until every new file is staged and fsynced; the journal is the commit point.
     """
     folder = Path(folder)
     for name in [*writes, *removes, *new]:
         _check_name(name)
+    elsewhere = {_outside_target(path): data for path, data in (outside or {}).items()}
     with folder_lock(folder):
         recover(folder, locked=True)
         for name in new:
@@ -214,24 +219,46 @@ def commit_files(folder: str | Path, writes: Mapping[str, bytes], removes: Seque
                 raise FileExistsError(errno.EEXIST, "exists already (written meanwhile by another ahsd-config?); "
                                                     "revision files are never replaced, nothing was written",
                                       str(folder / name))
-        originals = {n: _read_or_none(folder / n) for n in {*writes, *removes}}
-        staged: dict[str, str] = {}
+        originals = {folder / n: _read_or_none(folder / n) for n in {*writes, *removes}}
+        originals.update({target: read_bounded(target, MAX_SET_FILE) for target in elsewhere})
+        staged: dict[Path, Path] = {}  # final path -> its staged temp file
         try:
             for name, data in writes.items():
-                staged[name] = _stage(folder, name, data, _existing_mode(folder / name)).name
-            fsync_dir(folder)
-            journal = {"writes": staged, "removes": [n for n in removes if n not in writes]}
+                staged[folder / name] = _stage(folder, name, data, _existing_mode(folder / name))
+            for target, data in elsewhere.items():
+                sweep_stale_temps(target.parent, target.name)  # what a killed stamp of this file left
+                staged[target] = _stage(target.parent, target.name, data, _existing_mode(target))
+            for place in {folder, *(target.parent for target in elsewhere)}:
+                fsync_dir(place)
+            journal = {"writes": {name: staged[folder / name].name for name in writes},
+                       "removes": [n for n in removes if n not in writes]}
+            if elsewhere:
+                journal["outside"] = {str(target): staged[target].name for target in elsewhere}
             atomic_write(folder / JOURNAL, json.dumps(journal) + "\n")  # the commit point
         except BaseException:
             for tmp in staged.values():
                 with contextlib.suppress(OSError):
-                    os.unlink(folder / tmp)
+                    os.unlink(tmp)
             raise
         try:
             _complete(folder, journal)
         except BaseException:
             _roll_back(folder, originals, staged)
             raise
+
+
+def _outside_target(path: str | Path) -> Path:
+    """An absolute, normalised path to an existing YAML file (a symlink: its target), the only
+    kind of file outside the folder a journal may name."""
+    target = Path(os.path.abspath(write_target(path)))
+    if not _outside_shape(str(target)):
+        raise ValueError(f"{str(path)!r} is not a YAML file a file set may replace")
+    return target
+
+
+def _outside_shape(path: str) -> bool:
+    return (os.path.isabs(path) and os.path.normpath(path) == path and "\0" not in path
+            and path.endswith((".yaml", ".yml")) and not path.endswith("/"))
 
 
 def folder_lock(folder: str | Path, timeout: float = 30.0):
@@ -283,17 +310,28 @@ def _read_journal(folder: Path) -> dict | None:
         journal = json.loads(raw.decode("utf-8"))
     except ValueError as exc:
         raise JournalError(path, f"is not JSON ({exc})") from None
-    if not (isinstance(journal, dict) and set(journal) == {"writes", "removes"}
-            and isinstance(journal["writes"], dict) and isinstance(journal["removes"], list)):
-        raise JournalError(path, "does not hold exactly `writes` (a mapping) and `removes` (a list)")
+    if not (isinstance(journal, dict) and set(journal) in ({"writes", "removes"}, {"writes", "removes", "outside"})
+            and isinstance(journal["writes"], dict) and isinstance(journal["removes"], list)
+            and isinstance(journal.get("outside", {}), dict)):
+        raise JournalError(path, "does not hold exactly `writes` (a mapping), `removes` (a list) and "
+                                 "optionally `outside` (a mapping)")
     for name, tmp in journal["writes"].items():
-        m = _TEMP.match(tmp) if isinstance(tmp, str) else None
-        if not _plain_name(name) or m is None or m.group("name") != name or "/" in tmp or "\\" in tmp:
+        if not (_plain_name(name) and _staged_name(tmp, name)):
             raise JournalError(path, f"names a write {name!r} <- {tmp!r} that is not a staged temp file of this folder")
+    for target, tmp in journal.get("outside", {}).items():
+        if not (isinstance(target, str) and _outside_shape(target) and _staged_name(tmp, os.path.basename(target))):
+            raise JournalError(path, f"names a write {target!r} <- {tmp!r} that is not a YAML file and its "
+                                     "staged temp file")
     for name in journal["removes"]:
         if not isinstance(name, str) or not _plain_name(name):
             raise JournalError(path, f"names a removal {name!r} that is not a plain file name of this folder")
     return journal
+
+
+def _staged_name(tmp: object, name: str) -> bool:
+    """`tmp` is the name `_stage` gives a temp file of `name` in the same folder."""
+    m = _TEMP.match(tmp) if isinstance(tmp, str) else None
+    return m is not None and m.group("name") == name and "/" not in tmp
 
 
 def _plain_name(name: str) -> bool:
@@ -306,37 +344,40 @@ def _plain_name(name: str) -> bool:
 
 def _complete(folder: Path, journal: dict) -> None:
     """Roll a committed journal forward (idempotent: a step already done is skipped)."""
-    for name, tmp in journal["writes"].items():
-        staged = folder / tmp
+    renames = [(folder / tmp, folder / _check_name(name)) for name, tmp in journal["writes"].items()]
+    renames += [(Path(target).parent / tmp, Path(target)) for target, tmp in journal.get("outside", {}).items()]
+    for staged, final in renames:
         if staged.exists() or staged.is_symlink():
             if not stat.S_ISREG(os.lstat(staged).st_mode):
                 raise OSError(errno.EINVAL, "a staged file of the journal is not a regular file", str(staged))
-            os.replace(staged, folder / _check_name(name))
+            os.replace(staged, final)
     for name in journal["removes"]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(folder / _check_name(name))
-    fsync_dir(folder)
+    for place in {folder, *(final.parent for _, final in renames)}:
+        fsync_dir(place)
     os.unlink(folder / JOURNAL)
     fsync_dir(folder)
 
 
-def _roll_back(folder: Path, originals: dict[str, bytes | None], staged: dict[str, str]) -> None:
+def _roll_back(folder: Path, originals: dict[Path, bytes | None], staged: dict[Path, Path]) -> None:
     """Put the old set back after an in-process failure. If this fails too, the journal stays and
     the next `recover` completes the new set instead (every staged file is still there)."""
     try:
-        for name, data in originals.items():
+        for path, data in originals.items():
             if data is None:
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(folder / name)
-            elif _read_or_none(folder / name) != data:
-                atomic_write_bytes(folder / name, data)
+                    os.unlink(path)
+            elif _read_or_none(path) != data:
+                atomic_write_bytes(path, data)
         os.unlink(folder / JOURNAL)
     except BaseException:
         return
     for tmp in staged.values():
         with contextlib.suppress(OSError):
-            os.unlink(folder / tmp)
-    fsync_dir(folder)
+            os.unlink(tmp)
+    for place in {folder, *(path.parent for path in originals)}:
+        fsync_dir(place)
 
 
 def recover(folder: str | Path, locked: bool = False) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
+from typing import Mapping
 
 from ahsd_config.errors import InputError
 from ahsd_config.input.files import commit_files, folder_lock, recover
@@ -67,8 +68,10 @@ def write_revision(folder: str | Path, rev: Revision, chain: RevisionMap | None 
 
 
 def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revision] = (),
-                      chain: RevisionMap | None = None) -> list[Path]:
-    """The one writer of revision files: add `new` and remove `old` as one set.
+                      chain: RevisionMap | None = None, stamped: Mapping[str | Path, bytes] | None = None
+                      ) -> list[Path]:
+    """The one writer of revision files: add `new` and remove `old` as one set, with `stamped`
+    (config path -> its new text) when a config is stamped at the new revision in the same step.
 
     Every new file is dumped, read back and parsed, and the graph `chain` becomes (when given) is
     built, before anything on disk changes; then `commit_files` replaces the set atomically (a
@@ -96,7 +99,8 @@ def replace_revisions(folder: str | Path, new: list[Revision], old: list[Revisio
         survivors = [r for r in chain.by_id.values() if r.id not in gone]
         RevisionMap(lambda: survivors + list(new)).order
     folder.mkdir(parents=True, exist_ok=True)
-    commit_files(folder, writes, sorted(removing - set(writes)), new=[n for n in writes if n not in removing])
+    commit_files(folder, writes, sorted(removing - set(writes)), new=[n for n in writes if n not in removing],
+                 outside=stamped)
     return [folder / n for n in writes]
 
 

@@ -15,11 +15,16 @@ def render(reports: list[FileReport]) -> str:
         if report.error is not None:
             continue  # the CLI prints read errors on stderr, where errors belong
         for f in report.findings:
-            lines.append(f"{report.path}:{f.line}:{f.column} {f.code} {f.severity} {f.message}")
+            lines.append(f"{_flat(report.path)}:{f.line}:{f.column} {f.code} {f.severity} {_flat(f.message)}")
             if f.hint:
-                lines.append(f"    hint: {f.hint}")
+                lines.append(f"    hint: {_flat(f.hint)}")
     lines.append(summary(reports))
     return "\n".join(lines) + "\n"
+
+
+def _flat(text: str) -> str:
+    """One finding, one line: a newline in a file name or a quoted key is written `\\n`."""
+    return str(text).replace("\n", "\\n")
 
 
 def _plural(n: int, word: str) -> str:

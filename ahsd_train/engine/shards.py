@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 import stat
 from pathlib import Path
@@ -157,43 +158,75 @@ def _read_manifest(root: Path) -> dict:
         raise ShardError(str(path), f"unreadable manifest: {e}") from None
     except RecursionError:
         raise ShardError(str(path), "unreadable manifest: nested deeper than JSON's parser goes") from None
+    return check_manifest(manifest, path)
+
+
+MANIFEST_KEYS = ("format", "version", "n_scenarios", "feature_names", "fields", "strain_shape", "shards")
+ENTRY_KEYS = ("file", "n_scenarios", "sha256")
+MOST_SCENARIOS = 1 << 40  # the CLI's bound on every count
+MOST_SAMPLES = 1 << 31  # per strain axis: a window of 2**31 samples is 8 GiB a signal already
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _count(value: object, most: int) -> bool:
+    return type(value) is int and 0 <= value <= most
+
+
+def check_manifest(manifest: object, path: Path) -> dict:
+    """The one check of a manifest: every key present and none other, each with its type and range
+    (what `write_manifest` writes), and the keys consistent with each other. ShardError names the
+    key; a value in a message is repr'd and cut (a lone surrogate or a megabyte stays printable)."""
+    def bad(message: str) -> ShardError:
+        return ShardError(str(path), message)
+
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise ShardError(str(path), f"not an {FORMAT} v{VERSION} manifest")
-    if manifest.get("feature_names") != list(FEATURE_NAMES):
-        raise ShardError(str(path), f"feature columns {manifest.get('feature_names')} differ from this version's {list(FEATURE_NAMES)}")
-    shards, fields_ = manifest.get("shards"), manifest.get("fields")
-    if not isinstance(shards, list) or not shards:
-        raise ShardError(str(path), "`shards` must be a non-empty list of {file, n_scenarios, sha256}")
-    if (not isinstance(fields_, list) or not all(isinstance(f, str) for f in fields_)
+        raise bad(f"not an {FORMAT} v{VERSION} manifest")
+    if type(manifest["version"]) is not int:  # 1.0 == 1 and True == 1 in Python
+        raise bad(f"`version` must be the integer {VERSION}, got {manifest['version']!r:.40}")
+    unknown, missing = sorted(set(manifest) - set(MANIFEST_KEYS)), [k for k in MANIFEST_KEYS if k not in manifest]
+    if unknown or missing:
+        raise bad(f"keys must be exactly {list(MANIFEST_KEYS)}: unknown {ascii(unknown)[:120]}, missing {missing}")
+    if manifest["feature_names"] != list(FEATURE_NAMES):
+        raise bad(f"feature columns {manifest['feature_names']!r:.300} differ from this version's {list(FEATURE_NAMES)}")
+    fields_ = manifest["fields"]
+    if (not isinstance(fields_, list) or not all(isinstance(f, str) for f in fields_) or len(set(fields_)) != len(fields_)
             or not set(_DTYPES) - {"strain"} <= set(fields_) <= set(_DTYPES)):
-        raise ShardError(str(path), f"`fields` must list {sorted(set(_DTYPES) - {'strain'})} (and optionally strain)")
+        raise bad(f"`fields` must list {sorted(set(_DTYPES) - {'strain'})} (and optionally strain), each once, "
+                  f"got {fields_!r:.200}")
+    shape = manifest["strain_shape"]
+    if "strain" in fields_:
+        if not (isinstance(shape, list) and len(shape) == 2 and all(_count(n, MOST_SAMPLES) and n > 0 for n in shape)):
+            raise bad(f"`strain_shape` must be [detectors, samples] (each 1 .. 2**31), got {shape!r:.60}")
+    elif shape is not None:
+        raise bad(f"`strain_shape` must be null when `fields` has no strain, got {shape!r:.60}")
+    _check_entries(manifest["shards"], bad, path.parent)
+    total = sum(e["n_scenarios"] for e in manifest["shards"])
+    if not _count(manifest["n_scenarios"], MOST_SCENARIOS) or manifest["n_scenarios"] != total:
+        raise bad(f"n_scenarios = {manifest['n_scenarios']!r:.40} but the shards hold {total}")
+    return manifest
+
+
+def _check_entries(shards: object, bad, root: Path) -> None:
+    if not isinstance(shards, list) or not shards:
+        raise bad("`shards` must be a non-empty list of {file, n_scenarios, sha256}")
     for i, e in enumerate(shards):
-        ok = (isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("sha256"), str)
-              and type(e.get("n_scenarios")) is int and e["n_scenarios"] >= 0)
-        if not ok or Path(e["file"]).name != e["file"] or e["file"].startswith("."):
-            raise ShardError(str(path), f"shards[{i}] must be {{file: a file name in {root}, n_scenarios: int, "
-                                        f"sha256: str}}, got {e!r:.120}")
+        ok = (isinstance(e, dict) and sorted(e) == sorted(ENTRY_KEYS) and isinstance(e["file"], str)
+              and isinstance(e["sha256"], str) and _SHA256.fullmatch(e["sha256"]) is not None
+              and _count(e["n_scenarios"], MOST_SCENARIOS))
+        if not ok or Path(e["file"]).name != e["file"] or e["file"].startswith(".") or not e["file"].isprintable():
+            raise bad(f"shards[{i}] must be {{file: a file name in {root}, n_scenarios: int, "
+                      f"sha256: 64 hex digits}} and nothing else, got {ascii(e):.120}")
     files = [e["file"] for e in shards]
     if len(set(files)) != len(files):  # one shard twice would put the same scenarios in train and test
         twice = sorted({f for f in files if files.count(f) > 1})
-        raise ShardError(str(path), f"shards list {', '.join(twice)} more than once")
-    total = sum(e["n_scenarios"] for e in shards)
-    if manifest.get("n_scenarios") != total:
-        raise ShardError(str(path), f"n_scenarios = {manifest.get('n_scenarios')!r:.40} but the shards hold {total}")
-    return manifest
+        raise bad(f"shards list {', '.join(twice)} more than once")
 
 
 def strain_shape_of(root: str | Path) -> tuple[int, int] | None:
     """A dataset's strain shape ``(detectors, samples)`` from its manifest alone, before any shard is
     read (None: the dataset holds no strain), so the preflight checks the model the data will get."""
-    root = Path(root)
-    manifest = _read_manifest(root)
-    if "strain" not in manifest["fields"]:
-        return None
-    shape = manifest.get("strain_shape")
-    if not (isinstance(shape, list) and len(shape) == 2 and all(type(n) is int and n > 0 for n in shape)):
-        raise ShardError(str(root / MANIFEST), f"`strain_shape` must be [detectors, samples], got {shape!r:.60}")
-    return (shape[0], shape[1])
+    shape = _read_manifest(Path(root))["strain_shape"]
+    return None if shape is None else (shape[0], shape[1])
 
 
 def dataset_bytes(root: str | Path) -> int:
@@ -215,9 +248,13 @@ _DTYPES = {"features": (torch.float32, 3), "mask": (torch.bool, 2), "priority": 
            "snr": (torch.float32, 2), "snr_estimate": (torch.float32, 2), "edge_type": (torch.int64, 2),
            "n_signals": (torch.int64, 1), "strain": (torch.float32, 4)}
 FIELDS = tuple(_DTYPES)  # every field a shard can hold (strain optional)
+# Largest magnitude per float field: normalised features are O(1) (a log column at 1e4 is e**10000),
+# SNRs and whitened strain O(100); the bounds sit far above any real data and far below overflow.
+MAGNITUDE = {"features": 1e4, "snr": 1e6, "snr_estimate": 1e6, "strain": 1e6}
 
 
-def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fields_: list[str]) -> None:
+def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fields_: list[str],
+                   strain_shape: list[int] | None) -> None:
     """Every field present with its dtype and shape, the scenario count the manifest says, and
     ids and counts in range: a bad shard is named here, not as a shape error deep in the model."""
     missing, extra = set(fields_) - set(tensors), set(tensors) - set(fields_)
@@ -234,6 +271,9 @@ def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fi
             width = t.shape[1] if width is None else width
             if t.shape[1] != width:
                 raise ShardError(str(path), f"{name} has {t.shape[1]} signal slots; the other fields have {width}")
+    if "strain" in tensors and list(tensors["strain"].shape[2:]) != strain_shape:
+        raise ShardError(str(path), f"strain is [detectors, samples] = {list(tensors['strain'].shape[2:])}; "
+                                    f"the manifest's strain_shape says {strain_shape}")
     if tensors["features"].shape[2] != len(FEATURE_NAMES):
         raise ShardError(str(path), f"features has {tensors['features'].shape[2]} columns; expected {len(FEATURE_NAMES)}")
     if n and (int(tensors["edge_type"].min()) < 0 or int(tensors["n_signals"].min()) < 0
@@ -242,6 +282,10 @@ def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], entry: dict, fi
     for name, t in tensors.items():  # a NaN in the data would read as the model diverging at step 1
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise ShardError(str(path), f"{name} holds NaN or infinite values")
+        # so would a finite 3e38: the first layer overflows (a "non-finite loss at step 1" stop)
+        if name in MAGNITUDE and n and float(t.abs().max()) > MAGNITUDE[name]:
+            raise ShardError(str(path), f"{name} holds values up to {float(t.abs().max()):.3g}; "
+                                        f"at most {MAGNITUDE[name]:g} in magnitude is data this model can read")
     slots = torch.arange(width or 0) < tensors["n_signals"].unsqueeze(-1)  # (n, S): the first n_signals slots
     if n and not torch.equal(tensors["mask"], slots):
         raise ShardError(str(path), "mask does not mark exactly the first n_signals slots of each scenario")
@@ -264,7 +308,7 @@ def read_shards(directory: str | Path) -> ScenarioBatch:
             tensors = load_file(str(path))
         except Exception as e:  # safetensors raises its own error types for malformed headers
             raise ShardError(str(path), f"not a readable safetensors file: {e}") from None
-        _check_tensors(path, tensors, entry, manifest["fields"])
+        _check_tensors(path, tensors, entry, manifest["fields"], manifest["strain_shape"])
         parts.append(ScenarioBatch(**tensors))
     if not parts:
         raise ShardError(str(root / MANIFEST), "the manifest lists no shards")

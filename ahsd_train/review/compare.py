@@ -16,11 +16,12 @@ PNG that overlays the unit-scale gradient norms (log axis, each clip marked) and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ahsd_config.input.files import atomic_write
 from ahsd_train.errors import AhsdTrainError
@@ -129,10 +130,6 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
             out: Path | None = None, device: str | None = "cpu", observer=None,
             overrides: tuple[str, ...] = ()) -> Comparison:
     """Train A and B on identical data, seed and budget; raises AhsdTrainError / AhsdConfigError."""
-    from ahsd_train.run import trainer
-    from ahsd_train.run.observer import Silent
-    from ahsd_train.run.setup import RunOptions, prepare
-
     if epochs < 1 or scenarios < 8:
         raise AhsdTrainError(f"--epochs {epochs} / --scenarios {scenarios}: need >= 1 epoch and >= 8 scenarios")
     sides = [resolve(a), resolve(b)]
@@ -140,12 +137,23 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
     out = Path(out) if out is not None else default_out(a, b)
     if (out / "compare.json").exists():
         raise AhsdTrainError(f"{out} already holds a comparison; pass another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    with taken_back_on_failure(out) as ledger:
+        return _compare(sides, changes, a, b, epochs, scenarios, out, device, observer, overrides, ledger)
+
+
+def _compare(sides: list[Side], changes: list[dict[str, Any]], a: str, b: str, epochs: int, scenarios: int,
+             out: Path, device: str | None, observer, overrides: tuple[str, ...], ledger: "Ledger") -> Comparison:
+    from ahsd_train.run import trainer
+    from ahsd_train.run.observer import Silent
+    from ahsd_train.run.setup import RunOptions, prepare
+
+    ledger.mkdir(out)
     seed = _seed_of(sides[0])
     results = []
     for label, side in zip("AB", sides):
         path = out / f"{label}.yaml"
-        atomic_write(path, side.text)
+        ledger.write(path, side.text)
+        ledger.run_dir(out / f"run-{label}")
         opts = RunOptions(
             config_path=path, overrides=(f"random_seed={seed}", f"data.synthetic.n_scenarios={scenarios}",
                                          *overrides),
@@ -165,6 +173,74 @@ def compare(a: str, b: str, *, epochs: int = DEFAULT_EPOCHS, scenarios: int = DE
     comparison.plot = write_overlay(out / "compare.png", comparison)
     runlog.write_json(out / "compare.json", comparison.to_json())
     return comparison
+
+
+class Ledger:
+    """What a comparison created, so a failed one can take it back (see `taken_back_on_failure`)."""
+
+    def __init__(self) -> None:
+        self.folders: list[Path] = []  # made here, removed when empty again
+        self.files: dict[Path, bytes | None] = {}  # path -> the bytes it held before (None: absent)
+        self.runs: list[Path] = []  # run folders that did not exist before
+
+    def mkdir(self, folder: Path) -> None:
+        missing = [p for p in (folder, *folder.parents) if not p.exists() and not p.is_symlink()]
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folders += missing  # deepest first
+
+    def write(self, path: Path, text: str) -> None:
+        from ahsd_config.input.files import MAX_SET_FILE, read_bounded
+
+        if path not in self.files:  # a config a few kB long: MAX_SET_FILE only bounds a planted one
+            self.files[path] = read_bounded(path, MAX_SET_FILE) if path.is_file() and not path.is_symlink() else None
+        atomic_write(path, text)
+
+    def run_dir(self, path: Path) -> None:
+        if not path.exists() and not path.is_symlink():
+            self.runs.append(path)
+
+    def take_back(self) -> list[Path]:
+        """Restore every file, remove every run folder that holds no run.json and every folder made
+        here that is empty again; return the run folders kept (a side's run that started)."""
+        import shutil
+
+        from ahsd_config.input.files import atomic_write_bytes
+
+        for path, old in self.files.items():
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write_bytes(path, old)
+        kept = [run for run in self.runs if (run / "run.json").exists()]
+        for run in self.runs:
+            if run not in kept and run.is_dir() and not run.is_symlink():
+                shutil.rmtree(run)
+        for folder in self.folders:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        return kept
+
+
+@contextlib.contextmanager
+def taken_back_on_failure(out: Path) -> Iterator[Ledger]:
+    """A comparison that fails leaves the file system as it was, except a side's run that started
+    (its run folder says how it ended), and the error names what it kept. A failure while taking
+    back is secondary: the first error is the one reported."""
+    ledger = Ledger()
+    try:
+        yield ledger
+    except BaseException as exc:
+        try:
+            kept = ledger.take_back()
+        except OSError:
+            raise exc from None
+        if kept and isinstance(exc, (AhsdTrainError, OSError)):
+            from ahsd_config.errors import from_os_error
+
+            first = from_os_error(exc) if isinstance(exc, OSError) else exc
+            raise AhsdTrainError(f"{first}; kept {', '.join(map(str, kept))} (a run that started: its run.json "
+                                 "says how it ended)") from exc
+        raise
 
 
 def _seed_of(side: Side) -> int:

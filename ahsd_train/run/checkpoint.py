@@ -228,8 +228,11 @@ def _load_applied(path: Path, map_location: str | torch.device,
         try:
             apply(payload)
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError, RecursionError) as exc:
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
-            raise CheckpointError(f"{path}: does not fit this run ({type(exc).__name__}: {first})") from None
+            # torch's state-dict message is a header line, then one line per mismatch: say the header
+            # and the first mismatch (`size mismatch for body.0.weight: ... [64, 19] ... [32, 19]`)
+            lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+            said = " ".join(lines[:2]) if lines and lines[0].endswith(":") else (lines or [""])[0]
+            raise CheckpointError(f"{path}: does not fit this run ({type(exc).__name__}: {said[:300]})") from None
     return payload
 
 

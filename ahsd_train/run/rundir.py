@@ -7,13 +7,14 @@ between steps.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ahsd_train.errors import RunDirError
 from ahsd_train.run import checkpoint as ckpt
@@ -55,8 +56,10 @@ def default_run_dir(config: TrainingConfig) -> Path:
     return runs_root() / f"{config.experiment_name}-{stamp}"
 
 
-def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -> Path:
-    """`--out`, or `runs/<experiment>-<time>` (rank 0 decides), or the newest such run on --resume."""
+def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext,
+                   held: contextlib.ExitStack | None = None) -> Path:
+    """`--out`, or `runs/<experiment>-<time>` (rank 0 decides), or the newest such run on --resume.
+    With `held`, rank 0 takes the folder's lock into it before deciding whether the folder is free."""
     if opts.out is not None:
         run_dir = opts.out
     elif opts.resume:
@@ -78,6 +81,8 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -
         raise RunDirError(f"{run_dir}: the path holds bytes that are not UTF-8; TensorBoard and the run's files "
                           "need a UTF-8 path: choose another --out") from None
     check_layout(run_dir)
+    if held is not None and ctx.is_main:
+        held.enter_context(lock_run_dir(run_dir))
     exists = (run_dir / runlog.RUN_JSON).exists()
     if opts.resume and not ckpt.has_checkpoint(run_dir / runlog.CHECKPOINTS) and not restartable(run_dir):
         raise RunDirError(f"--resume: {run_dir} holds no checkpoint to resume from"
@@ -85,6 +90,28 @@ def choose_run_dir(opts: RunOptions, config: TrainingConfig, ctx: DistContext) -
     if exists and not opts.resume and not opts.force and ctx.is_main:
         raise RunDirError(f"{run_dir} already holds a run; pass --resume to continue it, or another --out")
     return run_dir
+
+
+@contextlib.contextmanager
+def lock_run_dir(run_dir: Path) -> Iterator[None]:
+    """Hold `RUN_DIR.lock` (beside the folder, so a refused run leaves no folder behind) for the
+    whole run. Two runs into one `--out` both passed the "already holds a run" check before either
+    wrote run.json, then interleaved one metrics.jsonl and overwrote each other's checkpoints; the
+    second is now refused at once. A killed run's lock file is stale, not held: the next run takes it."""
+    from ahsd_config.input.files import LockTimeout, file_lock, make_folder
+
+    lock = contextlib.ExitStack()
+    try:  # only taking the lock is translated here: the run's own errors pass through untouched
+        make_folder(run_dir.parent)  # the folder the run would make anyway; the lock needs it now
+        lock.enter_context(file_lock(run_dir, timeout=0))
+    except LockTimeout:
+        raise RunDirError(f"{run_dir}: another ahsd-train is writing this folder (lock {run_dir}.lock is "
+                          "held); wait for it to end, or pass another --out") from None
+    except OSError as exc:
+        raise RunDirError(f"{run_dir}: cannot lock the run's folder ({exc.strerror or exc}: {exc.filename}); "
+                          "choose another --out") from None
+    with lock:
+        yield
 
 
 # What a run folder holds, by kind: a folder in the way of a file (or the reverse) is refused before

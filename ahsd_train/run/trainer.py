@@ -63,13 +63,15 @@ class RunResult:
         return self.stop_reason is not None
 
 
-def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None) -> RunResult:
-    """`ahsd-train run`: prepare -> preflight -> train. Raises AhsdTrainError / ConfigInvalid."""
+def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | None = None,
+        prepared: Prepared | None = None) -> RunResult:
+    """`ahsd-train run`: prepare -> preflight -> train. Raises AhsdTrainError / ConfigInvalid.
+    `prepared`: `prepare(opts)` already done (the CLI does it before importing this module)."""
     ctx = ddp.from_env()
     observer = observer or Observer()
     if not ctx.is_main:  # one voice: only rank 0 reports
         observer = Silent()
-    prepared = prepare(opts)
+    prepared = prepared or prepare(opts)
     for w in prepared.warnings:
         observer.warn(w)
     config = prepared.config
@@ -82,7 +84,8 @@ def run(opts: RunOptions, observer: Observer | None = None, hooks: TrainHooks | 
               check_size=lambda n_params: check_memory(config, plan, n_params, n_features, strain_shape, device))
     ddp.init(ctx, device)
     try:
-        return Trainer(opts, prepared, plan, ctx, device, observer, hooks or TrainHooks()).train()
+        with contextlib.ExitStack() as held:  # the run folder's lock, from its choice to the run's end
+            return Trainer(opts, prepared, plan, ctx, device, observer, hooks or TrainHooks(), held).train()
     finally:
         ddp.shutdown(ctx)
 
@@ -91,13 +94,14 @@ class Trainer:
     """State of one run; `train()` is the loop. Split into methods only where a phase is long."""
 
     def __init__(self, opts: RunOptions, prepared: Prepared, plan: Plan, ctx: ddp.DistContext,
-                 device: torch.device, observer: Observer, hooks: TrainHooks) -> None:
+                 device: torch.device, observer: Observer, hooks: TrainHooks,
+                 held: contextlib.ExitStack | None = None) -> None:
         self.opts, self.prepared, self.plan = opts, prepared, plan
         self.cfg, self.pn = prepared.config, prepared.config.priority_net
         self.ctx, self.device, self.obs, self.hooks = ctx, device, observer, hooks
         self.config_json = self.cfg.model_dump_json()
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else nullcontext
-        self.run_dir = choose_run_dir(opts, self.cfg, ctx)
+        self.run_dir = choose_run_dir(opts, self.cfg, ctx, held)
         self.ckpt_dir = self.run_dir / runlog.CHECKPOINTS
         self.started: str | None = None
         # --resume of a run interrupted before its first checkpoint starts it again in its folder
