@@ -26,6 +26,7 @@ from rich.table import Table
 from ahsd_config.cli.shell import safe_text
 from ahsd_config.errors import one_line as _flat
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
+from ahsd_train.entry import after_imports
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run.observer import Observer
 
@@ -246,7 +247,7 @@ def _signals_stop_the_run():
     saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError):  # not the main thread: leave the defaults
-            saved[sig] = signal.signal(sig, ask)
+            saved[sig] = signal.signal(sig, after_imports(ask))
     try:
         yield
     finally:
@@ -416,8 +417,9 @@ def compare_command(
 
     if device not in ("auto", "cuda", "cpu"):
         raise AhsdTrainError(f"--device {device!r}: use auto, cuda or cpu")
-    result = compare(a, b, epochs=epochs, scenarios=scenarios, out=out, device=device,
-                     observer=None if as_json else CompareObserver(), overrides=tuple(set_))
+    with _signals_stop_the_run():  # as `run`: each side's run.json ends "interrupted", never "running"
+        result = compare(a, b, epochs=epochs, scenarios=scenarios, out=out, device=device,
+                         observer=None if as_json else CompareObserver(), overrides=tuple(set_))
     if as_json:
         print(json.dumps(runlog_safe(result.to_json()), separators=(",", ":")))
         return 0
@@ -568,7 +570,7 @@ def _signals_interrupt():
 
     saved = None
     with contextlib.suppress(ValueError):  # not the main thread: leave the default
-        saved = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        saved = signal.signal(signal.SIGTERM, after_imports(signal.default_int_handler))
     try:
         yield
     finally:

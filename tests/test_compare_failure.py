@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ahsd_train.errors import AhsdTrainError
+from ahsd_train.errors import AhsdTrainError, RunInterrupted
 from ahsd_train.review import compare
 from ahsd_train.run import setup, trainer
 
@@ -50,7 +50,7 @@ def inject(monkeypatch, side: str, stage: str) -> None:
             raise AhsdTrainError("refused after making the run folder")
         (opts.out / "run.json").write_text('{"status": "failed"}' if failing else '{"status": "finished"}')
         if failing:
-            raise AhsdTrainError("the run failed")
+            raise RunInterrupted("interrupted at step 3") if side == "A" else AhsdTrainError("the run failed")
 
     monkeypatch.setattr(compare, "atomic_write", write)
     monkeypatch.setattr(trainer, "run", run)
@@ -76,3 +76,5 @@ def test_a_failed_compare_leaves_only_the_runs_that_started_and_names_them(tmp_p
         expected[str((run / "run.json").relative_to(tmp_path))] = (run / "run.json").read_bytes()
     assert tree(tmp_path) == expected
     assert [label for label in "AB" if f"{out / f'run-{label}'}" in str(info.value)] == kept
+    if stage == "after_runjson":  # an interrupted side keeps its exit code (130) with the note
+        assert info.value.exit_code == (130 if side == "A" else 2)

@@ -7,6 +7,7 @@ incomplete or wrong-typed checkpoints fall back to the previous one with a named
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import signal
@@ -415,3 +416,34 @@ def test_a_second_run_into_a_folder_in_use_is_refused_and_a_stale_lock_is_not(tm
     assert done.returncode == 0, done.stderr
     assert json.loads((out / "run.json").read_text())["status"] == "finished"
     assert not (tmp_path / "run.lock").exists()  # the holder removes its lock at the end
+
+
+class _FullDisk(io.RawIOBase):
+    """A file on a disk with `room` bytes left: a write past it raises ENOSPC, as the kernel does."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return len(data)
+
+
+@pytest.mark.parametrize("room", [0, 64, 4096, 60_000])
+def test_a_full_disk_inside_a_checkpoint_write_is_the_files_oserror(room):
+    """torch's zip writer turned the file's ENOSPC/EFBIG into `RuntimeError: [enforce fail at
+    inline_container.cc]`, a traceback from `compare` under a file-size limit; the writer raises
+    the file's OSError (one line at the CLI) wherever in the checkpoint the disk fills."""
+    import torch
+
+    from ahsd_train.run.checkpoint import torch_writer
+
+    payload = {"model": {"w": torch.zeros(30_000)}, "progress": {"step": 1}}  # ~120 kB
+    with pytest.raises(OSError) as info:
+        torch_writer(payload)(io.BufferedWriter(_FullDisk(room)))
+    assert info.value.errno == errno.ENOSPC

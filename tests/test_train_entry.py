@@ -37,3 +37,50 @@ def test_the_installed_command_and_python_m_start_at_the_light_entry_point():
     assert "from ahsd_train.entry import main" in (REPO / "ahsd_train" / "__main__.py").read_text()
     source = (REPO / "ahsd_train" / "entry.py").read_text()
     assert "import torch" not in source and "from ahsd_config" not in source  # nothing heavy before the try
+
+
+SWALLOWING_IMPORT = {
+    # a module whose import is interrupted once: the signal arrives while it runs
+    "slow.py": "import builtins, os, signal, sys, time\n"
+               "if not getattr(builtins, 'sent', False):\n"
+               "    builtins.sent = True\n"
+               "    os.kill(os.getpid(), int(sys.argv[1]))\n"
+               "    time.sleep(0.5)\n"
+               "DONE = True\n",
+    # and an importer that swallows whatever its import raised, as torch's NumPy set-up does
+    "swallow.py": "try:\n    import slow\nexcept BaseException:\n    OK = False\nelse:\n    OK = True\n",
+}
+MAIN = """
+import signal, sys, time
+from ahsd_train.entry import after_imports
+if sys.argv[2] == "wrapped":
+    signal.signal(int(sys.argv[1]), after_imports(signal.default_int_handler))
+else:
+    signal.signal(int(sys.argv[1]), signal.default_int_handler)
+import swallow
+print("imported whole" if swallow.OK else "import interrupted and swallowed", flush=True)
+try:
+    time.sleep(1.5)
+except KeyboardInterrupt:
+    print("interrupted after the import")
+"""
+
+
+@pytest.mark.parametrize("signum", [2, 15], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_inside_an_import_is_acted_on_after_it_never_swallowed_inside(tmp_path, signum):
+    """Fault injection: the signal lands inside an import whose importer swallows exceptions. Through
+    `after_imports` the import completes and the interrupt comes right after; with the plain handler
+    (the control) the KeyboardInterrupt is raised inside the import and lost."""
+    import subprocess
+
+    for name, text in SWALLOWING_IMPORT.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.py").write_text(MAIN)
+
+    def run(mode: str) -> list[str]:
+        done = subprocess.run([sys.executable, "main.py", str(signum), mode], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60, env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin"})
+        return done.stdout.splitlines()
+
+    assert run("wrapped") == ["imported whole", "interrupted after the import"]
+    assert run("plain") == ["import interrupted and swallowed"]

@@ -239,7 +239,7 @@ def taken_back_on_failure(out: Path) -> Iterator[Ledger]:
 
             first = from_os_error(exc) if isinstance(exc, OSError) else exc
             raise AhsdTrainError(f"{first}; kept {', '.join(map(str, kept))} (a run that started: its run.json "
-                                 "says how it ended)") from exc
+                                 "says how it ended)", exit_code=getattr(exc, "exit_code", 2)) from exc
         raise
 
 

@@ -72,6 +72,39 @@ def restore_rng(state: dict[str, Any]) -> None:
 # --- save / load ---------------------------------------------------------------------------------
 
 
+class _Recording:
+    """A file's `write`, remembering the first OSError it raised (see `torch_writer`)."""
+
+    def __init__(self, handle) -> None:
+        self.handle, self.error = handle, None
+
+    def write(self, data) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def torch_writer(payload: dict[str, Any]):
+    """`torch.save(payload, handle)` for the atomic writers. torch's zip writer reports a failed
+    write of the file (a full disk: ENOSPC, EFBIG) as `RuntimeError: [enforce fail at
+    inline_container.cc] ...`, a traceback at the CLI; the file's own OSError is raised instead,
+    which every command turns into one line naming the file."""
+    def write(handle) -> None:
+        sink = _Recording(handle)
+        try:
+            torch.save(payload, sink)
+        except RuntimeError:
+            if sink.error is not None:
+                raise sink.error from None
+            raise
+    return write
+
+
 def save(folder: Path, payload: dict[str, Any], *, best: bool = False,
          intermediate_epoch: int | None = None) -> Path:
     """Write `payload` as the new `last.pt` (the old one becomes `last.prev.pt`); optionally also
@@ -82,7 +115,7 @@ def save(folder: Path, payload: dict[str, Any], *, best: bool = False,
     folder.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(folder)  # what a killed save left
     payload = {"format": CHECKPOINT_FORMAT, **payload}
-    staged = stage_file(folder, LAST, lambda f: torch.save(payload, f))
+    staged = stage_file(folder, LAST, torch_writer(payload))
     last = folder / LAST
     try:
         if last.is_file():
@@ -93,10 +126,9 @@ def save(folder: Path, payload: dict[str, Any], *, best: bool = False,
         raise
     fsync_dir(folder)
     if best:
-        atomic_write_bytes(folder / BEST, lambda f: torch.save(payload, f))
+        atomic_write_bytes(folder / BEST, torch_writer(payload))
     if intermediate_epoch is not None:
-        atomic_write_bytes(folder / f"epoch_{intermediate_epoch:04d}.pt",
-                           lambda f: torch.save(payload, f))
+        atomic_write_bytes(folder / f"epoch_{intermediate_epoch:04d}.pt", torch_writer(payload))
     return last
 
 

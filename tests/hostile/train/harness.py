@@ -164,6 +164,10 @@ def half_written(d: Path, before: dict) -> list[str]:
 
 def _limits(fsize: Optional[int]):
     def apply() -> None:
+        # a pass started in the background (nohup, `&`) has SIGINT ignored, and an ignored signal
+        # stays ignored across exec: the command would never see the probe's Ctrl-C
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
         if fsize is not None:
             # ignored, SIGXFSZ turns a write past the limit into an EFBIG error (inherited over exec)

@@ -43,6 +43,7 @@ def print_summary(rows: list[dict]) -> int:
     print(f"| all | {total} | {total - broke} | {broke} |")
     for kind, (_, rows_broke) in by.items():
         for r in rows_broke:
-            print(f"BROKE {kind} {r['name']!r} rc={r['rc']} {','.join(r['flags'])}: "
-                  f"{' | '.join(r['err'])[:300]} {r['extra'][:3] if r['extra'] else ''}")
+            last = r["err"][-1] if r["err"] else ""
+            print(f"BROKE {kind} {r['name']!r} rc={r['rc']} {','.join(r['flags'])}: {last[:300]}"
+                  f"{' ' + str(r['extra'][:3]) if r['extra'] else ''}")
     return 1 if broke else 0
