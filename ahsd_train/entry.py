@@ -51,4 +51,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write(STARTING)
         raise SystemExit(130) from None
-    run()
+    try:
+        run()
+    finally:
+        # The command is done: its files are written and its exit code is decided. A Ctrl-C in the
+        # interpreter's teardown (torch's atexit handlers) printed a KeyboardInterrupt traceback
+        # after "interrupted at step N", or turned exit 130 into death by SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -78,3 +78,21 @@ def test_a_failed_compare_leaves_only_the_runs_that_started_and_names_them(tmp_p
     assert [label for label in "AB" if f"{out / f'run-{label}'}" in str(info.value)] == kept
     if stage == "after_runjson":  # an interrupted side keeps its exit code (130) with the note
         assert info.value.exit_code == (130 if side == "A" else 2)
+
+
+def test_a_side_the_schema_rejects_is_one_line_naming_its_spec_not_the_taken_back_file(tmp_path, monkeypatch):
+    """Its findings named out/A.yaml:line:col, a file the failed comparison takes back."""
+    from ahsd_config.errors import ConfigInvalid
+
+    inject(monkeypatch, "A", "before_dir")
+    finding = SimpleNamespace(severity="error", message="priority_net.batch_size = 'abc' is a string; expected int")
+
+    def rejected(opts, observer, *hooks):
+        raise ConfigInvalid(f"{opts.config_path}: 1 error finding(s)", [SimpleNamespace(findings=[finding])])
+
+    monkeypatch.setattr(trainer, "run", rejected)
+    with pytest.raises(AhsdTrainError) as info:
+        compare.compare("bad.yaml", "head", epochs=1, scenarios=8, out=tmp_path / "o")
+    assert str(info.value) == ("A = bad.yaml: the config cannot run, even forced: priority_net.batch_size = 'abc' "
+                               "is a string; expected int")
+    assert not (tmp_path / "o").exists()

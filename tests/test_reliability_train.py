@@ -418,32 +418,37 @@ def test_a_second_run_into_a_folder_in_use_is_refused_and_a_stale_lock_is_not(tm
     assert not (tmp_path / "run.lock").exists()  # the holder removes its lock at the end
 
 
-class _FullDisk(io.RawIOBase):
-    """A file on a disk with `room` bytes left: a write past it raises ENOSPC, as the kernel does."""
+class _FailingFile(io.RawIOBase):
+    """A file whose write past `room` bytes raises `error()`: ENOSPC as on a full disk, or the
+    KeyboardInterrupt a second Ctrl-C raises wherever the main thread is."""
 
-    def __init__(self, room: int) -> None:
-        self.room = room
+    def __init__(self, room: int, error) -> None:
+        self.room, self.error = room, error
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:
         if len(data) > self.room:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise self.error()
         self.room -= len(data)
         return len(data)
 
 
+@pytest.mark.parametrize("error", [lambda: OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt],
+                         ids=["ENOSPC", "second Ctrl-C"])
 @pytest.mark.parametrize("room", [0, 64, 4096, 60_000])
-def test_a_full_disk_inside_a_checkpoint_write_is_the_files_oserror(room):
+def test_whatever_a_checkpoint_write_raises_comes_out_of_torch_save_as_itself(room, error):
     """torch's zip writer turned the file's ENOSPC/EFBIG into `RuntimeError: [enforce fail at
-    inline_container.cc]`, a traceback from `compare` under a file-size limit; the writer raises
-    the file's OSError (one line at the CLI) wherever in the checkpoint the disk fills."""
+    inline_container.cc]` (a traceback from `compare` under a file-size limit), and so the
+    KeyboardInterrupt of a second Ctrl-C during a save (a traceback, exit 1, where 130 was due);
+    wherever in the checkpoint it happens, the original exception comes out."""
     import torch
 
     from ahsd_train.run.checkpoint import torch_writer
 
     payload = {"model": {"w": torch.zeros(30_000)}, "progress": {"step": 1}}  # ~120 kB
-    with pytest.raises(OSError) as info:
-        torch_writer(payload)(io.BufferedWriter(_FullDisk(room)))
-    assert info.value.errno == errno.ENOSPC
+    expected = type(error())
+    with pytest.raises(expected) as info:
+        torch_writer(payload)(io.BufferedWriter(_FailingFile(room, error)))
+    assert type(info.value) is expected

@@ -84,3 +84,28 @@ def test_a_signal_inside_an_import_is_acted_on_after_it_never_swallowed_inside(t
 
     assert run("wrapped") == ["imported whole", "interrupted after the import"]
     assert run("plain") == ["import interrupted and swallowed"]
+
+
+TEARDOWN = """
+import atexit, os, signal, sys, time, types
+def command():
+    def late_signal():  # as a Ctrl-C that lands in torch's atexit handler
+        os.kill(os.getpid(), int(sys.argv[1]))
+        time.sleep(0.3)
+    atexit.register(late_signal)
+    raise SystemExit(130)
+sys.modules["ahsd_train.cli"] = types.SimpleNamespace(main=command)
+from ahsd_train.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize("signum", [2, 15], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_in_the_interpreters_teardown_changes_nothing(tmp_path, signum):
+    """After "interrupted at step N" (exit 130), a further Ctrl-C in torch's atexit handler printed a
+    KeyboardInterrupt traceback, or killed the process by SIGINT (exit -2)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", TEARDOWN, str(signum)], capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert (done.returncode, done.stderr) == (130, "")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from ahsd_config.errors import ConfigInvalid
 from ahsd_config.input.files import atomic_write
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run import runlog
@@ -159,7 +160,10 @@ def _compare(sides: list[Side], changes: list[dict[str, Any]], a: str, b: str, e
                                          *overrides),
             device=device, out=out / f"run-{label}", force=True, epochs=epochs,
             argv=("ahsd-train", "compare", a, b))
-        result = trainer.run(opts, observer or Silent())
+        try:
+            result = trainer.run(opts, observer or Silent())
+        except ConfigInvalid as exc:  # its lines name out/A.yaml, which a failed comparison takes back
+            raise AhsdTrainError(f"{label} = {side.spec}: {first_error(exc)}") from None
         prepared = prepare(opts)
         results.append((side, path, result, prepared.config))
     same_data = results[0][3].data == results[1][3].data
@@ -173,6 +177,16 @@ def _compare(sides: list[Side], changes: list[dict[str, Any]], a: str, b: str, e
     comparison.plot = write_overlay(out / "compare.png", comparison)
     runlog.write_json(out / "compare.json", comparison.to_json())
     return comparison
+
+
+def first_error(exc: ConfigInvalid) -> str:
+    """One line for a side whose config may not run even forced: its first error and how many more."""
+    errors = [f.message for r in exc.reports for f in getattr(r, "findings", ()) if f.severity == "error"]
+    errors += [r.error.message for r in exc.reports if getattr(r, "error", None) is not None]
+    if not errors:
+        return str(exc)
+    more = f" (and {len(errors) - 1} more: `ahsd-config validate` lists them)" if len(errors) > 1 else ""
+    return f"the config cannot run, even forced: {errors[0]}{more}"
 
 
 class Ledger:

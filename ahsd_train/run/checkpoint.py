@@ -73,7 +73,7 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 
 class _Recording:
-    """A file's `write`, remembering the first OSError it raised (see `torch_writer`)."""
+    """A file's `write`, remembering the first exception raised in it (see `torch_writer`)."""
 
     def __init__(self, handle) -> None:
         self.handle, self.error = handle, None
@@ -81,7 +81,7 @@ class _Recording:
     def write(self, data) -> int:
         try:
             return self.handle.write(data)
-        except OSError as exc:
+        except BaseException as exc:  # an OSError, or the KeyboardInterrupt of a second Ctrl-C
             self.error = self.error or exc
             raise
 
@@ -90,10 +90,11 @@ class _Recording:
 
 
 def torch_writer(payload: dict[str, Any]):
-    """`torch.save(payload, handle)` for the atomic writers. torch's zip writer reports a failed
-    write of the file (a full disk: ENOSPC, EFBIG) as `RuntimeError: [enforce fail at
-    inline_container.cc] ...`, a traceback at the CLI; the file's own OSError is raised instead,
-    which every command turns into one line naming the file."""
+    """`torch.save(payload, handle)` for the atomic writers. torch's zip writer turns whatever the
+    file's `write` raised into `RuntimeError: [enforce fail at inline_container.cc] ...`, a
+    traceback at the CLI: a full disk (ENOSPC, EFBIG), and the KeyboardInterrupt of a second
+    Ctrl-C that lands in the write (it must stop the run at once: exit 130). The original
+    exception is raised instead."""
     def write(handle) -> None:
         sink = _Recording(handle)
         try:
