@@ -93,8 +93,10 @@ def make_template(target: Target) -> None:
     target.template.mkdir(parents=True)
     target.home.mkdir(exist_ok=True)
     shutil.copy(target.root / "pyproject.toml", target.template)
+    # a lock, journal or temp file of a command running in the checkout right now is not the project's
+    transient = shutil.ignore_patterns("*.lock", ".ahsd-journal.json", ".*.tmp")
     for folder in ("configs", "migrations"):
-        shutil.copytree(target.root / folder, target.template / folder)
+        shutil.copytree(target.root / folder, target.template / folder, ignore=transient)
     env = {"HOME": str(target.home)}
     git(target.template, "init", "-q", "-b", "main", env=env)
     git(target.template, "add", "-A", env=env)
