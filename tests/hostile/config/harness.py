@@ -41,6 +41,7 @@ SOFT = {"MULTILINE": "exit 2 with more than one unindented stderr line (the hous
 
 PROBE_TOKEN = "@@PROBE@@"  # in argv and env values: replaced by the probe's folder at run time
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+SGR = re.compile("\x1b\\[[0-9;]*m")
 TEMP_RE = re.compile(r"^\..+\.\d+\..+\.tmp$")
 GIT_ID = {"GIT_AUTHOR_NAME": "probe", "GIT_AUTHOR_EMAIL": "probe@example.invalid",
           "GIT_COMMITTER_NAME": "probe", "GIT_COMMITTER_EMAIL": "probe@example.invalid",
@@ -93,8 +94,10 @@ def make_template(target: Target) -> None:
     target.template.mkdir(parents=True)
     target.home.mkdir(exist_ok=True)
     shutil.copy(target.root / "pyproject.toml", target.template)
+    # a lock, journal or temp file of a command running in the checkout right now is not the project's
+    transient = shutil.ignore_patterns("*.lock", ".ahsd-journal.json", ".*.tmp")
     for folder in ("configs", "migrations"):
-        shutil.copytree(target.root / folder, target.template / folder)
+        shutil.copytree(target.root / folder, target.template / folder, ignore=transient)
     env = {"HOME": str(target.home)}
     git(target.template, "init", "-q", "-b", "main", env=env)
     git(target.template, "add", "-A", env=env)
@@ -302,8 +305,10 @@ def _problems(target: Target, p: Probe, d: Path, proc: subprocess.CompletedProce
         problems.append(f"LEFTOVER {left[:4]}")
     if (d / "PWNED").exists():
         problems.append("CODE EXECUTED")
-    raw = sorted({f"U+{ord(c):04X}" for stream in (proc.stdout, proc.stderr)
-                  for c in UNSAFE.findall(stream.decode("utf-8", "replace"))})
+    shown = [stream.decode("utf-8", "replace") for stream in (proc.stdout, proc.stderr)]
+    if p.env.get("FORCE_COLOR"):  # colour asked for: the product's own SGR styling is expected
+        shown = [SGR.sub("", text) for text in shown]
+    raw = sorted({f"U+{ord(c):04X}" for text in shown for c in UNSAFE.findall(text)})
     if raw:
         problems.append(f"RAW CONTROL {raw[:4]}")
     if _json_requested(p.argv) and proc.stdout.strip():

@@ -135,7 +135,6 @@ def payloads(root: Path) -> dict[str, bytes]:
     p["ctrl-bel"] = sub("  batch_size: 128", "  batch_size: 128\x07")
     p["esc-in-quoted-key"] = sub("  batch_size: 128", '  "\\e[2J\\e[31mred": 1\n  batch_size: 128')
     p["esc-in-quoted-value"] = sub('experiment_name: "AHSD_Phase2_PriorityNet"', 'experiment_name: "\\e]0;pwn\\a\\e[2J"')
-    p["c1-bidi-in-quoted-key"] = sub("  batch_size: 128", '  "k\\u009b2J\\u0085\\u202e": 1\n  batch_size: 128')
     p["esc-raw"] = sub("  batch_size: 128", "  batch_size: 128 # \x1b[2J")
     p["latin1"] = sub("  batch_size: 128", "  batch_size: 128 # caf\xe9").replace("caf\xe9".encode(), b"caf\xe9")
     p["latin1-key"] = sub("  batch_size: 128", "  b\xe9: 1\n  batch_size: 128").replace("b\xe9".encode(), b"b\xe9")
@@ -178,4 +177,6 @@ def payloads(root: Path) -> dict[str, bytes]:
     p["huge-file"] = B + b"\n" + b"".join(b"k%d: %d\n" % (i, i) for i in range(400000))
     p["long-line"] = sub('experiment_name: "AHSD_Phase2_PriorityNet"', 'experiment_name: "' + "x" * 2_000_000 + '"')
     p["long-key"] = sub("  batch_size: 128", "  " + "k" * 200000 + ": 1\n  batch_size: 128")
+    # added after the first round: appended, so earlier probes keep their numbers
+    p["c1-bidi-in-quoted-key"] = sub("  batch_size: 128", '  "k\\u009b2J\\u0085\\u202e": 1\n  batch_size: 128')
     return p
