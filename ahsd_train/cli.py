@@ -26,7 +26,7 @@ from rich.table import Table
 from ahsd_config.cli.shell import safe_text
 from ahsd_config.errors import one_line as _flat
 from ahsd_config.errors import AhsdConfigError, ConfigInvalid, from_os_error
-from ahsd_train.entry import after_imports
+from ahsd_train.signals import after_imports
 from ahsd_train.errors import AhsdTrainError
 from ahsd_train.run.observer import Observer
 

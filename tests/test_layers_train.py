@@ -6,7 +6,8 @@ Rooms, bottom to top (docs/ARCHITECTURE.md):
     engine      ahsd_train/engine/    model, loss, data, metrics, benchmark maths
     run         ahsd_train/run/       one training run: setup, the loop, records, health, files
     review      ahsd_train/review/    reading runs back: doctor, compare, evaluate, bench
-    cli         ahsd_train/cli.py, ahsd_train/__main__.py, ahsd_train/entry.py (the light entry point)
+    cli         ahsd_train/cli.py, ahsd_train/__main__.py, ahsd_train/entry.py (the light entry point),
+                ahsd_train/signals.py (its handlers)
 
 Every import counts, the ones inside functions and under `if TYPE_CHECKING:` too: a function-local
 import is still a dependency, only a later one (that is how cycles hide).
@@ -37,7 +38,7 @@ def room_of(module: str) -> str:
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in ("engine", "run", "review"):
         return parts[1]
-    if module in ("ahsd_train.cli", "ahsd_train.__main__", "ahsd_train.entry"):
+    if module in ("ahsd_train.cli", "ahsd_train.__main__", "ahsd_train.entry", "ahsd_train.signals"):
         return "cli"
     if module in ("ahsd_train", "ahsd_train.errors"):
         return "foundation"

@@ -52,7 +52,7 @@ SWALLOWING_IMPORT = {
 }
 MAIN = """
 import signal, sys, time
-from ahsd_train.entry import after_imports
+from ahsd_train.signals import after_imports
 if sys.argv[2] == "wrapped":
     signal.signal(int(sys.argv[1]), after_imports(signal.default_int_handler))
 else:
