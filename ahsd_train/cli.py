@@ -547,7 +547,7 @@ def data_generate_command(
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", min=0, max=2**32 - 1,  # random_seed's range
                                        help="Population and noise seed, 0 .. 2**32-1 (default: the config's random_seed)."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, max=MOST, metavar="W",
-                                help="Worker processes (--physics; the bytes do not depend on it)."),
+                                help="Worker processes (--physics; at most the CPUs this process may use; the bytes do not depend on it)."),
     shard_size: int = typer.Option(64, "--shard-size", min=1, max=MOST, metavar="N", help="Scenarios per shard file."),
     window_seconds: Optional[float] = typer.Option(None, "--window-seconds", metavar="S",
                                                    help="--physics: strain window per signal, seconds (default 4)."),

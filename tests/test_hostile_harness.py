@@ -74,6 +74,13 @@ def test_each_flag_fires_on_a_command_that_earns_it(runner, tmp_path):
     assert flags == {"TRACEBACK", "RC", "CHANGED", "LEFTOVER", "CODE", "RAW"}  # RAW CONTROL: the ESC
     assert r["soft"] == [] and (target.runs / "fake-0").is_dir()  # a broken probe's folder is kept
 
+    printer = tmp_path / "printer"
+    printer.write_text("#!/bin/sh\nprintf '{\"a\": \\\\x85}'\n")
+    printer.chmod(0o755)
+    r = harness.run_probe(harness.Target(ROOT, printer, tmp_path / "work"),
+                          harness.Probe("fake", "json", ["validate", "-f", "json"]), "fake-2")
+    assert [x.split(" (")[0] for x in r["problems"]] == ["BAD JSON"]
+
     hang = harness.Probe("fake", "hang", ["x"], timeout=1)
     sleeper = tmp_path / "sleeper"
     sleeper.write_text("#!/bin/sh\nsleep 30 &\nwait\n")
@@ -93,3 +100,35 @@ def test_a_gate_that_passes_while_validate_fails_is_flagged(runner, tmp_path):
     r = harness.run_probe(target, harness.Probe("gate", "g", ["ci"], is_gate=True), "g-0")
     assert r["problems"] == [f"GATE PASS but validate configs/{name} rc 1"
                              for name in sorted(os.listdir(ROOT / "configs")) if name.endswith((".yaml", ".yml"))]
+
+
+def test_the_options_kind_attacks_every_value_the_cli_takes(runner):
+    """A new option or argument of any command must join `kinds_extra.OPTION_SLOTS` (the harness
+    gives each one every bad value kind)."""
+    import typer.main
+
+    import kinds_extra
+    from ahsd_config.cli.app import build_app
+
+    cli = typer.main.get_command(build_app())
+    takes = {(name, p.name) for name, command in cli.commands.items() for p in command.params
+             if not getattr(p, "is_flag", False)}
+    assert {(command, param) for command, param, _ in kinds_extra.OPTION_SLOTS} == takes
+
+
+def test_no_probe_names_a_path_outside_the_work_folder(runner, tmp_path):
+    """The harness runs as root: a probe value `../../../../etc/passwd` once climbed out of the probe's
+    folder and `stamp`/`schema -o` replaced that file. Every probe's paths stay in the work folder,
+    and a probe that would leave it is refused before it runs."""
+    import harness
+
+    target = _target(runner, tmp_path, tmp_path / "never-run")
+    by_kind = runner.all_probes(target)
+    escaping = [(kind, p.name) for kind, probes in by_kind.items() for i, p in enumerate(probes)
+                if harness.escapes(target, target.runs / f"{kind}-{i:04d}", p)]
+    assert escaping == []
+    harness.make_template(target)
+    for argv in (["stamp", "../../../../../../../../etc/x", "head"], ["validate", "-o", "/tmp/x.json"],
+                 ["ci", "--sarif=/etc/x"]):
+        r = harness.run_probe(target, harness.Probe("k", "escape", argv), "k-0")
+        assert r["rc"] is None and r["problems"][0].startswith("SETUP names a path outside the work folder")

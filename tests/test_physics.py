@@ -184,3 +184,34 @@ def test_an_interrupt_stops_the_worker_pool_and_keeps_the_written_shards(tmp_pat
     shards = sorted(out.glob("shard-*.safetensors"))
     assert 1 <= len(shards) < 24 and not (out / "manifest.json").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no worker's temp file left
+
+
+def test_the_worker_pool_never_has_more_processes_than_usable_cpus(monkeypatch):
+    """`--workers` takes up to 2**40 (its max is a size guard, not a machine's); the pool started
+    min(workers, shards) processes, so `--workers 100000` with many small shards started that many,
+    each loading LALSuite and torch. It is now capped at the CPUs this process may run on."""
+    from concurrent.futures import Future
+
+    from ahsd_train.engine.physics import generate
+
+    started = []
+
+    class Recording:
+        def __init__(self, max_workers, **kwargs):
+            started.append(max_workers)
+
+        def submit(self, fn, *args):
+            done = Future()
+            done.set_result(fn(*args))
+            return done
+
+        def shutdown(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(generate, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(generate, "build_shard", lambda *job: {"shard": job[3]})
+    monkeypatch.setattr(generate, "usable_cpus", lambda: 3)
+    jobs = [(None, None, None, k) for k in range(50)]
+    assert sorted(k for k, _ in generate._run(jobs, 100_000)) == list(range(50))
+    assert started == [3]
+    assert list(generate._run(jobs[:2], 100_000)) and started == [3, 2]  # fewer shards than CPUs: one each

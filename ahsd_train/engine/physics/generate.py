@@ -149,6 +149,14 @@ def _job(config, pop: Population, seed: int, k: int, start: int, n: int, out: Pa
             meta, window)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a batch job's cgroup or `taskset`, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS)
+        return os.cpu_count() or 1
+
+
 def _run(jobs: list[tuple], workers: int):
     """``(k, entry)`` per job as they finish: in this process (one worker) or in a spawned pool."""
     if workers == 1 or len(jobs) <= 1:
@@ -163,7 +171,10 @@ def _run(jobs: list[tuple], workers: int):
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # never fork a process that has run torch's thread pools
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init)
+    # never more processes than CPUs: each loads LALSuite and torch (~0.3 GB), and `--workers 100000`
+    # on a login node would otherwise start that many; the bytes do not depend on the count
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs), usable_cpus()), mp_context=ctx,
+                               initializer=_worker_init)
     try:
         futures = {pool.submit(build_shard, *job): job[3] for job in jobs}
         for fut in as_completed(futures):

@@ -9,6 +9,7 @@ never happens (see FLAGS). Nothing here imports `ahsd_config`: the harness sees 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,12 +34,14 @@ FLAGS = {
     "RAW CONTROL": "a raw control character (ESC and the rest of C0 but tab/newline, DEL, C1) or bidi override "
                    "on stdout or stderr",
     "WROTE OUTSIDE": "a file appeared where only a git option smuggled in an argument could put it",
+    "BAD JSON": "stdout of a command asked for `json` or `sarif` is not one JSON document",
     "SETUP": "the probe's own setup failed (a harness artefact, never the product's fault)",
 }
 SOFT = {"MULTILINE": "exit 2 with more than one unindented stderr line (the house rule: one line)"}
 
 PROBE_TOKEN = "@@PROBE@@"  # in argv and env values: replaced by the probe's folder at run time
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+SGR = re.compile("\x1b\\[[0-9;]*m")
 TEMP_RE = re.compile(r"^\..+\.\d+\..+\.tmp$")
 GIT_ID = {"GIT_AUTHOR_NAME": "probe", "GIT_AUTHOR_EMAIL": "probe@example.invalid",
           "GIT_COMMITTER_NAME": "probe", "GIT_COMMITTER_EMAIL": "probe@example.invalid",
@@ -91,8 +94,10 @@ def make_template(target: Target) -> None:
     target.template.mkdir(parents=True)
     target.home.mkdir(exist_ok=True)
     shutil.copy(target.root / "pyproject.toml", target.template)
+    # a lock, journal or temp file of a command running in the checkout right now is not the project's
+    transient = shutil.ignore_patterns("*.lock", ".ahsd-journal.json", ".*.tmp")
     for folder in ("configs", "migrations"):
-        shutil.copytree(target.root / folder, target.template / folder)
+        shutil.copytree(target.root / folder, target.template / folder, ignore=transient)
     env = {"HOME": str(target.home)}
     git(target.template, "init", "-q", "-b", "main", env=env)
     git(target.template, "add", "-A", env=env)
@@ -211,6 +216,32 @@ def run_cmd(target: Target, d: Path, argv: list, env: dict | None = None, timeou
     return subprocess.CompletedProcess(args, proc.returncode, out or b"", err)
 
 
+# A probe may name, outside its work folder, only "/" and devices. Anything else an argument or a
+# path-valued variable names must lie inside the work folder: the harness runs as root on a shared
+# machine, and a `../../../../etc/passwd` that climbed out of the probe's folder once got that file
+# replaced by a report (the CLI rightly writes where its user points it).
+SAFE_OUTSIDE = ("/dev/", "/proc/self/")
+PATH_VARIABLES = ("HOME", "TMPDIR", "GIT_DIR", "GITHUB_STEP_SUMMARY", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+
+
+def escapes(target: Target, d: Path, p: "Probe") -> list[str]:
+    """The probe's path-like arguments and variables that would reach outside the work folder."""
+    values = [os.fsdecode(_subst(a, d)) for a in p.argv]
+    values += [os.fsdecode(_subst(v, d)) for k, v in p.env.items() if k in PATH_VARIABLES and v is not None]
+    work = os.path.realpath(target.work)
+    out = []
+    for text in values:
+        for candidate in {text, text.partition("=")[2]}:  # --output=PATH spelled as one argument
+            if "/" not in candidate and not candidate.startswith(".."):
+                continue
+            if candidate == "/" or candidate.startswith(SAFE_OUTSIDE):
+                continue
+            where = os.path.realpath(os.path.join(d / p.cwd, candidate))
+            if where != work and not where.startswith(work + os.sep):
+                out.append(candidate[:60])
+    return out
+
+
 def _clear(d: Path) -> None:
     if d.exists():
         subprocess.run(["chmod", "-R", "u+rwX", str(d)], capture_output=True)
@@ -229,6 +260,10 @@ def run_probe(target: Target, p: Probe, slot: str, keep: bool = False) -> dict:
             p.setup(d)
     except Exception as exc:  # noqa: BLE001 - any setup failure is reported as the harness's own
         result["problems"].append(f"SETUP {exc!r}"[:300])
+        return result
+    unsafe = escapes(target, d, p)
+    if unsafe:
+        result["problems"].append(f"SETUP names a path outside the work folder, not run: {unsafe[:2]}")
         return result
     before = snapshot(d)
     started = time.monotonic()
@@ -270,10 +305,17 @@ def _problems(target: Target, p: Probe, d: Path, proc: subprocess.CompletedProce
         problems.append(f"LEFTOVER {left[:4]}")
     if (d / "PWNED").exists():
         problems.append("CODE EXECUTED")
-    raw = sorted({f"U+{ord(c):04X}" for stream in (proc.stdout, proc.stderr)
-                  for c in UNSAFE.findall(stream.decode("utf-8", "replace"))})
+    shown = [stream.decode("utf-8", "replace") for stream in (proc.stdout, proc.stderr)]
+    if p.env.get("FORCE_COLOR"):  # colour asked for: the product's own SGR styling is expected
+        shown = [SGR.sub("", text) for text in shown]
+    raw = sorted({f"U+{ord(c):04X}" for text in shown for c in UNSAFE.findall(text)})
     if raw:
         problems.append(f"RAW CONTROL {raw[:4]}")
+    if _json_requested(p.argv) and proc.stdout.strip():
+        try:
+            json.loads(proc.stdout)
+        except ValueError as exc:
+            problems.append(f"BAD JSON ({str(exc)[:60]})")
     if p.expect is not None and p.expect not in err:
         problems.append(f"WORDING (want {p.expect!r})")
     if p.check:
@@ -283,6 +325,14 @@ def _problems(target: Target, p: Probe, d: Path, proc: subprocess.CompletedProce
     if (p.is_gate or p.gate_validate is not None) and proc.returncode == 0:
         problems += _gate_pass_but_invalid(target, p, d)
     return problems
+
+
+def _json_requested(argv: list) -> bool:
+    """`-f json|sarif` / `--format json|sarif` (as two arguments or `--format=json`) in argv."""
+    words = [a for a in argv if isinstance(a, str)]
+    pairs = zip(words, words[1:])
+    return any(a in ("-f", "--format") and b in ("json", "sarif") for a, b in pairs) or any(
+        w in ("--format=json", "--format=sarif") for w in words)
 
 
 def _gate_pass_but_invalid(target: Target, p: Probe, d: Path) -> list[str]:

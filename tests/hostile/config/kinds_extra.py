@@ -24,30 +24,33 @@ BAD_VALUES: dict[str, str | bytes] = {
     "empty": "", "space": " ", "dash": "-x", "double-dash": "--", "long": "x" * 100_000,
     "newline": "a\nb", "cr": "a\rb", "esc": "\x1b[2J\x1b]0;pwn\x07", "bidi": "a\u202eb", "zero-width": "\u200b",
     "not-utf8": b"\xff\xfe", "nfd": "cafe\u0301", "dot": ".", "root": "/", "dev-zero": "/dev/zero",
-    "glob": "**/*", "percent": "%s%n{0}", "traversal": "../../../../etc/passwd",
+    "glob": "**/*", "percent": "%s%n{0}",
+    "traversal": "../../outside.yaml",  # climbs out of the project (into the work folder: see harness.escapes)
 }
 
-# command -> (argv with one {} slot per probe; the slots it takes, each with a label)
-OPTION_SLOTS: list[tuple[str, list]] = [
-    ("validate PATH", ["validate", "{}"]), ("validate -f", ["validate", CFG, "-f", "{}"]),
-    ("validate --fail-on", ["validate", CFG, "--fail-on", "{}"]), ("validate -o", ["validate", CFG, "-o", "{}"]),
-    ("explain", ["explain", "{}"]), ("schema -o", ["schema", "-o", "{}"]),
-    ("migrate FILE", ["migrate", "{}"]), ("migrate --to", ["migrate", CFG, "--to", "{}"]),
-    ("migrate --on-conflict", ["migrate", CFG, "--to", "v11", "--on-conflict", "{}"]),
-    ("stamp FILE", ["stamp", "{}", "head"]), ("stamp REV", ["stamp", CFG, "{}"]), ("current", ["current", "{}"]),
-    ("revision -m", ["revision", "-m", "{}", "--from", CFG, "--id", "vo1"]),
-    ("revision --from", ["revision", "-m", "t", "--from", "{}", "--id", "vo1"]),
-    ("revision --id", ["revision", "-m", "t", "--from", CFG, "--id", "{}"]),
-    ("squash START", ["squash", "{}", "v260707"]), ("squash END", ["squash", "v260702", "{}"]),
-    ("squash -m", ["squash", "v260702", "v260707", "-m", "{}"]),
-    ("merge REV1", ["merge", "{}", "head", "-m", "t"]), ("merge -m", ["merge", "v260702", "head", "-m", "{}"]),
-    ("merge --id", ["merge", "v260702", "head", "-m", "t", "--id", "{}"]),
-    ("history -r", ["history", "-r", "{}"]), ("show", ["show", "{}"]), ("log", ["log", "{}"]),
-    ("diff A", ["diff", "{}", "head"]), ("diff B", ["diff", "v11", "{}"]),
-    ("diff --format", ["diff", "v11", "head", "--format", "{}"]), ("check-migrations", ["check-migrations", "{}"]),
-    ("ci --base", ["ci", "--base", "{}"]), ("ci --head", ["ci", "--base", "main", "--head", "{}"]),
-    ("ci --format", ["ci", "--base", "main", "--format", "{}"]), ("ci --sarif", ["ci", "--base", "main", "--sarif", "{}"]),
-    ("ci --summary", ["ci", "--base", "main", "--summary", "{}"]), ("ci --repo", ["ci", "--base", "main", "--repo", "{}"]),
+# (command, the parameter's name in the CLI, argv with its value as "{}"): every value-taking argument
+# and option of every command; tests/test_hostile_harness.py checks the list against the CLI's own.
+OPTION_SLOTS: list[tuple[str, str, list[str]]] = [
+    ("validate", "paths", ["validate", "{}"]), ("validate", "format", ["validate", CFG, "-f", "{}"]),
+    ("validate", "fail_on", ["validate", CFG, "--fail-on", "{}"]), ("validate", "output", ["validate", CFG, "-o", "{}"]),
+    ("explain", "subject", ["explain", "{}"]), ("schema", "output", ["schema", "-o", "{}"]),
+    ("migrate", "file", ["migrate", "{}"]), ("migrate", "to", ["migrate", CFG, "--to", "{}"]),
+    ("migrate", "on_conflict", ["migrate", CFG, "--to", "v11", "--on-conflict", "{}"]),
+    ("stamp", "file", ["stamp", "{}", "head"]), ("stamp", "revision", ["stamp", CFG, "{}"]), ("current", "file", ["current", "{}"]),
+    ("revision", "message", ["revision", "-m", "{}", "--from", CFG, "--id", "vo1"]),
+    ("revision", "source", ["revision", "-m", "t", "--from", "{}", "--id", "vo1"]),
+    ("revision", "rev_id", ["revision", "-m", "t", "--from", CFG, "--id", "{}"]),
+    ("squash", "start", ["squash", "{}", "v260707"]), ("squash", "end", ["squash", "v260702", "{}"]),
+    ("squash", "message", ["squash", "v260702", "v260707", "-m", "{}"]),
+    ("merge", "rev1", ["merge", "{}", "head", "-m", "t"]), ("merge", "rev2", ["merge", "v260702", "{}", "-m", "t"]),
+    ("merge", "message", ["merge", "v260702", "head", "-m", "{}"]),
+    ("merge", "rev_id", ["merge", "v260702", "head", "-m", "t", "--id", "{}"]),
+    ("history", "rng", ["history", "-r", "{}"]), ("show", "revision", ["show", "{}"]), ("log", "key", ["log", "{}"]),
+    ("diff", "a", ["diff", "{}", "head"]), ("diff", "b", ["diff", "v11", "{}"]),
+    ("diff", "fmt", ["diff", "v11", "head", "--format", "{}"]), ("check-migrations", "directory", ["check-migrations", "{}"]),
+    ("ci", "base", ["ci", "--base", "{}"]), ("ci", "head", ["ci", "--base", "main", "--head", "{}"]),
+    ("ci", "fmt", ["ci", "--base", "main", "--format", "{}"]), ("ci", "sarif", ["ci", "--base", "main", "--sarif", "{}"]),
+    ("ci", "summary", ["ci", "--base", "main", "--summary", "{}"]), ("ci", "repo", ["ci", "--base", "main", "--repo", "{}"]),
 ]
 
 
@@ -71,11 +74,11 @@ def _pr(target: Target, value: str = "6"):
 
 def option_probes(target: Target) -> list[Probe]:
     out = []
-    for label, argv in OPTION_SLOTS:
-        setup = _pr(target, "6") if argv[0] == "ci" else _edited(target)
+    for command, param, argv in OPTION_SLOTS:
+        setup = _pr(target, "6") if command == "ci" else _edited(target)
         for kind, value in BAD_VALUES.items():
             filled = [value if a == "{}" else a for a in argv]
-            out.append(Probe("options", f"{label} = {kind}", filled, setup, timeout=60,
+            out.append(Probe("options", f"{command} {param} = {kind}", filled, setup, timeout=60,
                              is_gate=argv[:2] == ["ci", "--base"] and "{}" not in argv[:3]))
     return out
 
@@ -86,11 +89,11 @@ ENVS: dict[str, dict] = {
     "NO_COLOR": {"NO_COLOR": "1"}, "FORCE_COLOR": {"FORCE_COLOR": "1", "TERM": "xterm-256color"},
     "TERM=dumb": {"TERM": "dumb"}, "COLUMNS=1": {"COLUMNS": "1"}, "COLUMNS=abc": {"COLUMNS": "abc"},
     "COLUMNS=-5": {"COLUMNS": "-5"}, "LINES=0": {"LINES": "0", "COLUMNS": "0"},
-    "no HOME": {"HOME": None}, "HOME missing": {"HOME": "/nonexistent/home"},
+    "no HOME": {"HOME": None}, "HOME missing": {"HOME": "@@PROBE@@/no-such-home"},
     "LANG=C": {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0"}, "LC_ALL=POSIX": {"LC_ALL": "POSIX", "PYTHONUTF8": "0"},
     "PYTHONIOENCODING=ascii": {"PYTHONIOENCODING": "ascii"}, "LC_ALL=tr_TR": {"LC_ALL": "tr_TR.UTF-8"},
-    "TMPDIR missing": {"TMPDIR": "/nonexistent/tmp"}, "TMPDIR a file": {"TMPDIR": "/etc/hostname"},
-    "no git on PATH": {"PATH": "/nonexistent"}, "GIT_DIR elsewhere": {"GIT_DIR": "/nonexistent/.git"},
+    "TMPDIR missing": {"TMPDIR": "@@PROBE@@/no-such-tmp"}, "TMPDIR a file": {"TMPDIR": "@@PROBE@@/pyproject.toml"},
+    "no git on PATH": {"PATH": "/nonexistent"}, "GIT_DIR elsewhere": {"GIT_DIR": "@@PROBE@@/no-such/.git"},
     "GITHUB_ACTIONS": {"GITHUB_ACTIONS": "true"}, "PYTHONWARNINGS=error": {"PYTHONWARNINGS": "error"},
 }
 ENV_CMDS = [("validate ok", ["validate", CFG], None), ("validate bad+unicode", ["validate", CFG], UNICODE_KEY),

@@ -12,7 +12,8 @@ from payloads import CFG, payloads
 WIDE = {"dup-nested", "tag-value-0", "tag-key", "alias-bomb-keys", "deep-flow-list", "num-huge-int", "num-nan",
         "surrogate-key", "surrogate-value", "bom", "crlf", "latin1-key", "esc-in-quoted-key", "two-docs",
         "rev-future", "rev-dash", "rev-newline", "rev-surrogate", "huge-file", "utf16", "dup-int-key",
-        "merge-key-override", "nul", "section-null", "hidden-dims-map", "num-float-huge-exp", "suppress-all"}
+        "merge-key-override", "nul", "section-null", "hidden-dims-map", "num-float-huge-exp", "suppress-all",
+        "c1-bidi-in-quoted-key"}
 
 
 def _write(payload: bytes):
@@ -50,7 +51,7 @@ def report_whole(d: Path, proc) -> str | None:
     try:
         json.loads(report.read_text())
     except ValueError:
-        return "HALF-WRITTEN REPORT"
+        return "BAD JSON REPORT (the -o file)"
     return None
 
 

@@ -177,4 +177,6 @@ def payloads(root: Path) -> dict[str, bytes]:
     p["huge-file"] = B + b"\n" + b"".join(b"k%d: %d\n" % (i, i) for i in range(400000))
     p["long-line"] = sub('experiment_name: "AHSD_Phase2_PriorityNet"', 'experiment_name: "' + "x" * 2_000_000 + '"')
     p["long-key"] = sub("  batch_size: 128", "  " + "k" * 200000 + ": 1\n  batch_size: 128")
+    # added after the first round: appended, so earlier probes keep their numbers
+    p["c1-bidi-in-quoted-key"] = sub("  batch_size: 128", '  "k\\u009b2J\\u0085\\u202e": 1\n  batch_size: 128')
     return p
