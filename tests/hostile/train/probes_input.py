@@ -96,6 +96,9 @@ CONFIG_KINDS = ["fifo", "devzero", "devnull", "dir", "dangling", "huge", "loop",
 # Valid configs a careful user may hold: a BOM, CRLF line ends, and an unreadable file when the
 # probe runs as root (root reads a 0000 file; the refusal is due for anyone else).
 CONFIG_MAY_RUN = {"bom", "crlf", "unreadable"}
+# Refused by a rule, not the loader: the answer is the findings report (a line per finding, its
+# hint, a summary line), as for any invalid config, not one line.
+FINDINGS_REPORT = {"dupkey"}
 
 
 def out_setup(ctx: Ctx, kind: str):
@@ -157,6 +160,7 @@ def probes(ctx: Ctx) -> list[Probe]:
         out.append(Probe(f"config-{kind}", "config", ["run", "--config", "{d}/c.yaml", *run[3:], "--max-steps", "2",
                                                       "--out", "{d}/r"],
                          setup=config_setup(ctx, kind), expect={0, 2} if may_run else {2}, timeout=60,
+                         one_line=kind not in FINDINGS_REPORT,
                          check=None if may_run else nothing_created("r"),
                          fast=kind in ("fifo", "pyobj", "alias_bomb", "devzero")))
     for kind, path in OUT_KINDS.items():
