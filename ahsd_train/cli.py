@@ -649,8 +649,26 @@ def main() -> None:
     # Idle OpenMP threads sleep instead of spinning: PriorityNet's ops are small, and on a shared
     # 2-core box spinning threads halved the --quick run's speed. Set it yourself to override.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    empty = empty_argument(sys.argv[1:])
+    if empty is not None:
+        stderr.print(one_line(f"error: {empty}"), markup=False)
+        raise SystemExit(2)
     plain_help(app)  # again: commands registered after this module was imported get it too
     app(prog_name="ahsd-train")
+
+
+def empty_argument(args: list[str]) -> str | None:
+    """What is empty among the arguments, or None. Every ahsd-train argument is a path, a number or
+    a KEY=VALUE, and Typer reads an empty path as `.`: `run --out ""` trained into the working
+    folder, `data generate --out ""` wrote shards there, `doctor ""` looked at it."""
+    for i, arg in enumerate(args):
+        if arg == "":
+            option = args[i - 1] if i and args[i - 1].startswith("-") else None
+            return (f"{option}: the value is empty" if option else "an argument is empty") + \
+                " (an empty path would mean the working folder); give a value"
+        if arg.startswith("--") and arg.endswith("=") and arg.count("=") == 1:
+            return f"{arg[:-1]}: the value is empty (an empty path would mean the working folder); give a value"
+    return None
 
 
 from ahsd_config.cli.help import plain_help  # noqa: E402  (after the commands are registered)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import inspect
 from pathlib import Path
 
@@ -183,3 +184,19 @@ def test_data_generate_checks_every_file_it_will_replace_before_writing_the_firs
                                           "--scenarios", "20", "--shard-size", "10", "--out", str(out), "-q"])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, (result.stderr, result.exception)
     assert sorted(p.name for p in out.iterdir()) == before  # no shard written
+
+
+@pytest.mark.parametrize("argv", [["run", "--quick", "--out", ""], ["run", "--quick", "--out="],
+                                  ["data", "generate", "--scenarios", "4", "--out", ""], ["doctor", ""],
+                                  ["compare", "--quick", "--out", ""], ["run", "--quick", "--config", ""]])
+def test_an_empty_argument_is_refused_before_anything_runs(tmp_path, argv):
+    """Typer reads an empty path as `.`: `run --out ""` trained into the working folder (hostile pass,
+    issue 9). Every empty argument is one line, exit 2, and the working folder stays empty."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "ahsd_train", *argv], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "is empty" in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
