@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from ahsd_config.cli.app import app
 from ahsd_config.gate.run import run_gate
 from ahsd_config.migrate.store import load_map
+from transient import TRANSIENT  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONFIG = "configs/enhanced_training.yaml"
@@ -101,7 +102,7 @@ def template(tmp_path_factory) -> Repo:
     (root / "configs").mkdir(parents=True)
     migrations = PROJECT / "migrations"
     if any(migrations.glob("*.yaml")):
-        shutil.copytree(migrations, root / "migrations")
+        shutil.copytree(migrations, root / "migrations", ignore=TRANSIENT)
     else:  # the chain has not landed yet: one root revision stands in for it
         (root / "migrations").mkdir()
         (root / "migrations" / "v15.yaml").write_text(FALLBACK_ROOT, encoding="utf-8")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ahsd_config.cli.app import app, main
+from transient import TRANSIENT  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = (REPO / "configs" / "enhanced_training.yaml").read_bytes()
@@ -73,7 +74,7 @@ def test_merge_writes_a_chain_with_one_head_or_nothing(tmp_path_factory, pick, s
     from ahsd_config.migrate import store
 
     chain = tmp_path_factory.mktemp("m") / "migrations"
-    shutil.copytree(REPO / "migrations", chain)
+    shutil.copytree(REPO / "migrations", chain, ignore=TRANSIENT)
     rmap = store.load_map(chain)
     if side:  # a second head beside the real one
         (chain / "2026-11-30_vside.yaml").write_text(_side_revision(rmap.get(rmap.head).parents[0]))
@@ -97,7 +98,7 @@ def test_merge_of_the_two_heads_is_written(tmp_path):
     from ahsd_config.migrate import store
 
     chain = tmp_path / "migrations"
-    shutil.copytree(REPO / "migrations", chain)
+    shutil.copytree(REPO / "migrations", chain, ignore=TRANSIENT)
     head = store.load_map(chain).head
     (chain / "2026-11-30_vside.yaml").write_text(_side_revision(store.load_map(chain).get(head).parents[0]))
     commands.merge("vside", head, "join", rev_id="vjoin", rmap=store.load_map(chain), folder=chain)
@@ -121,7 +122,7 @@ def _project(folder: Path) -> Path:
     which must never appear in the checkout's own folder while another test copies it."""
     (folder / "configs").mkdir(parents=True)
     (folder / "configs" / "enhanced_training.yaml").write_bytes(CONFIG)
-    shutil.copytree(REPO / "migrations", folder / "migrations")
+    shutil.copytree(REPO / "migrations", folder / "migrations", ignore=TRANSIENT)
     shutil.copy(REPO / "pyproject.toml", folder / "pyproject.toml")
     return folder
 

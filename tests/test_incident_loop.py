@@ -26,6 +26,7 @@ from ahsd_train.cli import app as train_app
 from ahsd_train.review.doctor import num
 from ahsd_config.rules._examples import apply_fragment
 from test_train_support import PRE_FIX, ROOT, set_args
+from transient import TRANSIENT  # noqa: E402
 
 SIZE = ("priority_net.hidden_dims=[32, 16]", "data.synthetic.n_scenarios=240", "data.synthetic.max_signals=4",
         "data.synthetic.strain_samples=64")
@@ -42,7 +43,7 @@ def git(root: Path, *args: str) -> str:
 def repo(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "repo"
     (root / "configs").mkdir(parents=True)
-    shutil.copytree(ROOT / "migrations", root / "migrations")
+    shutil.copytree(ROOT / "migrations", root / "migrations", ignore=TRANSIENT)
     shutil.copy(ROOT / CONFIG, root / CONFIG)
     (root / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "migrations"\nconfig_globs = ["configs/**/*.yaml"]\n')
     git(root, "init", "-q", "-b", "main")

@@ -18,6 +18,7 @@ from ahsd_config.api import migrations as C
 from ahsd_config.migrate import store
 from ahsd_config.input.files import locked
 from ahsd_config.migrate.errors import MultipleHeads
+from transient import TRANSIENT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -27,7 +28,7 @@ runner = CliRunner()
 def repo(tmp_path, monkeypatch):
     """A scratch repository with a copy of the chain, as cwd."""
     (tmp_path / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "chain"\n')
-    shutil.copytree(ROOT / "migrations", tmp_path / "chain")
+    shutil.copytree(ROOT / "migrations", tmp_path / "chain", ignore=TRANSIENT)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -13,6 +13,7 @@ from ahsd_config.input import project as P
 from ahsd_config.cli.app import app
 from ahsd_config.errors import InputError
 from ahsd_config.api import migrations as C
+from transient import TRANSIENT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = C.load_chain(ROOT).head  # the project's head revision (the walk-up finds ROOT's chain)
@@ -43,7 +44,7 @@ def proj(tmp_path, monkeypatch):
     root = tmp_path / "proj"
     (root / "notebooks" / "deep").mkdir(parents=True)
     (root / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.ahsd]\nmigrations = "migrations"\n')
-    shutil.copytree(ROOT / "migrations", root / "migrations")
+    shutil.copytree(ROOT / "migrations", root / "migrations", ignore=TRANSIENT)
     shutil.copytree(ROOT / "configs", root / "configs")
     monkeypatch.chdir(root / "notebooks" / "deep")
     return root

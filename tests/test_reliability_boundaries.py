@@ -35,6 +35,7 @@ from typer.testing import CliRunner
 from ahsd_config.cli.app import app
 from ahsd_config.errors import InputError
 from ahsd_config.input.files import JOURNAL, append_text, commit_files, recover
+from transient import TRANSIENT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "enhanced_training.yaml"
@@ -73,7 +74,7 @@ def _project(tmp: Path) -> Path:
     import shutil
 
     (tmp / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "migrations"\n')
-    shutil.copytree(ROOT / "migrations", tmp / "migrations")
+    shutil.copytree(ROOT / "migrations", tmp / "migrations", ignore=TRANSIENT)
     (tmp / "configs").mkdir()
     (tmp / "configs" / "c.yaml").write_bytes(CONFIG.read_bytes())
     return tmp

@@ -17,6 +17,7 @@ from pathlib import Path
 from ahsd_config.api.migrations import current
 from ahsd_config.input.files import JOURNAL, file_lock
 from ahsd_config.migrate.store import load_map
+from transient import TRANSIENT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "enhanced_training.yaml"
@@ -28,7 +29,7 @@ def _project(tmp: Path) -> Path:
 
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "pyproject.toml").write_text('[tool.ahsd]\nmigrations = "migrations"\n')
-    shutil.copytree(ROOT / "migrations", tmp / "migrations")
+    shutil.copytree(ROOT / "migrations", tmp / "migrations", ignore=TRANSIENT)
     (tmp / "configs").mkdir()
     text = CONFIG.read_text()
     for name, batch in (("a", 96), ("b", 160)):  # two different edits of head's config

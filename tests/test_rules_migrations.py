@@ -8,6 +8,7 @@ from pathlib import Path
 from ahsd_config.api.migrations import load_chain, new_revision, stamp
 from ahsd_config.migrate import PLACEHOLDER
 from ahsd_config.api.validate import validate_path
+from transient import TRANSIENT  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,7 @@ def codes(path: Path) -> list[str]:
 def draft_repo(tmp_path: Path) -> tuple[Path, Path]:
     """A repository with the project's chain and config, plus a drafted (placeholder) revision."""
     (tmp_path / "pyproject.toml").write_text("[tool.ahsd]\nmigrations = \"migrations\"\n")
-    shutil.copytree(REPO / "migrations", tmp_path / "migrations")
+    shutil.copytree(REPO / "migrations", tmp_path / "migrations", ignore=TRANSIENT)
     config = tmp_path / "configs" / "enhanced_training.yaml"
     config.parent.mkdir()
     text = (REPO / "configs" / "enhanced_training.yaml").read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ahsd_config.cli.app import app
+from transient import TRANSIENT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "enhanced_training.yaml"
@@ -40,7 +41,7 @@ INVALID = [
 def project(tmp: Path) -> Path:
     """A copy of the project's chain and config: the writers write into it."""
     for name in ("migrations", "configs"):
-        shutil.copytree(ROOT / name, tmp / name)
+        shutil.copytree(ROOT / name, tmp / name, ignore=TRANSIENT)
     shutil.copy(ROOT / "pyproject.toml", tmp / "pyproject.toml")
     return tmp
 
