@@ -120,3 +120,20 @@ def test_validate_benchmark_defaults_to_the_shipped_config_without_the_corpus(mo
     monkeypatch.setattr(bench, "NEWEST", tmp_path / "absent.yaml")
     assert bench.default_file() == ROOT / "configs" / "enhanced_training.yaml"
     assert "corpus not found" in capsys.readouterr().err
+
+
+def test_no_lock_journal_or_temp_file_is_tracked():
+    """A `git add -A` while a command held `migrations/.ahsd.lock` committed the lock into the chain
+    folder (twice); .gitignore now names what commands hold or stage for a moment."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(["git", "-C", str(root), "ls-files"], capture_output=True, text=True, check=True).stdout
+    transient = [p for p in tracked.splitlines()
+                 if p.endswith(".lock") or p.endswith(".ahsd-journal.json") or (Path(p).name.startswith(".") and p.endswith(".tmp"))]
+    assert transient == []
+    ignored = subprocess.run(["git", "-C", str(root), "check-ignore", "migrations/.ahsd.lock", "configs/x.yaml.lock",
+                              "migrations/.ahsd-journal.json", "configs/.x.yaml.1.ab.tmp"], capture_output=True, text=True)
+    assert len(ignored.stdout.splitlines()) == 4
