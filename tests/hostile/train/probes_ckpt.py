@@ -128,11 +128,17 @@ CK = {
 def other_config(ctx: Ctx):
     """Both checkpoints replaced by those of a run of another width (built once per pass)."""
     def change(c: Path, d: Path) -> None:
+        import fcntl
+
         other = ctx.fixtures / "other_width_run"
-        if not (other / "checkpoints" / "last.prev.pt").exists():
-            shutil.rmtree(other, ignore_errors=True)
-            subprocess.run([str(ctx.exe), *ctx.run_args("--set", "priority_net.hidden_dims=[8]", "--out", str(other))],
-                           env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, check=True)
+        # two probes of a --jobs 2 pass need it at once: built once, under a lock (two runs into one
+        # --out are refused by the run folder's lock, and before that lock they corrupted each other)
+        with open(ctx.fixtures / ".other_width_run.build", "w") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            if not (other / "checkpoints" / "last.prev.pt").exists():
+                shutil.rmtree(other, ignore_errors=True)
+                subprocess.run([str(ctx.exe), *ctx.run_args("--set", "priority_net.hidden_dims=[8]", "--out", str(other))],
+                               env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, check=True)
         for n in ("last.pt", "last.prev.pt"):
             shutil.copy(other / "checkpoints" / n, c / n)
     return change
