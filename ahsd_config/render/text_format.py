@@ -6,6 +6,7 @@ terminal or a quickfix list jumps to the key.
 
 from __future__ import annotations
 
+from ahsd_config.errors import one_line  # one finding, one line: a newline in a name or key as `\n`
 from ahsd_config.findings import FileReport
 
 
@@ -15,16 +16,11 @@ def render(reports: list[FileReport]) -> str:
         if report.error is not None:
             continue  # the CLI prints read errors on stderr, where errors belong
         for f in report.findings:
-            lines.append(f"{_flat(report.path)}:{f.line}:{f.column} {f.code} {f.severity} {_flat(f.message)}")
+            lines.append(f"{one_line(report.path)}:{f.line}:{f.column} {f.code} {f.severity} {one_line(f.message)}")
             if f.hint:
-                lines.append(f"    hint: {_flat(f.hint)}")
+                lines.append(f"    hint: {one_line(f.hint)}")
     lines.append(summary(reports))
     return "\n".join(lines) + "\n"
-
-
-def _flat(text: str) -> str:
-    """One finding, one line: a newline in a file name or a quoted key is written `\\n`."""
-    return str(text).replace("\n", "\\n")
 
 
 def _plural(n: int, word: str) -> str:
